@@ -1,0 +1,485 @@
+"""tuichat-anthropic: Claude models through Anthropic's Messages API.
+
+The provider speaks REST with the core's shared ``httpx`` client (no SDK):
+``POST {base_url}/v1/messages`` with ``"stream": true`` and ``GET {base_url}/v1/models``.
+The key travels in the ``x-api-key`` header and the API version in
+``anthropic-version``; ``2026-10-21`` (the default) no longer accepts the sampling
+parameters, see :func:`fit_body_to_version`.
+
+Importing this module must stay cheap (it is imported whenever plugins load), so
+``tuichat.http`` (and with it ``httpx``) is imported inside the methods that talk
+to the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from tuichat import errors
+from tuichat.hookspecs import hookimpl
+from tuichat.provider import (
+    ChatEvent,
+    ChatRequest,
+    Finish,
+    FinishReason,
+    ModelInfo,
+    Provider,
+    ProviderSettings,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+from tuichat.sanitize import strip_controls
+
+if TYPE_CHECKING:
+    import httpx
+    from httpx_sse import ServerSentEvent
+
+    from tuichat.http import ErrorInfo
+
+__all__ = [
+    "API_VERSION_2023",
+    "API_VERSION_2026",
+    "AnthropicProvider",
+    "AnthropicSettings",
+    "fit_body_to_version",
+    "map_stop_reason",
+    "parse_error",
+    "register_providers",
+]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+#: The version every request carried from 2023 to October 2026.
+API_VERSION_2023 = "2023-06-01"
+#: The current version (released 2026-10-21): sampling parameters are gone.
+API_VERSION_2026 = "2026-10-21"
+#: Request fields ``2026-10-21`` refuses with HTTP 400, even at their default values.
+#: Source: https://platform.claude.com/docs/en/api/versioning (version history) and
+#: https://platform.claude.com/docs/en/api/migration-2026-10-21.
+SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
+#: Pages of ``GET /v1/models`` read at most: a server that always says ``has_more``
+#: must not keep us looping.
+MAX_MODEL_PAGES = 50
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+_STOP_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    # The reply filled the model's context window: cut short like max_tokens.
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+class AnthropicSettings(ProviderSettings):
+    """Settings of ``[providers.anthropic]`` (or of any table with ``plugin = "anthropic"``)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    """Without ``/v1``, as the official SDKs spell it; a path prefix is kept."""
+    default_model: str = "claude-sonnet-5-5"
+    """The model used when none is chosen."""
+    api_version: str = API_VERSION_2026
+    """The ``anthropic-version`` header: ``2026-10-21`` (current) or ``2023-06-01``."""
+    default_max_tokens: int = Field(default=8192, gt=0)
+    """``max_tokens`` sent when the request sets none (the API requires one)."""
+    thinking: Literal["default", "adaptive", "enabled", "disabled"] = "default"
+    """Extended thinking: ``default`` sends nothing (the model decides), ``adaptive``
+    lets the model choose how long to think, ``enabled`` thinks with a fixed
+    ``thinking_budget`` (older models), ``disabled`` turns it off where allowed."""
+    thinking_budget: int | None = Field(default=None, ge=1024)
+    """Thinking tokens for ``thinking = "enabled"`` (must stay below ``max_tokens``)."""
+    thinking_display: Literal["summarized", "omitted"] = "summarized"
+    """Whether adaptive thinking returns its (summarised) text; newer models omit it
+    unless asked."""
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    """``output_config.effort``: how much the model thinks and writes; its default when unset."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        # Any later date is let through: a future version then keeps the 2026 rules,
+        # which is the most likely reading, and the server has the last word.
+        if not _DATE.match(value) or value < API_VERSION_2023:
+            raise ValueError(f"must be {API_VERSION_2026} or {API_VERSION_2023}")
+        return value
+
+    @model_validator(mode="after")
+    def _budget_when_enabled(self) -> AnthropicSettings:
+        if self.thinking == "enabled" and self.thinking_budget is None:
+            raise ValueError('thinking = "enabled" needs thinking_budget (1024 or more)')
+        return self
+
+
+def fit_body_to_version(body: dict[str, Any], api_version: str) -> tuple[dict[str, Any], list[str]]:
+    """Drop the request fields ``api_version`` no longer accepts.
+
+    The one place where the difference between API versions lives. ``2026-10-21``
+    removed ``temperature``, ``top_p`` and ``top_k`` from the Messages API: a request
+    carrying any of them gets HTTP 400 ("Extra inputs are not permitted"), whatever
+    the value. The other changes of that version (``document`` blocks in assistant
+    messages, ``citations`` on user text blocks) concern content a text chat never
+    sends. Versions after ``2026-10-21`` are assumed to keep its rules.
+
+    Args:
+        body: The Messages request body; not modified.
+        api_version: The ``anthropic-version`` header value.
+
+    Returns:
+        The body to send, and the names of the fields that were dropped.
+    """
+    if api_version < API_VERSION_2026:
+        return body, []
+    dropped = [name for name in SAMPLING_PARAMETERS if name in body]
+    return {key: value for key, value in body.items() if key not in dropped}, dropped
+
+
+def map_stop_reason(raw: str | None) -> FinishReason:
+    """Normalise an Anthropic ``stop_reason``; unknown ones (``pause_turn``...) are ``stop``."""
+    return _STOP_REASONS.get(raw or "", "stop")
+
+
+def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
+    """Read ``{"type": "error", "error": {"type", "message"}, "request_id"}``.
+
+    The request id is kept in the message: it is what Anthropic's support asks for.
+    """
+    from tuichat.http import ErrorInfo, default_error_parser
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return default_error_parser(response, body)
+    if not isinstance(data, dict) or not isinstance(data.get("error"), dict):
+        return default_error_parser(response, body)
+    error = data["error"]
+    message = error.get("message")
+    request_id = data.get("request_id") or response.headers.get("request-id")
+    text = str(message) if message else None
+    if text and isinstance(request_id, str) and request_id:
+        text = f"{text} (request {request_id})"
+    raw_type = error.get("type")
+    return ErrorInfo(message=text, type=str(raw_type) if raw_type else None)
+
+
+@dataclass(slots=True)
+class _Reply:
+    """What a stream told so far: block kinds, token counts, the stop reason."""
+
+    blocks: dict[int, str] = field(default_factory=dict)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    stop_reason: str | None = None
+
+    def usage(self) -> Usage | None:
+        if self.input_tokens is None and self.output_tokens is None:
+            return None
+        return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _input_tokens(usage: dict[str, Any]) -> int | None:
+    # input_tokens leaves out the prompt tokens read from or written to the cache;
+    # the person wants the size of the whole prompt.
+    parts = [
+        _int(usage.get(name))
+        for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    ]
+    known = [part for part in parts if part is not None]
+    return sum(known) if known else None
+
+
+class AnthropicProvider(Provider):
+    """Claude through the Messages API, streamed."""
+
+    name: ClassVar[str] = "anthropic"
+    display_name: ClassVar[str] = "Anthropic"
+    Settings: ClassVar[type[ProviderSettings]] = AnthropicSettings
+    key_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY",)
+    base_url_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_BASE_URL",)
+
+    @property
+    def _settings(self) -> AnthropicSettings:
+        settings = self.settings
+        assert isinstance(settings, AnthropicSettings)
+        return settings
+
+    def url(self, path: str) -> str:
+        """``path`` (``/v1/messages``) under the base URL, its path prefix kept."""
+        base = (self._settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        return base + path
+
+    def headers(self) -> dict[str, str]:
+        """The key and version headers of every request."""
+        headers = {"anthropic-version": self._settings.api_version}
+        key = self.api_key()
+        if key:
+            headers["x-api-key"] = key
+        return headers
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The Messages request body for ``request``, fitted to the configured version."""
+        settings = self._settings
+        system_parts = [request.system] if request.system else []
+        messages: list[dict[str, Any]] = []
+        for message in request.messages:
+            if message.role == "system":
+                # Anthropic has no system role in messages: it joins the top-level prompt.
+                system_parts.append(message.content)
+            elif message.content.strip():
+                # An empty text block is a 400 ("text content blocks must be non-empty"),
+                # and an interrupted reply can leave an empty assistant message behind.
+                messages.append({"role": message.role, "content": message.content})
+        body: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens or settings.default_max_tokens,
+            "messages": messages,
+            "stream": True,
+        }
+        system = "\n\n".join(part for part in system_parts if part)
+        if system:
+            body["system"] = system
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        thinking = self._thinking()
+        if thinking is not None:
+            body["thinking"] = thinking
+        if settings.effort:
+            body["output_config"] = {"effort": settings.effort}
+        body = _merge(body, request.extra)
+        body["stream"] = True  # the reader below only understands the event stream
+        fitted, _dropped = fit_body_to_version(body, settings.api_version)
+        return fitted
+
+    def _thinking(self) -> dict[str, Any] | None:
+        settings = self._settings
+        if settings.thinking == "adaptive":
+            return {"type": "adaptive", "display": settings.thinking_display}
+        if settings.thinking == "enabled":
+            return {"type": "enabled", "budget_tokens": settings.thinking_budget}
+        if settings.thinking == "disabled":
+            return {"type": "disabled"}
+        return None
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Every model of ``GET /v1/models``, following ``has_more``/``last_id`` pages.
+
+        Raises:
+            ProviderError: The request failed or the answer is not a model list.
+        """
+        from tuichat.http import request_json
+
+        models: list[ModelInfo] = []
+        seen: set[str] = set()
+        after: str | None = None
+        for _page in range(MAX_MODEL_PAGES):
+            params = {"limit": "1000"}
+            if after:
+                params["after_id"] = after
+            try:
+                data = await request_json(
+                    self,
+                    "GET",
+                    self.url("/v1/models"),
+                    headers=self.headers(),
+                    params=params,
+                    parse_error=parse_error,
+                )
+            except errors.NotFound:
+                if self.settings.models and not models:
+                    return self._configured_models()
+                raise
+            if not isinstance(data, dict) or not isinstance(data.get("data", []), list):
+                raise errors.MalformedResponse(
+                    f"{self.label} answered GET /v1/models with something that is not a model "
+                    "list; check base_url.",
+                    provider=self.label,
+                )
+            for item in data.get("data") or []:
+                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                    continue
+                model_id = item["id"]
+                if model_id in seen:
+                    continue
+                seen.add(model_id)
+                name = item.get("display_name")
+                models.append(
+                    ModelInfo(
+                        id=model_id,
+                        provider=self.instance_name,
+                        name=strip_controls(name) if isinstance(name, str) else None,
+                        context_window=_int(item.get("max_input_tokens")),
+                        max_output_tokens=_int(item.get("max_tokens")),
+                    )
+                )
+            last = data.get("last_id")
+            if not data.get("has_more") or not isinstance(last, str) or not last or last == after:
+                break
+            after = last
+        return models
+
+    def _configured_models(self) -> list[ModelInfo]:
+        return [ModelInfo(id=model, provider=self.instance_name) for model in self.settings.models]
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
+        """Stream one reply: text and thinking deltas, then ``Usage`` and ``Finish``.
+
+        Raises:
+            ProviderError: HTTP errors, an ``error`` event, malformed events, or a
+                stream that ends before ``message_stop`` (``StreamInterrupted``).
+        """
+        from tuichat.http import open_sse
+
+        body = self.build_body(request)
+        reply = _Reply()
+        async with open_sse(
+            self,
+            "POST",
+            self.url("/v1/messages"),
+            json_body=body,
+            headers=self.headers(),
+            parse_error=parse_error,
+        ) as source:
+            async for sse in source.aiter_sse():
+                if sse.event == "ping" or not sse.data.strip():
+                    continue
+                data = self._event_json(sse)
+                kind = sse.event
+                if kind == "message":
+                    # A proxy that drops event names still leaves the type in the data.
+                    kind = str(data.get("type") or "")
+                if kind == "message_stop":
+                    usage = reply.usage()
+                    if usage is not None:
+                        yield usage
+                    yield Finish(map_stop_reason(reply.stop_reason), reply.stop_reason)
+                    return
+                if kind == "error":
+                    raise self._error_event(data)
+                for event in self._handle(kind, data, reply):
+                    yield event
+        raise errors.StreamInterrupted(
+            f"The {self.label} stream ended before message_stop; the partial reply is kept.",
+            provider=self.label,
+        )
+
+    def _handle(self, kind: str, data: dict[str, Any], reply: _Reply) -> list[ChatEvent]:
+        """Apply one event to ``reply``; return the deltas it carries."""
+        if kind == "message_start":
+            message = data.get("message")
+            usage = message.get("usage") if isinstance(message, dict) else None
+            if isinstance(usage, dict):
+                reply.input_tokens = _input_tokens(usage)
+                reply.output_tokens = _int(usage.get("output_tokens"))
+            return []
+        if kind == "content_block_start":
+            block = data.get("content_block")
+            index = data.get("index")
+            if not isinstance(block, dict) or not isinstance(index, int):
+                return []
+            block_type = str(block.get("type") or "")
+            reply.blocks[index] = block_type
+            # Blocks usually start empty, but the start event may carry text.
+            if block_type == "text":
+                return _delta(TextDelta, block.get("text"))
+            if block_type == "thinking":
+                return _delta(ReasoningDelta, block.get("thinking"))
+            return []
+        if kind == "content_block_delta":
+            delta = data.get("delta")
+            if not isinstance(delta, dict):
+                return []
+            delta_type = delta.get("type")
+            if delta_type == "text_delta":
+                return _delta(TextDelta, delta.get("text"))
+            if delta_type == "thinking_delta":
+                return _delta(ReasoningDelta, delta.get("thinking"))
+            # signature_delta, input_json_delta, citations_delta...: nothing to show.
+            return []
+        if kind == "message_delta":
+            delta = data.get("delta")
+            if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
+                reply.stop_reason = delta["stop_reason"]
+            usage = data.get("usage")
+            if isinstance(usage, dict):
+                # These counts are cumulative: they replace what message_start said.
+                output = _int(usage.get("output_tokens"))
+                if output is not None:
+                    reply.output_tokens = output
+                if _int(usage.get("input_tokens")) is not None:
+                    reply.input_tokens = _input_tokens(usage)
+            return []
+        # content_block_stop and event types added later: nothing to do.
+        return []
+
+    def _event_json(self, sse: ServerSentEvent) -> dict[str, Any]:
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise errors.MalformedResponse(
+                f"{self.label} sent a {sse.event or 'message'!r} event that is not a JSON "
+                "object; the reply is incomplete (check base_url if a proxy sits in between).",
+                provider=self.label,
+            )
+        return data
+
+    def _error_event(self, data: dict[str, Any]) -> errors.ProviderError:
+        from tuichat.http import error_for_event, key_hint
+
+        error = data.get("error")
+        error = error if isinstance(error, dict) else {}
+        raw_type = error.get("type")
+        message = error.get("message")
+        detail = str(message) if message else None
+        request_id = data.get("request_id")
+        if detail and isinstance(request_id, str) and request_id:
+            detail = f"{detail} (request {request_id})"
+        return error_for_event(
+            provider=self.label,
+            raw_type=str(raw_type) if raw_type else None,
+            detail=detail,
+            secrets=self.secrets(),
+            key_hint=key_hint(self),
+        )
+
+
+def _delta(kind: Callable[[str], ChatEvent], text: Any) -> list[ChatEvent]:
+    return [kind(text)] if isinstance(text, str) and text else []
+
+
+def _merge(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``body``; nested objects (``thinking``...) are merged one level deep."""
+    merged = dict(body)
+    for key, value in extra.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = {**current, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@hookimpl
+def register_providers(register: Callable[[type[Provider]], None]) -> None:
+    """Register the Anthropic provider."""
+    register(AnthropicProvider)

@@ -1,0 +1,488 @@
+"""tuichat-gemini: Google's Gemini models through the Gemini API (Generative Language API).
+
+The provider speaks REST with the core's shared ``httpx`` client (no SDK):
+``POST {base_url}/v1beta/models/{model}:streamGenerateContent?alt=sse`` and
+``GET {base_url}/v1beta/models``. The key travels only in the ``x-goog-api-key``
+header, never in the URL, so it cannot leak into logs, proxies or error text.
+
+The stream is data-only server-sent events, each a ``GenerateContentResponse``;
+there is no ``[DONE]``: the candidate that carries a ``finishReason`` ends the reply.
+
+Importing this module must stay cheap (it is imported whenever plugins load), so
+``tuichat.http`` (and with it ``httpx``) is imported inside the methods that talk
+to the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import quote
+
+from pydantic import Field, field_validator, model_validator
+
+from tuichat import errors
+from tuichat.hookspecs import hookimpl
+from tuichat.provider import (
+    ChatEvent,
+    ChatRequest,
+    Finish,
+    FinishReason,
+    ModelInfo,
+    Provider,
+    ProviderSettings,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+from tuichat.sanitize import strip_controls
+
+if TYPE_CHECKING:
+    import httpx
+    from httpx_sse import ServerSentEvent
+
+    from tuichat.http import ErrorInfo
+
+__all__ = [
+    "GeminiProvider",
+    "GeminiSettings",
+    "map_finish_reason",
+    "parse_duration",
+    "parse_error",
+    "register_providers",
+]
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+#: Pages of ``GET /models`` read at most: a server that always sends a
+#: ``nextPageToken`` must not keep us looping.
+MAX_MODEL_PAGES = 50
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+    # The model produced something unusable: the reply is not a proper answer.
+    "MALFORMED_FUNCTION_CALL": "error",
+    "UNEXPECTED_TOOL_CALL": "error",
+    "TOO_MANY_TOOL_CALLS": "error",
+    "MISSING_THOUGHT_SIGNATURE": "error",
+}
+
+# A google.protobuf.Duration in JSON: "7s", "1.5s", "0.250s".
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+# A base URL that already names the API version ("https://proxy/gemini/v1beta").
+_VERSIONED = re.compile(r"/v1(?:alpha|beta)?\d*$")
+
+
+class GeminiSettings(ProviderSettings):
+    """Settings of a ``[providers.gemini]`` table (or any table with ``plugin = "gemini"``)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    """Without the version, as the official SDKs spell it; a path prefix is kept."""
+    default_model: str = "gemini-3.8-flash"
+    """The model used when none is chosen."""
+    api_version: str = "v1beta"
+    """The API version in the path; ``v1beta`` carries every current feature."""
+    include_thoughts: bool = False
+    """Ask for thought summaries; they are shown apart from the reply."""
+    thinking_level: Literal["minimal", "low", "medium", "high"] | None = None
+    """Gemini 3 thinking depth; the model's default when unset."""
+    thinking_budget: int | None = Field(default=None, ge=-1)
+    """Gemini 2.5 thinking tokens (0 off, -1 dynamic); not with ``thinking_level``."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_thinking_knob(self) -> GeminiSettings:
+        if self.thinking_level is not None and self.thinking_budget is not None:
+            # The API answers 400 when both are sent.
+            raise ValueError("set thinking_level or thinking_budget, not both")
+        return self
+
+
+def map_finish_reason(raw: str | None) -> FinishReason:
+    """Normalise a Gemini ``finishReason``; ``OTHER`` and unknown ones are ``stop``."""
+    return _FINISH_REASONS.get(raw or "", "stop")
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from a protobuf Duration: ``"7s"``, ``"1.5s"`` or ``{"seconds", "nanos"}``."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        return float(match.group(1)) if match else None
+    if isinstance(value, dict):
+        seconds, nanos = value.get("seconds", 0), value.get("nanos", 0)
+        try:
+            return float(seconds) + float(nanos) / 1e9
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _error_object(data: Any) -> dict[str, Any] | None:
+    # streamGenerateContent without alt=sse answers a JSON array; be lenient.
+    if isinstance(data, list) and data:
+        data = data[0]
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        error: dict[str, Any] = data["error"]
+        return error
+    return None
+
+
+def _read_error(error: dict[str, Any]) -> tuple[str | None, str | None, float | None]:
+    """Message, type and retry delay of a ``google.rpc.Status``.
+
+    The type is the ``ErrorInfo.reason`` when there is one (``API_KEY_INVALID`` says
+    more than ``INVALID_ARGUMENT``), else the status name.
+    """
+    message = error.get("message")
+    raw_type = error.get("status")
+    retry_after = None
+    details = error.get("details")
+    for detail in details if isinstance(details, list) else []:
+        if not isinstance(detail, dict):
+            continue
+        kind = str(detail.get("@type") or "")
+        if kind.endswith("google.rpc.RetryInfo"):
+            retry_after = parse_duration(detail.get("retryDelay"))
+        elif kind.endswith("google.rpc.ErrorInfo") and detail.get("reason"):
+            raw_type = detail["reason"]
+    return (
+        str(message) if message else None,
+        str(raw_type) if raw_type else None,
+        retry_after,
+    )
+
+
+def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
+    """Read ``{"error": {"code", "message", "status", "details": [...]}}``.
+
+    ``google.rpc.RetryInfo.retryDelay`` (``"7s"``) becomes ``retry_after``: Gemini
+    says when to retry there, not in a ``Retry-After`` header.
+    """
+    from tuichat.http import ErrorInfo, default_error_parser
+
+    try:
+        error = _error_object(json.loads(body))
+    except ValueError:
+        error = None
+    if error is None:
+        return default_error_parser(response, body)
+    message, raw_type, retry_after = _read_error(error)
+    return ErrorInfo(message=message, type=raw_type, retry_after=retry_after)
+
+
+class GeminiProvider(Provider):
+    """Gemini through ``streamGenerateContent``, streamed as server-sent events."""
+
+    name: ClassVar[str] = "gemini"
+    display_name: ClassVar[str] = "Google Gemini"
+    Settings: ClassVar[type[ProviderSettings]] = GeminiSettings
+    key_env: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    base_url_env: ClassVar[tuple[str, ...]] = ("GEMINI_BASE_URL",)
+
+    @property
+    def _settings(self) -> GeminiSettings:
+        settings = self.settings
+        assert isinstance(settings, GeminiSettings)
+        return settings
+
+    def api_root(self) -> str:
+        """The base URL with the API version (``.../v1beta``), its path prefix kept."""
+        base = (self._settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        if _VERSIONED.search(base):
+            # Someone pasted the versioned URL: use it as it is rather than doubling it.
+            return base
+        return f"{base}/{self._settings.api_version}"
+
+    def chat_url(self, model: str) -> str:
+        """The ``streamGenerateContent`` URL of ``model`` (``models/`` prefix optional)."""
+        model = model.removeprefix("models/")
+        # Quoted so that a model name can never change the path ("../", "?").
+        return f"{self.api_root()}/models/{quote(model, safe='')}:streamGenerateContent"
+
+    def headers(self) -> dict[str, str]:
+        """The key header; the key is never put in the URL."""
+        key = self.api_key()
+        return {"x-goog-api-key": key} if key else {}
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The ``GenerateContentRequest`` body for ``request``."""
+        settings = self._settings
+        system_parts = [request.system] if request.system else []
+        contents: list[dict[str, Any]] = []
+        for message in request.messages:
+            if message.role == "system":
+                system_parts.append(message.content)
+            elif message.content.strip():
+                # Gemini rejects empty parts; an interrupted reply may be empty.
+                role = "model" if message.role == "assistant" else "user"
+                contents.append({"role": role, "parts": [{"text": message.content}]})
+        body: dict[str, Any] = {"contents": contents}
+        system = "\n\n".join(part for part in system_parts if part)
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        config: dict[str, Any] = {}
+        if request.temperature is not None:
+            config["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            config["maxOutputTokens"] = request.max_tokens
+        thinking: dict[str, Any] = {}
+        if settings.include_thoughts:
+            thinking["includeThoughts"] = True
+        if settings.thinking_level is not None:
+            thinking["thinkingLevel"] = settings.thinking_level
+        if settings.thinking_budget is not None:
+            thinking["thinkingBudget"] = settings.thinking_budget
+        if thinking:
+            config["thinkingConfig"] = thinking
+        if config:
+            body["generationConfig"] = config
+        return _merge(body, request.extra)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models that can chat (``generateContent``), following ``nextPageToken``.
+
+        Raises:
+            ProviderError: The request failed or the answer is not a model list.
+        """
+        from tuichat.http import request_json
+
+        models: list[ModelInfo] = []
+        seen: set[str] = set()
+        token: str | None = None
+        for _page in range(MAX_MODEL_PAGES):
+            params = {"pageSize": "1000"}
+            if token:
+                params["pageToken"] = token
+            try:
+                data = await request_json(
+                    self,
+                    "GET",
+                    f"{self.api_root()}/models",
+                    headers=self.headers(),
+                    params=params,
+                    parse_error=parse_error,
+                )
+            except errors.NotFound:
+                if self.settings.models and not models:
+                    return [
+                        ModelInfo(id=m, provider=self.instance_name) for m in self.settings.models
+                    ]
+                raise
+            except errors.BadRequest as exc:
+                raise self._key_error(exc) from None
+            if not isinstance(data, dict) or not isinstance(data.get("models", []), list):
+                raise errors.MalformedResponse(
+                    f"{self.label} answered GET /models with something that is not a model "
+                    "list; check base_url.",
+                    provider=self.label,
+                )
+            for item in data.get("models") or []:
+                info = self._model_info(item)
+                if info is not None and info.id not in seen:
+                    seen.add(info.id)
+                    models.append(info)
+            next_token = data.get("nextPageToken")
+            if not isinstance(next_token, str) or not next_token or next_token == token:
+                break
+            token = next_token
+        return models
+
+    def _model_info(self, item: Any) -> ModelInfo | None:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return None
+        methods = item.get("supportedGenerationMethods")
+        # Embedding, TTS and image-only models cannot chat.
+        if not isinstance(methods, list) or "generateContent" not in methods:
+            return None
+        name = item.get("displayName")
+        return ModelInfo(
+            id=item["name"].removeprefix("models/"),
+            provider=self.instance_name,
+            name=strip_controls(name) if isinstance(name, str) else None,
+            context_window=_int(item.get("inputTokenLimit")),
+            max_output_tokens=_int(item.get("outputTokenLimit")),
+        )
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
+        """Stream one reply: text and thought deltas, then ``Usage`` and ``Finish``.
+
+        Raises:
+            ProviderError: HTTP errors, an error frame, a blocked prompt, malformed
+                frames, or a stream that ends with no ``finishReason``
+                (``StreamInterrupted``).
+        """
+        from tuichat.http import open_sse
+
+        usage: Usage | None = None
+        try:
+            async with open_sse(
+                self,
+                "POST",
+                self.chat_url(request.model),
+                json_body=self.build_body(request),
+                headers=self.headers(),
+                params={"alt": "sse"},
+                parse_error=parse_error,
+            ) as source:
+                async for sse in source.aiter_sse():
+                    if not sse.data.strip():
+                        continue
+                    data = self._frame_json(sse)
+                    self._raise_for_frame(data)
+                    usage = _usage(data.get("usageMetadata")) or usage
+                    candidate = _first_candidate(data)
+                    if candidate is None:
+                        continue
+                    for event in _deltas(candidate):
+                        yield event
+                    raw = candidate.get("finishReason")
+                    if isinstance(raw, str) and raw and raw != "FINISH_REASON_UNSPECIFIED":
+                        # No [DONE] follows: this candidate is the end of the reply.
+                        if usage is not None:
+                            yield usage
+                        yield Finish(map_finish_reason(raw), raw)
+                        return
+        except errors.BadRequest as exc:
+            raise self._key_error(exc) from None
+        raise errors.StreamInterrupted(
+            f"The {self.label} stream ended without a finishReason; the partial reply is kept.",
+            provider=self.label,
+        )
+
+    def _frame_json(self, sse: ServerSentEvent) -> dict[str, Any]:
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise errors.MalformedResponse(
+                f"{self.label} sent a stream frame that is not a JSON object; the reply is "
+                "incomplete (check base_url if a proxy sits in between).",
+                provider=self.label,
+            )
+        return data
+
+    def _raise_for_frame(self, data: dict[str, Any]) -> None:
+        """Raise for an error frame or a blocked prompt."""
+        from tuichat.http import error_for_event, error_for_status, key_hint
+
+        error = _error_object(data)
+        if error is not None:
+            message, raw_type, retry_after = _read_error(error)
+            code = _int(error.get("code"))
+            if code is not None and code >= 400:
+                # An error frame after HTTP 200 carries the HTTP code it would have had.
+                raise error_for_status(
+                    code,
+                    provider=self.label,
+                    detail=message,
+                    raw_type=raw_type,
+                    retry_after=retry_after,
+                    key_hint=key_hint(self),
+                    secrets=self.secrets(),
+                )
+            raise error_for_event(
+                provider=self.label,
+                raw_type=raw_type,
+                detail=message,
+                secrets=self.secrets(),
+                key_hint=key_hint(self),
+            )
+        feedback = data.get("promptFeedback")
+        reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
+        if isinstance(reason, str) and reason and reason != "BLOCK_REASON_UNSPECIFIED":
+            shown = strip_controls(reason)[:60]
+            raise errors.BadRequest(
+                f"{self.label} blocked the prompt before answering (blockReason {shown}); "
+                "rephrase the message or start a new conversation.",
+                provider=self.label,
+                raw_type=shown,
+            )
+
+    def _key_error(self, exc: errors.BadRequest) -> errors.ProviderError:
+        """Gemini answers a bad key with HTTP 400 ``API_KEY_INVALID``: make it an AuthError."""
+        if exc.raw_type != "API_KEY_INVALID":
+            return exc
+        from tuichat.http import key_hint
+
+        return errors.AuthError(
+            f"{self.label} rejected the API key (HTTP {exc.status or 400} API_KEY_INVALID); "
+            f"check {key_hint(self)}.",
+            provider=self.label,
+            status=exc.status,
+            raw_type=exc.raw_type,
+        )
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _first_candidate(data: dict[str, Any]) -> dict[str, Any] | None:
+    candidates = data.get("candidates")
+    if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict):
+        candidate: dict[str, Any] = candidates[0]
+        return candidate
+    return None
+
+
+def _deltas(candidate: dict[str, Any]) -> list[ChatEvent]:
+    """Text and thought parts of a candidate; other parts (function calls...) are skipped."""
+    content = candidate.get("content")
+    parts = content.get("parts") if isinstance(content, dict) else None
+    events: list[ChatEvent] = []
+    for part in parts if isinstance(parts, list) else []:
+        if not isinstance(part, dict):
+            continue
+        text = part.get("text")
+        if not isinstance(text, str) or not text:
+            continue
+        events.append(ReasoningDelta(text) if part.get("thought") is True else TextDelta(text))
+    return events
+
+
+def _usage(metadata: Any) -> Usage | None:
+    if not isinstance(metadata, dict):
+        return None
+    prompt = _int(metadata.get("promptTokenCount"))
+    reply = _int(metadata.get("candidatesTokenCount"))
+    thoughts = _int(metadata.get("thoughtsTokenCount"))
+    # Thinking tokens are billed as output: count them with the reply.
+    output = None if reply is None and thoughts is None else (reply or 0) + (thoughts or 0)
+    if prompt is None and output is None:
+        return None
+    return Usage(input_tokens=prompt, output_tokens=output)
+
+
+def _merge(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``body``; nested objects (``generationConfig``...) merged one level deep."""
+    merged = dict(body)
+    for key, value in extra.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = {**current, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@hookimpl
+def register_providers(register: Callable[[type[Provider]], None]) -> None:
+    """Register the Gemini provider."""
+    register(GeminiProvider)

@@ -1,0 +1,135 @@
+"""The command line, run as a person runs it: a real process, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tuichat.demo import GUIDE
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TUICHAT_") and not key.endswith("_API_KEY")
+    }
+    env.update(
+        TUICHAT_CONFIG=str(tmp_path / "config.toml"),
+        TUICHAT_DATA_DIR=str(tmp_path / "data"),
+        TUICHAT_PROVIDERS__DEMO__INSTANT="true",
+        TUICHAT_LOAD_PLUGINS="",
+    )
+
+    def run(*args: str, stdin: str | None = None, **extra_env: str):
+        return subprocess.run(
+            [sys.executable, "-m", "tuichat", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**env, **extra_env},
+            timeout=60,
+        )
+
+    return run
+
+
+def test_ask_streams_the_demo_reply_and_exits_0(run) -> None:
+    done = run("ask", "-p", "demo", "hello")
+    assert (done.returncode, done.stdout, done.stderr) == (0, GUIDE, "")
+
+
+def test_ask_with_an_unknown_provider_exits_2_naming_the_installed_ones(run) -> None:
+    done = run("ask", "-p", "nosuch", "x")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert "Unknown provider 'nosuch'" in done.stderr and "demo" in done.stderr
+
+
+def test_ask_reads_the_prompt_from_stdin(run) -> None:
+    assert run("ask", "-m", "demo/echo", stdin="piped words\n").stdout == "piped words"
+    assert run("ask", "-m", "demo/echo", "-", stdin="dash").stdout == "dash"
+
+
+def test_an_empty_prompt_is_a_usage_error(run) -> None:
+    done = run("ask", "-p", "demo", stdin="  \n")
+    assert done.returncode == 2 and "prompt is empty" in done.stderr
+
+
+def test_ask_saves_the_turn_where_the_tui_and_export_see_it(run) -> None:
+    run("ask", "-m", "demo/echo", "remember me")
+    exported = json.loads(run("export", "--format", "json").stdout)
+    assert exported["title"] == "remember me"
+    assert [(m["role"], m["content"], m["status"]) for m in exported["messages"]] == [
+        ("user", "remember me", "complete"),
+        ("assistant", "remember me", "complete"),
+    ]
+    markdown = run("export").stdout
+    assert markdown.startswith("# remember me") and "## You" in markdown
+
+
+def test_continue_adds_to_the_latest_conversation(run) -> None:
+    run("ask", "-m", "demo/echo", "first")
+    run("ask", "-c", "-m", "demo/echo", "second")
+    exported = json.loads(run("export", "--format", "json").stdout)
+    assert [m["content"] for m in exported["messages"]] == ["first", "first", "second", "second"]
+
+
+def test_no_save_leaves_the_store_alone(run) -> None:
+    assert run("ask", "--no-save", "-m", "demo/echo", "secret").returncode == 0
+    done = run("export")
+    assert done.returncode == 2 and "no conversations" in done.stderr
+
+
+def test_a_length_finish_warns_on_stderr_and_still_exits_0(run) -> None:
+    done = run("ask", "-p", "demo", "--max-tokens", "3", "hello")
+    assert done.returncode == 0
+    assert done.stdout == "# Welcome to "
+    assert "max tokens" in done.stderr
+
+
+def test_control_characters_are_neutralised_unless_raw(run) -> None:
+    hostile = "a\x1b]52;c;SGVsbG8=\x07b\x9bc\td"
+    shown = run("ask", "-m", "demo/echo", hostile).stdout
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert shown.startswith("a") and "\td" in shown
+    assert run("ask", "--raw", "-m", "demo/echo", hostile).stdout == hostile
+
+
+def test_bad_flags_and_values_exit_2_with_one_line(run) -> None:
+    for args in (
+        ["ask", "--temperature", "9", "x"],
+        ["ask", "--max-tokens", "-1", "x"],
+        ["ask", "--bogus"],
+        ["export", "--format", "pdf"],
+    ):
+        done = run(*args)
+        assert done.returncode == 2, args
+        assert done.stderr.strip().splitlines()[-1].startswith("tuichat: ")
+
+
+def test_a_bad_config_file_exits_2_with_one_line(run, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[ui]\nfps = 'x'\n")
+    done = run("ask", "-p", "demo", "hi")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "line 2" in done.stderr and "ui.fps" in done.stderr
+
+
+def test_providers_plugins_models_and_version(run) -> None:
+    providers = run("providers").stdout
+    assert "demo" in providers and "not needed" in providers
+    plugins = run("plugins").stdout
+    assert "tuichat (built-in)" in plugins
+    assert run("models", "-p", "demo").stdout.split() == ["demo", "echo"]
+    assert run("--version").stdout.startswith("tuichat ")
+
+
+def test_export_of_a_missing_conversation_is_a_usage_error(run) -> None:
+    done = run("export", "42")
+    assert done.returncode == 2 and "no conversation 42" in done.stderr

@@ -1,0 +1,308 @@
+"""One chat turn, UI-free: history -> request -> events -> store.
+
+The user's message is saved before anything is sent; the assistant's row exists
+from the start with status ``streaming``, its text is checkpointed at least once a
+second while it streams, and it is finalised with how it ended (``complete``,
+``length``, ``cancelled``, ``interrupted`` or ``error``). Nothing received is ever
+discarded. The TUI, ``tuichat ask`` and ``serve`` all drive turns through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuichat import errors
+from tuichat.http import RetryPolicy, stream_with_retries
+from tuichat.provider import (
+    ChatEvent,
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    Provider,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+from tuichat.sanitize import neutralize, one_line, redact
+from tuichat.store import Message, Store
+
+#: Statuses of an assistant message whose text may be sent back as history.
+HISTORY_STATUSES = frozenset({"complete", "length", "cancelled", "interrupted"})
+
+#: Rough characters per token, for trimming history when the model's window is known.
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap, deliberately generous token estimate."""
+    return len(text) // CHARS_PER_TOKEN + 1
+
+
+def title_from_prompt(prompt: str, limit: int = 60) -> str:
+    """A conversation title from the first prompt: its first line, shortened."""
+    for line in prompt.strip().splitlines():
+        if line.strip():
+            return one_line(line, limit)
+    return "New conversation"
+
+
+def build_request(
+    history: Sequence[Message],
+    *,
+    model: str,
+    system: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    context_window: int | None = None,
+) -> tuple[ChatRequest, int]:
+    """Turn stored messages into a request that fits the model's context window.
+
+    Oldest turns are left out first; the system prompt and the newest message never
+    are. Failed replies with no text are skipped.
+
+    Returns:
+        The request and how many history messages were left out to fit.
+    """
+    turns = [
+        ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
+        for m in history
+        if m.role in ("user", "assistant")
+        and m.content
+        and (m.role == "user" or m.status in HISTORY_STATUSES)
+    ]
+    omitted = 0
+    if context_window:
+        budget = context_window - (max_tokens or 0) - estimate_tokens(system or "")
+        total = sum(estimate_tokens(m.content) for m in turns)
+        while len(turns) > 1 and total > budget:
+            total -= estimate_tokens(turns[0].content)
+            turns.pop(0)
+            omitted += 1
+        # The API wants the history to start with a user turn.
+        while len(turns) > 1 and turns[0].role != "user":
+            turns.pop(0)
+            omitted += 1
+    request = ChatRequest(
+        model=model,
+        messages=tuple(turns),
+        system=system or None,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+    return request, omitted
+
+
+@dataclass
+class TurnState:
+    """What a turn has received so far and how it ended."""
+
+    content: str = ""
+    reasoning: str = ""
+    status: str = "streaming"
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    ttft_ms: float | None = None
+    duration_ms: float | None = None
+    error: errors.TuichatError | None = None
+    retries: list[str] = field(default_factory=list)
+
+
+class Turn:
+    """One assistant reply, persisted as it streams.
+
+    Create it with :meth:`begin` (which saves the prompt), then iterate
+    :meth:`stream`. Whatever way the iteration ends (finished, failed, cancelled,
+    closed) the assistant row is finalised.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        provider: Provider,
+        request: ChatRequest,
+        *,
+        conversation_id: int,
+        user_message: Message | None,
+        assistant_message: Message,
+        omitted: int = 0,
+        policy: RetryPolicy | None = None,
+        checkpoint_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.provider = provider
+        self.request = request
+        self.conversation_id = conversation_id
+        self.user_message = user_message
+        self.assistant_message = assistant_message
+        self.omitted = omitted
+        self.policy = policy
+        self.checkpoint_interval = checkpoint_interval
+        self.clock = clock
+        self.state = TurnState()
+        self._saved_length = 0
+        self._saved_reasoning = 0
+
+    @classmethod
+    def begin(
+        cls,
+        store: Store,
+        provider: Provider,
+        conversation_id: int,
+        prompt: str | None,
+        *,
+        model: str,
+        system: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        context_window: int | None = None,
+        policy: RetryPolicy | None = None,
+        checkpoint_interval: float = 1.0,
+    ) -> Turn:
+        """Save ``prompt`` (``None`` regenerates from the history as it is), create
+        the streaming assistant row and build the request."""
+        user_message = None
+        if prompt is not None:
+            user_message = store.add_message(conversation_id, "user", prompt)
+            conversation = store.get_conversation(conversation_id)
+            if conversation is not None and not conversation.title:
+                store.rename_conversation(conversation_id, title_from_prompt(prompt))
+        history = store.messages(conversation_id)
+        request, omitted = build_request(
+            history,
+            model=model,
+            system=system,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            context_window=context_window,
+        )
+        assistant = store.add_message(
+            conversation_id,
+            "assistant",
+            "",
+            status="streaming",
+            provider=provider.instance_name,
+            model=model,
+        )
+        return cls(
+            store,
+            provider,
+            request,
+            conversation_id=conversation_id,
+            user_message=user_message,
+            assistant_message=assistant,
+            omitted=omitted,
+            policy=policy,
+            checkpoint_interval=checkpoint_interval,
+        )
+
+    @property
+    def message_id(self) -> int:
+        """The assistant message's row id."""
+        return self.assistant_message.id
+
+    async def stream(self) -> AsyncGenerator[ChatEvent, None]:
+        """Stream the reply's events while saving them.
+
+        Raises:
+            ProviderError: After the row is finalised as ``error`` or ``interrupted``.
+            asyncio.CancelledError: After it is finalised as ``cancelled``.
+        """
+        state = self.state
+        started = self.clock()
+        saver = asyncio.create_task(self._checkpoint_every_interval())
+        finished = False
+        try:
+            async with aclosing(
+                stream_with_retries(self.provider, self.request, policy=self.policy)
+            ) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        if state.ttft_ms is None and event.text:
+                            state.ttft_ms = (self.clock() - started) * 1000
+                        state.content += event.text
+                    elif isinstance(event, ReasoningDelta):
+                        state.reasoning += event.text
+                    elif isinstance(event, Usage):
+                        state.input_tokens = event.input_tokens or state.input_tokens
+                        state.output_tokens = event.output_tokens or state.output_tokens
+                    elif isinstance(event, Finish):
+                        state.finish_reason = event.reason
+                        finished = True
+                    else:
+                        state.retries.append(event.error)
+                    yield event
+            if finished:
+                state.status = {"length": "length", "error": "error"}.get(
+                    state.finish_reason or "", "complete"
+                )
+            else:
+                state.status = "interrupted"
+                state.error = errors.StreamInterrupted(
+                    f"{self.provider.label} ended the reply without finishing it; "
+                    "the partial reply is kept.",
+                    provider=self.provider.label,
+                )
+        except errors.ProviderError as exc:
+            state.status = (
+                "interrupted"
+                if isinstance(exc, errors.StreamInterrupted | errors.ProviderTimeout)
+                and (state.content or state.reasoning)
+                else "error"
+            )
+            state.error = exc
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            state.status = "cancelled"
+            raise
+        except Exception as exc:
+            state.status = "error"
+            state.error = errors.TuichatError(
+                f"Unexpected failure while streaming from {self.provider.label} "
+                f"({type(exc).__name__}); the partial reply is kept."
+            )
+            raise
+        finally:
+            saver.cancel()
+            state.duration_ms = (self.clock() - started) * 1000
+            self._finalise()
+
+    async def _checkpoint_every_interval(self) -> None:
+        while True:
+            await asyncio.sleep(self.checkpoint_interval)
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Save the text received so far, if it changed since the last save."""
+        state = self.state
+        if len(state.content) == self._saved_length and len(state.reasoning) == (
+            self._saved_reasoning
+        ):
+            return
+        self.store.update_message(self.message_id, content=state.content, reasoning=state.reasoning)
+        self._saved_length = len(state.content)
+        self._saved_reasoning = len(state.reasoning)
+
+    def _finalise(self) -> None:
+        state = self.state
+        error_text = None
+        if state.error is not None:
+            error_text = redact(neutralize(str(state.error)), self.provider.secrets())
+        fields: dict[str, Any] = {
+            "content": state.content,
+            "reasoning": state.reasoning,
+            "status": state.status,
+            "finish_reason": state.finish_reason,
+            "input_tokens": state.input_tokens,
+            "output_tokens": state.output_tokens,
+            "ttft_ms": state.ttft_ms,
+            "duration_ms": state.duration_ms,
+            "error": error_text,
+        }
+        self.store.update_message(self.message_id, **fields)

@@ -1,0 +1,248 @@
+"""The command line: argument parsing and the composition root.
+
+Imports stay lazy so that ``tuichat ask`` and ``--help`` never load Textual; only
+running the full-screen app imports :mod:`tuichat.app`.
+
+Exit codes: 0 done, 1 provider or network error, 2 usage or configuration
+error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    from tuichat.runtime import Runtime
+
+EXIT_OK = 0
+EXIT_PROVIDER = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with our usage code and one plain line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"tuichat: {message}; see '{self.prog} --help'.\n")
+
+
+def _version() -> str:
+    from tuichat import __version__
+
+    return f"tuichat {__version__}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tuichat`` argument parser (DESIGN.md section 5)."""
+    parser = _Parser(
+        prog="tuichat",
+        description="Chat with large language models in your terminal.",
+        epilog="Run 'tuichat' alone to open the full-screen app.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--provider", "-p", dest="provider", help="provider instance to use")
+    parser.add_argument("--model", "-m", dest="model", help="model, or provider/model")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ask = commands.add_parser(
+        "ask",
+        help="one turn: stream the reply to stdout",
+        description="Send one prompt and stream the reply to stdout as it arrives.",
+    )
+    ask.add_argument("prompt", nargs="?", help="the prompt; read from stdin when absent or '-'")
+    ask.add_argument("-p", "--provider", dest="provider", help="provider instance")
+    ask.add_argument("-m", "--model", dest="model", help="model, or provider/model")
+    ask.add_argument("-s", "--system", help="system prompt")
+    ask.add_argument("--temperature", type=_temperature, help="sampling temperature, 0 to 2")
+    ask.add_argument("--max-tokens", type=_positive_int, help="most tokens in the reply")
+    where = ask.add_mutually_exclusive_group()
+    where.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_latest",
+        action="store_true",
+        help="continue the most recent conversation",
+    )
+    where.add_argument(
+        "--conversation", type=_positive_int, metavar="ID", help="continue conversation ID"
+    )
+    ask.add_argument("--no-save", action="store_true", help="do not save this turn")
+    ask.add_argument(
+        "--raw", action="store_true", help="do not neutralise control characters in the reply"
+    )
+
+    commands.add_parser("providers", help="list configured provider instances")
+    models = commands.add_parser("models", help="list the models of a provider")
+    models.add_argument("-p", "--provider", dest="provider", help="provider instance")
+    commands.add_parser("plugins", help="list installed plugins")
+    export = commands.add_parser("export", help="export conversations as Markdown or JSON")
+    export.add_argument(
+        "id", nargs="?", type=_positive_int, help="conversation ID (default: latest)"
+    )
+    export.add_argument("--all", action="store_true", help="export every conversation")
+    export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {value}")
+    return value
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 2, got {value:g}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``tuichat``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from tuichat.errors import TuichatError
+
+    try:
+        if args.command == "ask":
+            from tuichat.ask import run_ask
+
+            return run_ask(args)
+        runtime = _load_runtime()
+        if args.command is None:
+            return _run_tui(runtime, args)
+        if args.command == "providers":
+            return _providers(runtime, sys.stdout)
+        if args.command == "models":
+            return _models(runtime, args.provider, sys.stdout)
+        if args.command == "plugins":
+            return _plugins(runtime, sys.stdout)
+        if args.command == "export":
+            return _export(runtime, args, sys.stdout)
+    except TuichatError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE
+
+
+def fail(exc: BaseException, *, stream: TextIO | None = None) -> int:
+    """Print one line for ``exc`` on stderr and return its exit code."""
+    from tuichat.errors import TuichatError
+    from tuichat.sanitize import strip_controls
+
+    stream = stream or sys.stderr
+    stream.write(f"tuichat: {strip_controls(str(exc))}\n")
+    stream.flush()
+    return exc.exit_code if isinstance(exc, TuichatError) else EXIT_PROVIDER
+
+
+def _load_runtime() -> Runtime:
+    from tuichat.runtime import Runtime
+
+    return Runtime.load()
+
+
+def _run_tui(runtime: Runtime, args: argparse.Namespace) -> int:
+    # Fail on a bad provider before the screen switches to the app.
+    runtime.resolve(args.provider, args.model)
+    runtime.store.recover_interrupted()
+    from tuichat.app.app import TuichatApp
+
+    app = TuichatApp(runtime, provider=args.provider, model=args.model)
+    app.run()
+    return app.return_code or 0
+
+
+def _providers(runtime: Runtime, out: TextIO) -> int:
+    default = runtime.default_provider_name()
+    rows = [("", "NAME", "PLUGIN", "KEY", "DEFAULT MODEL", "BASE URL")]
+    for name in runtime.instance_names():
+        info = runtime.describe(name)
+        key = "yes" if info.has_key else ("not needed" if not info.requires_key else "missing")
+        mark = "*" if name == default else ""
+        rows.append((mark, name, info.plugin, key, info.default_model, info.base_url or "-"))
+    _table(rows, out)
+    from tuichat import locations
+
+    out.write(f"\n* default provider. Config file: {runtime.config.path}\n")
+    out.write(f"Data: {locations.database_path()}\n")
+    return EXIT_OK
+
+
+def _models(runtime: Runtime, provider_name: str | None, out: TextIO) -> int:
+    import asyncio
+
+    provider, _ = runtime.resolve(provider_name, None)
+
+    async def fetch() -> list[str]:
+        try:
+            return [model.id for model in await provider.list_models()]
+        finally:
+            await runtime.aclose()
+
+    from tuichat.sanitize import strip_controls
+
+    for model_id in asyncio.run(fetch()):
+        out.write(strip_controls(model_id) + "\n")
+    return EXIT_OK
+
+
+def _plugins(runtime: Runtime, out: TextIO) -> int:
+    from tuichat.plugins import list_plugins
+
+    assert runtime.plugin_manager is not None
+    rows = [("NAME", "DISTRIBUTION", "VERSION", "PROVIDERS")]
+    for info in list_plugins(runtime.plugin_manager, runtime.registry):
+        rows.append(
+            (info.name, info.distribution or "-", info.version or "-", ", ".join(info.providers))
+        )
+    _table(rows, out)
+    return EXIT_OK
+
+
+def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
+    from tuichat import export
+    from tuichat.errors import UsageError
+
+    store = runtime.store
+    if args.all:
+        ids = [c.id for c in store.list_conversations(limit=1_000_000)]
+        ids += [c.id for c in store.list_conversations(limit=1_000_000, archived=True)]
+    else:
+        chosen = args.id or store.latest_conversation_id()
+        if chosen is None:
+            raise UsageError("There are no conversations to export yet.")
+        ids = [chosen]
+    items = []
+    for conversation_id in ids:
+        conversation = store.get_conversation(conversation_id)
+        if conversation is None:
+            raise UsageError(
+                f"There is no conversation {conversation_id}; "
+                "the sidebar and 'tuichat export --all' show them."
+            )
+        items.append((conversation, store.messages(conversation_id)))
+    if args.format == "json":
+        out.write(export.to_json(items, single=not args.all))
+    else:
+        out.write(export.to_markdown(items))
+    return EXIT_OK
+
+
+def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip() + "\n")

@@ -1,0 +1,31 @@
+"""Where tuichat keeps its configuration and data, each overridable by env."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "tuichat"
+
+
+def config_path() -> Path:
+    """The config file: ``$TUICHAT_CONFIG``, else ``config.toml`` in the config dir."""
+    explicit = os.environ.get("TUICHAT_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def data_dir() -> Path:
+    """The data dir: ``$TUICHAT_DATA_DIR``, else the platform's user data dir."""
+    explicit = os.environ.get("TUICHAT_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def database_path() -> Path:
+    """The SQLite conversation store."""
+    return data_dir() / "tuichat.db"

@@ -1,0 +1,194 @@
+"""Numbered schema migrations of the conversation store, tracked by ``PRAGMA user_version``.
+
+``MIGRATIONS[i]`` upgrades the schema from version ``i`` to version ``i + 1``. Each entry is
+either an SQL script or a callable taking the connection. :func:`migrate` applies the pending
+ones, each in its own ``BEGIN IMMEDIATE`` transaction, so a crash leaves the database at a
+whole version and two processes opening a fresh file never both apply a step.
+
+Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from tuichat.errors import StoreError
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+_V1 = """
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    created_at REAL,
+    updated_at REAL,
+    provider TEXT,
+    model TEXT,
+    system_prompt TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    pinned INTEGER NOT NULL DEFAULT 0,
+    archived INTEGER NOT NULL DEFAULT 0,
+    draft TEXT NOT NULL DEFAULT ''
+);
+
+-- Column order matches the sidebar's ORDER BY so a page is an index range scan, no sort.
+CREATE INDEX conversations_list
+    ON conversations (archived, pinned DESC, updated_at DESC, id DESC);
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+    content TEXT NOT NULL DEFAULT '',
+    reasoning TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'complete',
+    provider TEXT,
+    model TEXT,
+    finish_reason TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    ttft_ms REAL,
+    duration_ms REAL,
+    error TEXT,
+    created_at REAL,
+    updated_at REAL,
+    UNIQUE (conversation_id, position)
+);
+
+-- Tiny partial index: startup recovery finds streaming rows without scanning every message.
+CREATE INDEX messages_streaming ON messages (updated_at) WHERE status = 'streaming';
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content,
+    content = 'messages',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+
+-- Streaming checkpoints rewrite status/timestamps every second: only a real content change
+-- should pay for re-indexing.
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages
+WHEN old.content IS NOT new.content BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+"""
+
+#: Every migration, oldest first; the schema version after ``MIGRATIONS[i]`` is ``i + 1``.
+MIGRATIONS: list[Migration] = [_V1]
+
+#: The schema version this tuichat writes.
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version recorded in the database.
+
+    Args:
+        conn: An open connection.
+
+    Returns:
+        The value of ``PRAGMA user_version`` (0 for a new or foreign database).
+    """
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def newer_schema_error(version: int, *, path: str | None = None) -> StoreError:
+    """Build the error for a database written by a newer tuichat.
+
+    Args:
+        version: The schema version found in the database.
+        path: The database file, named in the message when given.
+
+    Returns:
+        A :class:`StoreError` whose message tells the person to upgrade.
+    """
+    where = f"The conversation store {path}" if path else "The conversation store"
+    return StoreError(
+        f"{where} was written by a newer tuichat (schema version {version}, this one knows up "
+        f"to {LATEST_VERSION}); upgrade tuichat."
+    )
+
+
+def split_script(script: str) -> list[str]:
+    """Split an SQL script into complete statements.
+
+    ``executescript`` would commit first, which breaks the one-transaction-per-migration
+    guarantee, so statements are run one by one; trigger bodies hold inner semicolons, hence
+    :func:`sqlite3.complete_statement` rather than a plain split.
+
+    Args:
+        script: Semicolon-separated SQL.
+
+    Returns:
+        The statements, each ending with a semicolon; blank and comment-only pieces dropped.
+    """
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if _has_code(pending):
+                statements.append(pending.strip())
+            pending = ""
+    if _has_code(pending.rstrip(";")):
+        raise ValueError(f"Incomplete SQL statement at the end of a migration: {pending!r}")
+    return statements
+
+
+def _has_code(sql: str) -> bool:
+    for line in sql.splitlines():
+        stripped = line.split("--", 1)[0].strip().strip(";")
+        if stripped:
+            return True
+    return False
+
+
+def migrate(conn: sqlite3.Connection, *, path: str | None = None) -> int:
+    """Apply every pending migration, each in its own ``BEGIN IMMEDIATE`` transaction.
+
+    Args:
+        conn: A connection in autocommit mode (``isolation_level=None``), outside a transaction.
+        path: The database file, named in error messages when given.
+
+    Returns:
+        The schema version after migrating (always :data:`LATEST_VERSION`).
+
+    Raises:
+        StoreError: The database was written by a newer tuichat.
+    """
+    current = user_version(conn)
+    if current > LATEST_VERSION:
+        raise newer_schema_error(current, path=path)
+    for version in range(current + 1, LATEST_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have applied this step while we waited for the write lock.
+            found = user_version(conn)
+            if found > LATEST_VERSION:
+                raise newer_schema_error(found, path=path)
+            if found < version:
+                step = MIGRATIONS[version - 1]
+                if isinstance(step, str):
+                    for statement in split_script(step):
+                        conn.execute(statement)
+                else:
+                    step(conn)
+                conn.execute(f"PRAGMA user_version = {version:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return user_version(conn)

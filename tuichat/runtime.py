@@ -1,0 +1,236 @@
+"""The composition root shared by the TUI, ``tuichat ask`` and later ``serve``.
+
+A :class:`Runtime` holds the settings, the provider registry, the one shared HTTP
+client and the store, and turns config tables into provider instances.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from tuichat.config import LoadedConfig, Settings, describe_validation_error, load_config
+from tuichat.errors import ConfigError, UsageError
+from tuichat.plugins import ProviderRegistry, get_plugin_manager, load_providers
+from tuichat.provider import Provider, ProviderSettings
+
+if TYPE_CHECKING:
+    import httpx
+    import pluggy
+
+    from tuichat.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceInfo:
+    """A provider instance as ``tuichat providers`` shows it."""
+
+    name: str
+    plugin: str
+    display_name: str
+    base_url: str
+    default_model: str
+    has_key: bool
+    requires_key: bool
+    configured: bool
+
+    @property
+    def usable(self) -> bool:
+        """Whether a chat can be attempted (a key is present or none is needed)."""
+        return self.has_key or not self.requires_key
+
+
+class Runtime:
+    """Settings + plugins + shared client + store, created once per process."""
+
+    def __init__(
+        self,
+        config: LoadedConfig,
+        registry: ProviderRegistry,
+        *,
+        plugin_manager: pluggy.PluginManager | None = None,
+        client: httpx.AsyncClient | None = None,
+        store: Store | None = None,
+        database_path: Path | None = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.plugin_manager = plugin_manager
+        self._client = client
+        self._store = store
+        self._database_path = database_path
+        self._providers: dict[str, Provider] = {}
+
+    @classmethod
+    def load(cls, *, config_path: Path | None = None, load_entrypoints: bool = True) -> Runtime:
+        """Read the config and load the installed plugins.
+
+        Raises:
+            ConfigError: The config file or environment is wrong.
+            PluginError: A plugin failed to load or registered a duplicate name.
+        """
+        config = load_config(config_path)
+        pm = get_plugin_manager(load_entrypoints=load_entrypoints)
+        return cls(config, load_providers(pm), plugin_manager=pm)
+
+    @property
+    def settings(self) -> Settings:
+        """The loaded settings."""
+        return self.config.settings
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The one shared HTTP client, created on first use."""
+        if self._client is None:
+            from tuichat.http import make_client
+
+            self._client = make_client()
+        return self._client
+
+    @property
+    def store(self) -> Store:
+        """The conversation store, opened on first use.
+
+        Raises:
+            StoreError: The database cannot be opened.
+        """
+        if self._store is None:
+            from tuichat import locations
+            from tuichat.store import Store
+
+            self._store = Store(self._database_path or locations.database_path())
+        return self._store
+
+    # Provider instances -------------------------------------------------------
+
+    def instance_names(self) -> list[str]:
+        """Every provider instance: one per plugin provider, plus named config tables."""
+        names = self.registry.names()
+        names += [name for name in self.settings.providers if name not in names]
+        return names
+
+    def _table(self, name: str) -> tuple[type[Provider], dict[str, Any]]:
+        table = dict(self.settings.providers.get(name, {}))
+        plugin = table.get("plugin") or name
+        cls = self.registry.get(str(plugin))
+        if cls is None:
+            if name in self.settings.providers:
+                line = f" ({self._where('providers', name, 'plugin')})"
+                raise ConfigError(
+                    f"[providers.{name}]{line} uses unknown plugin {plugin!r}; installed: "
+                    f"{', '.join(self.registry.names())}. Set plugin to one of them."
+                )
+            raise self.unknown_provider(name)
+        if name == cls.name and "base_url" not in table:
+            for env in cls.base_url_env:
+                if os.environ.get(env):
+                    table["base_url"] = os.environ[env]
+                    break
+        return cls, table
+
+    def _where(self, *loc: str) -> str:
+        from tuichat.config import find_key_line
+
+        line = find_key_line(self.config.text, list(loc))
+        return f"{self.config.path}, line {line}" if line else str(self.config.path)
+
+    def unknown_provider(self, name: str) -> UsageError:
+        """The error for a provider name nobody registered or configured."""
+        return UsageError(
+            f"Unknown provider {name!r}; the providers are: {', '.join(self.instance_names())} "
+            "(see 'tuichat providers' and 'tuichat plugins')."
+        )
+
+    def provider_settings(self, name: str) -> ProviderSettings:
+        """Validate instance ``name``'s table against its provider's settings model.
+
+        Raises:
+            ConfigError: naming ``providers.<name>.<key>``, its line and what is expected.
+        """
+        cls, table = self._table(name)
+        try:
+            return cls.Settings.model_validate(table)
+        except ValidationError as exc:
+            raise ConfigError(
+                describe_validation_error(
+                    exc, self.config.path, self.config.text, prefix=("providers", name)
+                )
+            ) from None
+
+    def provider(self, name: str) -> Provider:
+        """The provider instance ``name`` (built once, on the shared client)."""
+        if name not in self._providers:
+            cls, _ = self._table(name)
+            settings = self.provider_settings(name)
+            self._providers[name] = cls(settings=settings, client=self.client, instance_name=name)
+        return self._providers[name]
+
+    def describe(self, name: str) -> InstanceInfo:
+        """What ``tuichat providers`` shows of instance ``name``."""
+        provider = self.provider(name)
+        return InstanceInfo(
+            name=name,
+            plugin=provider.name,
+            display_name=provider.display_name or provider.name,
+            base_url=provider.settings.base_url,
+            default_model=provider.default_model,
+            has_key=provider.has_key(),
+            requires_key=provider.needs_key(),
+            configured=name in self.settings.providers,
+        )
+
+    def default_provider_name(self) -> str:
+        """The provider to use when none is named.
+
+        ``provider`` from the settings; else the first configured table that can chat;
+        else the first plugin provider with a key; else the demo.
+        """
+        if self.settings.provider:
+            return self.settings.provider
+        infos = [self.describe(name) for name in self.instance_names()]
+        for info in infos:
+            if info.configured and info.plugin != "demo" and info.usable:
+                return info.name
+        for info in infos:
+            if info.plugin != "demo" and info.requires_key and info.has_key:
+                return info.name
+        return "demo"
+
+    def resolve(self, provider: str | None, model: str | None) -> tuple[Provider, str]:
+        """Pick the provider instance and model from (optional) names.
+
+        ``model`` may be ``provider/model``; a prefix that is no provider name is part
+        of the model id (OpenRouter's ``meta-llama/llama-3``).
+
+        Raises:
+            UsageError: An unknown provider.
+            ConfigError: Its config table is invalid.
+        """
+        names = self.instance_names()
+        model = model or None
+        if model and "/" in model and provider is None:
+            prefix, _, rest = model.partition("/")
+            if prefix in names and rest:
+                provider, model = prefix, rest
+        if provider is None and not model and self.settings.model:
+            return self.resolve(None, self.settings.model)
+        name = provider or self.default_provider_name()
+        if name not in names:
+            raise self.unknown_provider(name)
+        instance = self.provider(name)
+        return instance, model or instance.default_model
+
+    async def aclose(self) -> None:
+        """Close the providers, the shared client and the store."""
+        for provider in self._providers.values():
+            await provider.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None

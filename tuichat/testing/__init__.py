@@ -1,0 +1,126 @@
+"""tuichat's test kit: a loopback HTTP server that plays scripted responses byte for byte.
+
+Used by tuichat's own tests and by provider-plugin authors. It never imports Textual nor
+httpx; the server uses only the standard library. With tuichat installed, pytest gets the
+``wire_server`` fixture (see ``tuichat.testing.pytest_plugin``).
+
+The names below are imported lazily, so importing this package (as the pytest plugin
+does) costs nothing until they are used.
+
+Example:
+    >>> from tuichat.testing import WireServer, openai_chat_stream, sse_response
+    >>> with WireServer() as server:
+    ...     server.enqueue(sse_response(*openai_chat_stream(["Hel", "lo"])))
+    ...     # point the provider at server.url and stream
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuichat.testing.server import (
+        Chunk,
+        Delay,
+        Drop,
+        Gate,
+        Handler,
+        RecordedRequest,
+        Response,
+        Stall,
+        Step,
+        WireServer,
+    )
+    from tuichat.testing.sse import (
+        SSE_HEADERS,
+        json_response,
+        split_at,
+        split_bytes,
+        sse_event,
+        sse_response,
+    )
+    from tuichat.testing.wire import (
+        anthropic_error,
+        anthropic_error_event,
+        anthropic_stream,
+        gemini_error,
+        gemini_stream,
+        openai_chat_stream,
+        openai_error,
+        openai_error_event,
+    )
+
+_EXPORTS = {
+    "server": (
+        "Chunk",
+        "Delay",
+        "Drop",
+        "Gate",
+        "Handler",
+        "RecordedRequest",
+        "Response",
+        "Stall",
+        "Step",
+        "WireServer",
+    ),
+    "sse": (
+        "SSE_HEADERS",
+        "json_response",
+        "split_at",
+        "split_bytes",
+        "sse_event",
+        "sse_response",
+    ),
+    "wire": (
+        "anthropic_error",
+        "anthropic_error_event",
+        "anthropic_stream",
+        "gemini_error",
+        "gemini_stream",
+        "openai_chat_stream",
+        "openai_error",
+        "openai_error_event",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [
+    "SSE_HEADERS",
+    "Chunk",
+    "Delay",
+    "Drop",
+    "Gate",
+    "Handler",
+    "RecordedRequest",
+    "Response",
+    "Stall",
+    "Step",
+    "WireServer",
+    "anthropic_error",
+    "anthropic_error_event",
+    "anthropic_stream",
+    "gemini_error",
+    "gemini_stream",
+    "json_response",
+    "openai_chat_stream",
+    "openai_error",
+    "openai_error_event",
+    "split_at",
+    "split_bytes",
+    "sse_event",
+    "sse_response",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,746 @@
+"""The shared provider contract suite: one set of wire-level tests for every provider.
+
+Every provider plugin, first-party or third-party, proves it speaks its API correctly
+by describing that API in a :class:`WireScript` and subclassing
+:class:`ProviderContract`; pytest then collects every ``test_*`` method of the base
+class in the subclass and runs it against the test kit's loopback
+:class:`~tuichat.testing.server.WireServer` (the ``wire_server`` fixture), through a
+real ``httpx.AsyncClient``::
+
+    from tuichat.testing.contract import ProviderContract, WireScript
+
+    class FooWire(WireScript):
+        provider_cls = FooProvider
+        model = "foo-1"
+
+        def settings(self, base_url): ...
+        def chat_path(self, model): ...
+        def stream(self, deltas, *, finish="stop", usage=(10, 20), reasoning=()): ...
+        def unterminated(self, deltas): ...
+        def error_event(self, message, *, kind="overloaded"): ...
+        def error_response(self, status, message, *, retry_after=None): ...
+        def finish_raw(self, finish): ...
+        def check_request(self, recorded, request): ...
+        def models_route(self, ids): ...
+
+    class TestFooContract(ProviderContract):
+        wire = FooWire()
+
+What the suite checks (one method each): the documented event sequence gives the
+right ``TextDelta``s, ``Usage`` and exactly one final ``Finish``; reasoning stays apart
+from text; CRLF line endings; SSE comments between and inside events; empty deltas
+skipped; the whole stream split one byte at a time (inside UTF-8 characters and between
+CR and LF); a 100 KB delta; ``length`` normalised with the raw reason kept; in-stream
+error events after HTTP 200; HTTP 400/401/403/404/429/500/503/529; ``Retry-After``
+parsed and honoured by :func:`~tuichat.http.stream_with_retries`; a slow first byte;
+a dropped connection; a stream cut before its terminator (or the provider's
+documented lenient rule, see :attr:`WireScript.complete_without_terminator`); a
+stalled stream (read timeout); a 200 that is not an event stream; malformed JSON in
+an event; a refused connection; cancellation closing the HTTP stream; the API key
+never appearing in an error message; ``list_models()``.
+
+Every frame a script returns is one complete SSE event (``data: ...\\n\\n``) with LF line
+endings and no raw newline inside a JSON payload: the suite derives the CRLF, comment
+and byte-split variants itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tuichat import errors
+from tuichat.http import RetryPolicy, make_client, stream_with_retries
+from tuichat.provider import (
+    ChatEvent,
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    Provider,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    Usage,
+)
+from tuichat.testing.server import Chunk, Drop, RecordedRequest, Response, Stall, Step, WireServer
+
+__all__ = [
+    "CANARY_KEY",
+    "ERROR_KINDS",
+    "ErrorKind",
+    "ProviderContract",
+    "Result",
+    "WireScript",
+    "closed_port_url",
+    "json_frame",
+    "sse_stream_response",
+]
+
+#: The API key every contract test configures; it must never show in an error.
+CANARY_KEY = "sk-test-canary-123"
+
+ErrorKind = Literal["overloaded", "server", "rate_limit"]
+
+#: In-stream error kinds a script must be able to render, and the error each maps to.
+ERROR_KINDS: dict[str, type[errors.ProviderError]] = {
+    "overloaded": errors.Overloaded,
+    "server": errors.ServerError,
+    "rate_limit": errors.RateLimited,
+}
+
+#: Upper bound for any one contract test's stream, so a broken provider fails, not hangs.
+_TEST_TIMEOUT = 10.0
+
+
+class WireScript(ABC):
+    """How one provider speaks on the wire: the bytes its server sends, the paths it uses.
+
+    Subclass it once per provider; the contract suite asks it for every response it
+    plays. Frames are complete SSE events with LF line endings.
+
+    Class attributes:
+        provider_cls: The provider class under test.
+        model: The model id the suite chats with.
+        supports_reasoning: Whether the API streams reasoning ("thinking") text apart
+            from the reply; ``False`` skips the reasoning test.
+        complete_without_terminator: The provider's documented lenient rule: whether a
+            stream that gave its finish reason and then ended cleanly, without its
+            terminator, counts as complete (``True``) or as interrupted (``False``).
+    """
+
+    provider_cls: ClassVar[type[Provider]]
+    model: ClassVar[str]
+    supports_reasoning: ClassVar[bool] = True
+    complete_without_terminator: ClassVar[bool] = False
+
+    @abstractmethod
+    def settings(self, base_url: str) -> dict[str, Any]:
+        """The ``[providers.<name>]`` table pointing the provider at the test server.
+
+        Args:
+            base_url: The server's root URL (``http://127.0.0.1:PORT``, no trailing slash).
+
+        Returns:
+            The table; it should set ``api_key`` to :data:`CANARY_KEY`.
+        """
+
+    @abstractmethod
+    def chat_path(self, model: str) -> str:
+        """The path (without query string) a chat request for ``model`` goes to."""
+
+    @abstractmethod
+    def stream(
+        self,
+        deltas: Sequence[str],
+        *,
+        finish: str = "stop",
+        usage: tuple[int, int] | None = (10, 20),
+        reasoning: Sequence[str] = (),
+    ) -> list[bytes]:
+        """The full documented event sequence of a reply, one SSE event per frame.
+
+        Args:
+            deltas: The reply's text pieces, one content event each (empty ones too).
+            finish: The normalised finish reason (``stop``, ``length``...); the script
+                writes its own word for it (see :meth:`finish_raw`).
+            usage: ``(input_tokens, output_tokens)`` to report, or ``None`` for none.
+            reasoning: Reasoning pieces, streamed before the text.
+        """
+
+    @abstractmethod
+    def unterminated(self, deltas: Sequence[str]) -> list[bytes]:
+        """The same stream cut just before its terminator (the finish reason included).
+
+        What this means depends on :attr:`complete_without_terminator`.
+        """
+
+    def truncated(self, deltas: Sequence[str]) -> list[bytes]:
+        """The stream cut right after the last delta: no finish reason, no terminator.
+
+        Always an interrupted reply. Override when :meth:`unterminated` still carries
+        the finish reason (the default returns :meth:`unterminated`).
+        """
+        return self.unterminated(deltas)
+
+    @abstractmethod
+    def error_event(self, message: str, *, kind: ErrorKind = "overloaded") -> bytes:
+        """An error that arrives inside the stream, after HTTP 200.
+
+        Args:
+            message: The server's own words.
+            kind: One of :data:`ERROR_KINDS`; the provider must map it to that class.
+        """
+
+    @abstractmethod
+    def error_response(
+        self, status: int, message: str, *, retry_after: float | None = None
+    ) -> Response:
+        """An HTTP error response with the provider's own error body.
+
+        Args:
+            status: The HTTP status.
+            message: The server's own words (the provider's error must quote them).
+            retry_after: Send a ``Retry-After`` header with these seconds.
+        """
+
+    @abstractmethod
+    def finish_raw(self, finish: str) -> str:
+        """The provider's own word for a normalised finish reason (``length`` -> ...)."""
+
+    @abstractmethod
+    def check_request(self, recorded: RecordedRequest, request: ChatRequest) -> None:
+        """Assert what the provider sent for ``request`` (headers, body); raise if wrong."""
+
+    @abstractmethod
+    def models_route(self, ids: Sequence[str]) -> tuple[str, str, Response]:
+        """``(method, path, response)`` of the models endpoint listing ``ids``.
+
+        The suite installs it with :meth:`WireServer.route` and expects
+        ``list_models()`` to return exactly these ids.
+        """
+
+    def malformed_event(self) -> bytes:
+        """An event the provider must read (right event name) whose JSON is broken."""
+        return b'data: {"broken": \n\n'
+
+
+@dataclass
+class Result:
+    """What a stream produced: its events in order and the error that ended it."""
+
+    events: list[ChatEvent] = field(default_factory=list)
+    error: BaseException | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """The ``TextDelta`` texts in order."""
+        return [e.text for e in self.events if isinstance(e, TextDelta)]
+
+    @property
+    def text(self) -> str:
+        """The reply text."""
+        return "".join(self.texts)
+
+    @property
+    def reasoning(self) -> list[str]:
+        """The ``ReasoningDelta`` texts in order."""
+        return [e.text for e in self.events if isinstance(e, ReasoningDelta)]
+
+    @property
+    def usages(self) -> list[Usage]:
+        """The ``Usage`` events in order."""
+        return [e for e in self.events if isinstance(e, Usage)]
+
+    @property
+    def finishes(self) -> list[Finish]:
+        """The ``Finish`` events (a correct stream has exactly one, last)."""
+        return [e for e in self.events if isinstance(e, Finish)]
+
+
+def sse_stream_response(
+    frames: Sequence[bytes | Step], *, first_byte_delay: float = 0.0
+) -> Response:
+    """A 200 ``text/event-stream`` response sending each frame as one HTTP chunk.
+
+    Args:
+        frames: SSE frames (bytes) and server steps (``Drop()``, ``Stall()``...).
+        first_byte_delay: Seconds before the status line.
+    """
+    steps: list[Step] = [Chunk(f) if isinstance(f, bytes) else f for f in frames]
+    return Response(
+        200,
+        {"content-type": "text/event-stream", "cache-control": "no-cache"},
+        steps,
+        first_byte_delay=first_byte_delay,
+    )
+
+
+def closed_port_url() -> str:
+    """``http://127.0.0.1:PORT`` where nothing listens (a port just released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _crlf(frame: bytes) -> bytes:
+    return frame.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+class ProviderContract:
+    """Base class of the contract tests; subclass it and set :attr:`wire`.
+
+    The subclass's name must start with ``Test`` for pytest to collect it. Helpers
+    (:meth:`build`, :meth:`request`, :meth:`collect`, :meth:`assert_clean`) are public
+    so provider-specific tests in the subclass can reuse them.
+    """
+
+    wire: ClassVar[WireScript]
+    pytestmark = pytest.mark.asyncio
+
+    # Helpers ---------------------------------------------------------------------------
+
+    @pytest_asyncio.fixture
+    async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        """The shared client as tuichat makes it, closed after the test."""
+        client = make_client()
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+    def build(self, client: httpx.AsyncClient, base_url: str, **overrides: Any) -> Provider:
+        """The provider under test, configured by the script and ``overrides``.
+
+        Args:
+            client: The HTTP client (the ``http_client`` fixture).
+            base_url: The server's root URL (``wire_server.url``).
+            **overrides: Settings fields replacing the script's (``read_timeout=0.3``).
+        """
+        cls = self.wire.provider_cls
+        table = {**self.wire.settings(base_url), **overrides}
+        settings = cls.Settings.model_validate(table)
+        return cls(settings=settings, client=client, instance_name=cls.name)
+
+    def request(self, **changes: Any) -> ChatRequest:
+        """A small conversation with a system prompt and parameters."""
+        fields: dict[str, Any] = {
+            "model": self.wire.model,
+            "messages": [
+                ChatMessage("user", "Hello"),
+                ChatMessage("assistant", "Hi! How can I help?"),
+                ChatMessage("user", "Tell me a joke"),
+            ],
+            "system": "Be brief.",
+            "temperature": 0.5,
+            "max_tokens": 100,
+        }
+        fields.update(changes)
+        return ChatRequest(**fields)
+
+    async def collect(
+        self,
+        events: AsyncGenerator[ChatEvent, None],
+        *,
+        limit: float = _TEST_TIMEOUT,
+    ) -> Result:
+        """Drain ``events``, keeping every event and the ``ProviderError`` that ended it.
+
+        Any other exception propagates (a provider must only raise ``ProviderError``).
+        """
+        result = Result()
+
+        async def drain() -> None:
+            try:
+                async for event in events:
+                    result.events.append(event)
+            except errors.ProviderError as exc:
+                result.error = exc
+            finally:
+                await events.aclose()
+
+        await asyncio.wait_for(drain(), limit)
+        return result
+
+    async def run(
+        self,
+        server: WireServer,
+        client: httpx.AsyncClient,
+        *responses: Response,
+        request: ChatRequest | None = None,
+        **overrides: Any,
+    ) -> Result:
+        """Queue ``responses``, stream one reply straight from the provider, collect it."""
+        server.enqueue(*responses)
+        provider = self.build(client, server.url, **overrides)
+        return await self.collect(provider.stream_chat(request or self.request()))
+
+    def assert_clean(self, error: BaseException | None) -> errors.ProviderError:
+        """Assert ``error`` is a one-sentence ``ProviderError`` free of the key."""
+        assert isinstance(error, errors.ProviderError), f"expected a ProviderError, got {error!r}"
+        message = str(error)
+        assert message.strip(), "the error has no message"
+        assert CANARY_KEY not in message, f"the API key leaked into the error: {message!r}"
+        assert "\n" not in message, f"the error is not one line: {message!r}"
+        assert "\x1b" not in message
+        return error
+
+    def assert_complete(self, result: Result, *, finish: str = "stop") -> Finish:
+        """Assert a stream ended well: no error, exactly one ``Finish``, and it is last."""
+        assert result.error is None, f"the stream failed: {result.error!r}"
+        assert len(result.finishes) == 1, f"expected one Finish, got {result.finishes!r}"
+        assert result.events[-1] == result.finishes[0], "Finish is not the last event"
+        assert result.finishes[0].reason == finish
+        assert all(text for text in result.texts), "an empty TextDelta was yielded"
+        return result.finishes[0]
+
+    # The documented event sequence -----------------------------------------------------
+
+    async def test_event_sequence(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        deltas = ["Hello", ", ", "world", "!"]
+        request = self.request()
+        result = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(self.wire.stream(deltas)),
+            request=request,
+        )
+        finish = self.assert_complete(result)
+        assert result.texts == deltas
+        assert finish.raw == self.wire.finish_raw("stop")
+        assert result.usages, "no Usage event"
+        assert result.usages[-1] == Usage(10, 20)
+        assert not result.reasoning
+        assert len(wire_server.requests) == 1
+        recorded = wire_server.requests[0]
+        assert recorded.bare_path == self.wire.chat_path(request.model)
+        self.wire.check_request(recorded, request)
+
+    async def test_no_usage_reported(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        result = await self.run(
+            wire_server, http_client, sse_stream_response(self.wire.stream(["Hi"], usage=None))
+        )
+        self.assert_complete(result)
+        assert result.text == "Hi"
+
+    async def test_reasoning_kept_apart(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        if not self.wire.supports_reasoning:
+            pytest.skip("this API streams no reasoning")
+        thoughts = ["Let me think", " about it."]
+        frames = self.wire.stream(["The answer", " is 42."], reasoning=thoughts)
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        self.assert_complete(result)
+        assert result.reasoning == thoughts
+        assert result.text == "The answer is 42."
+        first_text = next(i for i, e in enumerate(result.events) if isinstance(e, TextDelta))
+        last_reasoning = max(
+            i for i, e in enumerate(result.events) if isinstance(e, ReasoningDelta)
+        )
+        assert last_reasoning < first_text
+
+    async def test_crlf_line_endings(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = [_crlf(f) for f in self.wire.stream(["Line one", " and two"])]
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        self.assert_complete(result)
+        assert result.text == "Line one and two"
+        assert result.usages[-1] == Usage(10, 20)
+
+    async def test_comments_ignored(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames: list[bytes] = [b": connected\n\n"]
+        for frame in self.wire.stream(["a", "b", "c"]):
+            # A keep-alive between events and a comment line inside one.
+            frames += [b": keep-alive\n\n", b": note\n" + frame]
+        frames.append(b":\n\n")
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        self.assert_complete(result)
+        assert result.texts == ["a", "b", "c"]
+
+    async def test_empty_deltas_skipped(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = self.wire.stream(["", "Hi", "", "!", ""])
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        self.assert_complete(result)
+        assert result.texts == ["Hi", "!"]
+
+    async def test_split_one_byte_at_a_time(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        deltas = ["é", "🙂 ", "中文", " naïve — ok"]
+        body = b"".join(_crlf(f) for f in self.wire.stream(deltas))
+        # Every byte its own HTTP chunk: splits land inside multi-byte UTF-8 characters
+        # and between CR and LF.
+        steps = [Chunk(body[i : i + 1]) for i in range(len(body))]
+        result = await self.run(wire_server, http_client, sse_stream_response(steps))
+        self.assert_complete(result)
+        assert result.text == "".join(deltas)
+        assert result.usages[-1] == Usage(10, 20)
+
+    async def test_large_delta(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        big = ("All work and no play makes a long reply. é中🙂\n" * 2400)[:100_000]
+        result = await self.run(
+            wire_server, http_client, sse_stream_response(self.wire.stream(["start ", big]))
+        )
+        self.assert_complete(result)
+        assert result.text == "start " + big
+
+    async def test_finish_length(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = self.wire.stream(["Cut sh"], finish="length")
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        finish = self.assert_complete(result, finish="length")
+        assert finish.raw == self.wire.finish_raw("length")
+        assert result.text == "Cut sh"
+
+    # Errors after HTTP 200 ---------------------------------------------------------------
+
+    @pytest.mark.parametrize("kind", list(ERROR_KINDS))
+    async def test_error_event_after_text(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient, kind: ErrorKind
+    ) -> None:
+        message = f"Something went wrong ({kind}); key {CANARY_KEY}"
+        frames = [
+            *self.wire.truncated(["Partial", " text"]),
+            self.wire.error_event(message, kind=kind),
+        ]
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, ERROR_KINDS[kind]), repr(error)
+        assert "Something went wrong" in str(error)
+        assert result.texts == ["Partial", " text"]
+        assert not result.finishes
+
+    async def test_malformed_json_event(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = [*self.wire.truncated(["Hi"]), self.wire.malformed_event()]
+        wire_server.enqueue(sse_stream_response(frames))
+        provider = self.build(http_client, wire_server.url)
+        result = await self.collect(provider.stream_chat(self.request()))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.MalformedResponse), repr(error)
+        assert provider.label in str(error)
+        assert result.text == "Hi"
+
+    async def test_non_sse_200(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        html = Response(
+            200,
+            {"content-type": "text/html; charset=utf-8"},
+            b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>",
+            chunked=False,
+        )
+        result = await self.run(wire_server, http_client, html)
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.MalformedResponse), repr(error)
+        assert not result.events
+
+    # HTTP errors ---------------------------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        ("status", "expected"),
+        [
+            (400, errors.BadRequest),
+            (403, errors.PermissionDenied),
+            (404, errors.NotFound),
+            (429, errors.RateLimited),
+            (500, errors.ServerError),
+            (503, errors.Overloaded),
+            (529, errors.Overloaded),
+        ],
+    )
+    async def test_http_status_errors(
+        self,
+        wire_server: WireServer,
+        http_client: httpx.AsyncClient,
+        status: int,
+        expected: type[errors.ProviderError],
+    ) -> None:
+        response = self.wire.error_response(status, f"The model exploded (key {CANARY_KEY})")
+        result = await self.run(wire_server, http_client, response)
+        error = self.assert_clean(result.error)
+        assert isinstance(error, expected), repr(error)
+        assert error.status == status
+        assert "The model exploded" in str(error)
+        assert not result.events
+        if status == 429:
+            assert error.retry_after is None
+
+    async def test_401_names_the_key_variable(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        response = self.wire.error_response(401, f"Incorrect API key provided: {CANARY_KEY}.")
+        wire_server.enqueue(response)
+        provider = self.build(http_client, wire_server.url)
+        result = await self.collect(provider.stream_chat(self.request()))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.AuthError), repr(error)
+        assert error.status == 401
+        names = provider.key_env_names()
+        if names:
+            assert names[0] in str(error)
+
+    async def test_429_retry_after_parsed(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        response = self.wire.error_response(429, "Slow down", retry_after=7)
+        result = await self.run(wire_server, http_client, response)
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.RateLimited), repr(error)
+        assert error.retry_after == pytest.approx(7.0)
+
+    async def test_429_retried_then_success(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        wire_server.enqueue(
+            self.wire.error_response(429, "Slow down", retry_after=2),
+            sse_stream_response(self.wire.stream(["Made", " it"])),
+        )
+        provider = self.build(http_client, wire_server.url, max_retries=2)
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+
+        events = stream_with_retries(
+            provider, self.request(), policy=RetryPolicy(0.0, 30.0), sleep=sleep
+        )
+        result = await self.collect(events)
+        self.assert_complete(result)
+        assert result.text == "Made it"
+        retrying = [e for e in result.events if isinstance(e, Retrying)]
+        assert len(retrying) == 1 and retrying[0].delay == pytest.approx(2.0)
+        assert CANARY_KEY not in retrying[0].error
+        assert waits == [pytest.approx(2.0)]
+        assert len(wire_server.requests) == 2
+
+    # Transport faults ----------------------------------------------------------------------
+
+    async def test_slow_first_byte(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        response = sse_stream_response(self.wire.stream(["Late"]), first_byte_delay=0.25)
+        result = await self.run(wire_server, http_client, response, read_timeout=2.0)
+        self.assert_complete(result)
+        assert result.text == "Late"
+
+    @pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
+    async def test_dropped_connection(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient, reset: bool
+    ) -> None:
+        frames: list[bytes | Step] = [*self.wire.truncated(["Hel", "lo"]), Drop(reset=reset)]
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.StreamInterrupted), repr(error)
+        assert result.texts == ["Hel", "lo"]
+        assert not result.finishes
+
+    async def test_truncated_stream_is_interrupted(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = self.wire.truncated(["Half a", " reply"])
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.StreamInterrupted), repr(error)
+        assert result.text == "Half a reply"
+        assert not result.finishes
+
+    async def test_stream_without_terminator(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = self.wire.unterminated(["Almost", " done"])
+        result = await self.run(wire_server, http_client, sse_stream_response(frames))
+        assert result.text == "Almost done"
+        if self.wire.complete_without_terminator:
+            self.assert_complete(result)
+        else:
+            error = self.assert_clean(result.error)
+            assert isinstance(error, errors.StreamInterrupted), repr(error)
+            assert not result.finishes
+
+    @pytest.mark.parametrize("where", ["before-events", "mid-stream"])
+    async def test_stall_read_timeout(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient, where: str
+    ) -> None:
+        before: list[bytes | Step] = (
+            [] if where == "before-events" else [*self.wire.truncated(["Stuck"])]
+        )
+        frames = [*before, Stall()]
+        result = await self.run(
+            wire_server, http_client, sse_stream_response(frames), read_timeout=0.3
+        )
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.ProviderTimeout), repr(error)
+        assert result.text == ("" if where == "before-events" else "Stuck")
+        assert not result.finishes
+
+    async def test_connection_refused(self, http_client: httpx.AsyncClient) -> None:
+        provider = self.build(http_client, closed_port_url(), connect_timeout=2.0)
+        result = await self.collect(provider.stream_chat(self.request()))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.NetworkError), repr(error)
+        assert not result.events
+
+    async def test_cancellation_closes_the_stream(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames: list[bytes | Step] = [*self.wire.truncated(["First"]), Stall()]
+        wire_server.enqueue(sse_stream_response(frames))
+        provider = self.build(http_client, wire_server.url)
+        events = provider.stream_chat(self.request())
+        first = await asyncio.wait_for(anext(events), _TEST_TIMEOUT)
+        while not isinstance(first, TextDelta):
+            first = await asyncio.wait_for(anext(events), _TEST_TIMEOUT)
+        assert first.text == "First"
+        await events.aclose()
+        assert await wire_server.await_disconnect(timeout=2.0), "the HTTP stream stayed open"
+
+    async def test_task_cancellation_closes_the_stream(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        wire_server.enqueue(sse_stream_response([*self.wire.truncated(["First"]), Stall()]))
+        provider = self.build(http_client, wire_server.url)
+        got_text = asyncio.Event()
+
+        async def consume() -> None:
+            async for event in provider.stream_chat(self.request()):
+                if isinstance(event, TextDelta):
+                    got_text.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(got_text.wait(), _TEST_TIMEOUT)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await wire_server.await_disconnect(timeout=2.0), "the HTTP stream stayed open"
+
+    # Models ---------------------------------------------------------------------------------
+
+    async def test_list_models(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        ids = ["model-b", "model-a", "model-c"]
+        wire_server.route(*self.wire.models_route(ids))
+        provider = self.build(http_client, wire_server.url)
+        models = await asyncio.wait_for(provider.list_models(), _TEST_TIMEOUT)
+        assert sorted(m.id for m in models) == sorted(ids)
+        assert all(m.provider == provider.instance_name for m in models)
+
+    async def test_list_models_auth_error(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        method, path, _ = self.wire.models_route([])
+        wire_server.route(method, path, self.wire.error_response(401, f"Bad key {CANARY_KEY}"))
+        provider = self.build(http_client, wire_server.url)
+        with pytest.raises(errors.AuthError) as caught:
+            await asyncio.wait_for(provider.list_models(), _TEST_TIMEOUT)
+        self.assert_clean(caught.value)
+
+
+def json_frame(data: Any, *, event: str | None = None) -> bytes:
+    """One SSE event carrying ``data`` as compact JSON (a helper for scripts)."""
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
