@@ -164,6 +164,7 @@ class Turn:
         context_window: int | None = None,
         policy: RetryPolicy | None = None,
         checkpoint_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> Turn:
         """Save ``prompt`` (``None`` regenerates from the history as it is), create
         the streaming assistant row and build the request."""
@@ -200,6 +201,7 @@ class Turn:
             omitted=omitted,
             policy=policy,
             checkpoint_interval=checkpoint_interval,
+            clock=clock,
         )
 
     @property
@@ -271,6 +273,13 @@ class Turn:
         finally:
             saver.cancel()
             state.duration_ms = (self.clock() - started) * 1000
+            self._finalise()
+
+    def abandon(self) -> None:
+        """Finalise a turn whose stream never ran (cancelled before it started) as
+        ``cancelled``; a turn that already ended is left as it is."""
+        if self.state.status == "streaming":
+            self.state.status = "cancelled"
             self._finalise()
 
     async def _checkpoint_every_interval(self) -> None:

@@ -120,6 +120,12 @@ def error_for_status(
         return errors.AuthError(
             f"{provider} rejected the API key ({code}{said}); check {key_hint}.", **kwargs
         )
+    if status == 402:
+        return errors.PermissionDenied(
+            f"{provider} refused the request for billing reasons ({code}{said}); "
+            "check your plan and credit.",
+            **kwargs,
+        )
     if status == 403:
         return errors.PermissionDenied(
             f"{provider} refused access ({code}{said}); check that your key may use this model.",
@@ -179,6 +185,9 @@ def error_for_event(
         "server_error": 500,
         "invalid_request_error": 400,
         "request_too_large": 413,
+        "billing_error": 402,
+        "timeout_error": 504,
+        "conflict_error": 409,
     }
     code = status or by_type.get(raw_type or "", 500)
     error = error_for_status(
@@ -317,7 +326,11 @@ async def open_sse(
             if "text/event-stream" not in content_type:
                 body = await _read_limited(response)
                 info = parse_error(response, body)
-                said = f": {one_line(neutralize(info.message), 200)}" if info.message else ""
+                said = ""
+                if info.message:
+                    said = (
+                        f": {one_line(redact(neutralize(info.message), provider.secrets()), 200)}"
+                    )
                 raise errors.MalformedResponse(
                     f"{provider.label} answered with {content_type or 'no content type'} "
                     f"instead of an event stream{said}; check base_url.",

@@ -35,7 +35,7 @@ from tuichat.provider import (
     TextDelta,
     Usage,
 )
-from tuichat.sanitize import strip_controls
+from tuichat.sanitize import redact, strip_controls
 
 if TYPE_CHECKING:
     import httpx
@@ -68,6 +68,22 @@ SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
 MAX_MODEL_PAGES = 50
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+#: The HTTP status each documented error ``type`` stands for
+#: (https://platform.claude.com/docs/en/api/errors), for ``error`` events that arrive
+#: after HTTP 200 and so carry no status of their own.
+_ERROR_STATUS: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
 
 _STOP_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -154,6 +170,23 @@ def map_stop_reason(raw: str | None) -> FinishReason:
     return _STOP_REASONS.get(raw or "", "stop")
 
 
+def _redacting(
+    parse: Callable[[httpx.Response, bytes], ErrorInfo], secrets: list[str]
+) -> Callable[[httpx.Response, bytes], ErrorInfo]:
+    """``parse``, with the secrets taken out of the message it reads.
+
+    The core quotes this message unredacted when a 200 is not an event stream.
+    """
+    from tuichat.http import ErrorInfo
+
+    def parse_redacted(response: httpx.Response, body: bytes) -> ErrorInfo:
+        info = parse(response, body)
+        message = redact(info.message, secrets) if info.message else None
+        return ErrorInfo(message=message, type=info.type, retry_after=info.retry_after)
+
+    return parse_redacted
+
+
 def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     """Read ``{"type": "error", "error": {"type", "message"}, "request_id"}``.
 
@@ -177,34 +210,42 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     return ErrorInfo(message=text, type=str(raw_type) if raw_type else None)
 
 
+#: The usage fields that together make the prompt: ``input_tokens`` leaves out the
+#: tokens read from or written to the cache, and the person wants the whole prompt.
+_INPUT_FIELDS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
 @dataclass(slots=True)
 class _Reply:
     """What a stream told so far: block kinds, token counts, the stop reason."""
 
     blocks: dict[int, str] = field(default_factory=dict)
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    #: The latest value of each usage field (``_INPUT_FIELDS`` and ``output_tokens``).
+    counts: dict[str, int] = field(default_factory=dict)
     stop_reason: str | None = None
 
+    def count(self, usage: dict[str, Any]) -> None:
+        """Take the counts ``usage`` gives; a field it leaves out or nulls is kept.
+
+        ``message_delta`` counts are cumulative and replace ``message_start``'s field
+        by field, as the official SDKs accumulate them.
+        """
+        for name in (*_INPUT_FIELDS, "output_tokens"):
+            value = _int(usage.get(name))
+            if value is not None:
+                self.counts[name] = value
+
     def usage(self) -> Usage | None:
-        if self.input_tokens is None and self.output_tokens is None:
+        inputs = [self.counts[name] for name in _INPUT_FIELDS if name in self.counts]
+        input_tokens = sum(inputs) if inputs else None
+        output_tokens = self.counts.get("output_tokens")
+        if input_tokens is None and output_tokens is None:
             return None
-        return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
+        return Usage(input_tokens=input_tokens, output_tokens=output_tokens)
 
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _input_tokens(usage: dict[str, Any]) -> int | None:
-    # input_tokens leaves out the prompt tokens read from or written to the cache;
-    # the person wants the size of the whole prompt.
-    parts = [
-        _int(usage.get(name))
-        for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    ]
-    known = [part for part in parts if part is not None]
-    return sum(known) if known else None
 
 
 class AnthropicProvider(Provider):
@@ -301,7 +342,7 @@ class AnthropicProvider(Provider):
                     self.url("/v1/models"),
                     headers=self.headers(),
                     params=params,
-                    parse_error=parse_error,
+                    parse_error=_redacting(parse_error, self.secrets()),
                 )
             except errors.NotFound:
                 if self.settings.models and not models:
@@ -356,7 +397,7 @@ class AnthropicProvider(Provider):
             self.url("/v1/messages"),
             json_body=body,
             headers=self.headers(),
-            parse_error=parse_error,
+            parse_error=_redacting(parse_error, self.secrets()),
         ) as source:
             async for sse in source.aiter_sse():
                 if sse.event == "ping" or not sse.data.strip():
@@ -387,8 +428,7 @@ class AnthropicProvider(Provider):
             message = data.get("message")
             usage = message.get("usage") if isinstance(message, dict) else None
             if isinstance(usage, dict):
-                reply.input_tokens = _input_tokens(usage)
-                reply.output_tokens = _int(usage.get("output_tokens"))
+                reply.count(usage)
             return []
         if kind == "content_block_start":
             block = data.get("content_block")
@@ -420,12 +460,8 @@ class AnthropicProvider(Provider):
                 reply.stop_reason = delta["stop_reason"]
             usage = data.get("usage")
             if isinstance(usage, dict):
-                # These counts are cumulative: they replace what message_start said.
-                output = _int(usage.get("output_tokens"))
-                if output is not None:
-                    reply.output_tokens = output
-                if _int(usage.get("input_tokens")) is not None:
-                    reply.input_tokens = _input_tokens(usage)
+                # Cumulative counts: they replace what message_start said, field by field.
+                reply.count(usage)
             return []
         # content_block_stop and event types added later: nothing to do.
         return []
@@ -454,13 +490,18 @@ class AnthropicProvider(Provider):
         request_id = data.get("request_id")
         if detail and isinstance(request_id, str) and request_id:
             detail = f"{detail} (request {request_id})"
-        return error_for_event(
+        raw = str(raw_type) if raw_type else None
+        mapped = error_for_event(
             provider=self.label,
-            raw_type=str(raw_type) if raw_type else None,
+            raw_type=raw,
             detail=detail,
+            # The type says which error it is (billing_error is no server fault to retry).
+            status=_ERROR_STATUS.get(raw or ""),
             secrets=self.secrets(),
             key_hint=key_hint(self),
         )
+        mapped.status = None  # it came after HTTP 200: there is no error status
+        return mapped
 
 
 def _delta(kind: Callable[[str], ChatEvent], text: Any) -> list[ChatEvent]:

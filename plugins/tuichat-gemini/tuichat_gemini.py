@@ -6,7 +6,11 @@ The provider speaks REST with the core's shared ``httpx`` client (no SDK):
 header, never in the URL, so it cannot leak into logs, proxies or error text.
 
 The stream is data-only server-sent events, each a ``GenerateContentResponse``;
-there is no ``[DONE]``: the candidate that carries a ``finishReason`` ends the reply.
+there is no ``[DONE]``: the server ends the body after the candidate that carries
+the ``finishReason``. The stream is read to its end, as Google's SDKs do, and the last
+``finishReason`` wins: Gemini once put ``"STOP"`` on every chunk, and proxies still
+do, so stopping at the first one would cut the reply short. A reply that gave its
+``finishReason`` is complete even if the connection then stalls or drops.
 
 Importing this module must stay cheap (it is imported whenever plugins load), so
 ``tuichat.http`` (and with it ``httpx``) is imported inside the methods that talk
@@ -37,7 +41,7 @@ from tuichat.provider import (
     TextDelta,
     Usage,
 )
-from tuichat.sanitize import strip_controls
+from tuichat.sanitize import redact, strip_controls
 
 if TYPE_CHECKING:
     import httpx
@@ -64,6 +68,8 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "MAX_TOKENS": "length",
     "SAFETY": "content_filter",
     "RECITATION": "content_filter",
+    # "The candidate content was flagged for using an unsupported language."
+    "LANGUAGE": "content_filter",
     "BLOCKLIST": "content_filter",
     "PROHIBITED_CONTENT": "content_filter",
     "SPII": "content_filter",
@@ -75,6 +81,27 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "UNEXPECTED_TOOL_CALL": "error",
     "TOO_MANY_TOOL_CALLS": "error",
     "MISSING_THOUGHT_SIGNATURE": "error",
+}
+
+#: The HTTP status of each canonical ``google.rpc.Code`` name, for an error frame that
+#: gives its ``status`` but no ``code``.
+_STATUS_CODES: dict[str, int] = {
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ABORTED": 409,
+    "ALREADY_EXISTS": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "UNKNOWN": 500,
+    "INTERNAL": 500,
+    "DATA_LOSS": 500,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
 }
 
 # A google.protobuf.Duration in JSON: "7s", "1.5s", "0.250s".
@@ -186,6 +213,23 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     return ErrorInfo(message=message, type=raw_type, retry_after=retry_after)
 
 
+def _redacting(
+    parse: Callable[[httpx.Response, bytes], ErrorInfo], secrets: list[str]
+) -> Callable[[httpx.Response, bytes], ErrorInfo]:
+    """``parse``, with the secrets taken out of the message it reads.
+
+    The core quotes this message unredacted when a 200 is not an event stream.
+    """
+    from tuichat.http import ErrorInfo
+
+    def parse_redacted(response: httpx.Response, body: bytes) -> ErrorInfo:
+        info = parse(response, body)
+        message = redact(info.message, secrets) if info.message else None
+        return ErrorInfo(message=message, type=info.type, retry_after=info.retry_after)
+
+    return parse_redacted
+
+
 class GeminiProvider(Provider):
     """Gemini through ``streamGenerateContent``, streamed as server-sent events."""
 
@@ -276,7 +320,7 @@ class GeminiProvider(Provider):
                     f"{self.api_root()}/models",
                     headers=self.headers(),
                     params=params,
-                    parse_error=parse_error,
+                    parse_error=_redacting(parse_error, self.secrets()),
                 )
             except errors.NotFound:
                 if self.settings.models and not models:
@@ -322,6 +366,8 @@ class GeminiProvider(Provider):
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
         """Stream one reply: text and thought deltas, then ``Usage`` and ``Finish``.
 
+        The stream is read to its end; the last ``finishReason`` is the reply's.
+
         Raises:
             ProviderError: HTTP errors, an error frame, a blocked prompt, malformed
                 frames, or a stream that ends with no ``finishReason``
@@ -330,6 +376,7 @@ class GeminiProvider(Provider):
         from tuichat.http import open_sse
 
         usage: Usage | None = None
+        finish: str | None = None
         try:
             async with open_sse(
                 self,
@@ -338,7 +385,7 @@ class GeminiProvider(Provider):
                 json_body=self.build_body(request),
                 headers=self.headers(),
                 params={"alt": "sse"},
-                parse_error=parse_error,
+                parse_error=_redacting(parse_error, self.secrets()),
             ) as source:
                 async for sse in source.aiter_sse():
                     if not sse.data.strip():
@@ -353,17 +400,23 @@ class GeminiProvider(Provider):
                         yield event
                     raw = candidate.get("finishReason")
                     if isinstance(raw, str) and raw and raw != "FINISH_REASON_UNSPECIFIED":
-                        # No [DONE] follows: this candidate is the end of the reply.
-                        if usage is not None:
-                            yield usage
-                        yield Finish(map_finish_reason(raw), raw)
-                        return
+                        # Not the end yet: more text or the usage may still follow.
+                        finish = raw
         except errors.BadRequest as exc:
             raise self._key_error(exc) from None
-        raise errors.StreamInterrupted(
-            f"The {self.label} stream ended without a finishReason; the partial reply is kept.",
-            provider=self.label,
-        )
+        except (errors.StreamInterrupted, errors.ProviderTimeout):
+            if finish is None:
+                raise
+            # The reply gave its finishReason: a server that then stalls or drops the
+            # connection instead of ending the body has lost nothing.
+        if finish is None:
+            raise errors.StreamInterrupted(
+                f"The {self.label} stream ended without a finishReason; the partial reply is kept.",
+                provider=self.label,
+            )
+        if usage is not None:
+            yield usage
+        yield Finish(map_finish_reason(finish), finish)
 
     def _frame_json(self, sse: ServerSentEvent) -> dict[str, Any]:
         try:
@@ -386,6 +439,9 @@ class GeminiProvider(Provider):
         if error is not None:
             message, raw_type, retry_after = _read_error(error)
             code = _int(error.get("code"))
+            if code is None or code < 400:
+                status = error.get("status")
+                code = _STATUS_CODES.get(status) if isinstance(status, str) else None
             if code is not None and code >= 400:
                 # An error frame after HTTP 200 carries the HTTP code it would have had.
                 raise error_for_status(

@@ -21,6 +21,10 @@ Lenient rules, for compatible servers that bend the protocol:
   once without it, and never sent it again by this instance.
 - Reasoning text comes in ``delta.reasoning_content`` (DeepSeek, vLLM, llama.cpp) or
   ``delta.reasoning`` (OpenRouter, Ollama); both are read, never both at once.
+- An error inside the stream may come as ``data: {"error": ...}`` (OpenAI, OpenRouter
+  with ``finish_reason: "error"``, vLLM), as ``event: error``, or as llama.cpp's bare
+  ``error: {...}`` line, which a strict SSE parser would drop (llama.cpp then sends
+  ``data: [DONE]``, so the failed reply would pass for a complete one).
 - Unknown fields and chunk kinds are skipped.
 
 Importing this module stays cheap: only the standard library, httpx (through the
@@ -34,6 +38,8 @@ import json
 import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -55,6 +61,7 @@ from tuichat.provider import (
     TextDelta,
     Usage,
 )
+from tuichat.sanitize import redact
 
 if TYPE_CHECKING:
     from httpx_sse import EventSource
@@ -73,8 +80,10 @@ __version__ = "0.1.0"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 #: Model families that take ``max_completion_tokens``, no ``temperature``, and a
-#: ``developer`` message rather than ``system``.
-DEFAULT_REASONING_MODELS = ["o1", "o3", "o4", "gpt-5"]
+#: ``developer`` message rather than ``system``. GPT-6 answers a temperature with HTTP
+#: 400 unless ``reasoning_effort`` is ``none`` (OpenAI's deployment checklist: "When
+#: reasoning effort is not none, remove temperature, top_p, and top_logprobs").
+DEFAULT_REASONING_MODELS = ["o1", "o3", "o4", "gpt-5", "gpt-6"]
 
 #: Finish reasons as the API spells them, normalised.
 _FINISH: dict[str, FinishReason] = {
@@ -83,6 +92,9 @@ _FINISH: dict[str, FinishReason] = {
     "content_filter": "content_filter",
     "tool_calls": "tool_calls",
     "function_call": "tool_calls",
+    # OpenRouter ends a reply that failed mid-generation with finish_reason "error"
+    # (usually beside an "error" object, which is raised instead).
+    "error": "error",
 }
 
 #: HTTP status an in-stream error stands for, by its ``code`` or ``type``. OpenAI puts
@@ -170,7 +182,12 @@ def _error_text(data: Any) -> ErrorInfo | None:
         return ErrorInfo(message=_text_of(detail))
     code = data.get("code")
     raw_type = code if isinstance(code, str) and code else data.get("type")
-    return ErrorInfo(message=_text_of(data.get("message")), type=_text_of(raw_type))
+    message = data.get("message")
+    if isinstance(message, dict):
+        # Mistral's 422: {"object": "error", "message": {"detail": [{"loc", "msg"}]}, ...}
+        nested = _error_text(message)
+        message = nested.message if nested is not None else None
+    return ErrorInfo(message=_text_of(message), type=_text_of(raw_type))
 
 
 def parse_openai_error(response: httpx.Response | None, body: bytes) -> ErrorInfo:
@@ -206,6 +223,72 @@ def _event_status(error: Mapping[str, Any]) -> int | None:
 
 def _token_count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """One server-sent event: its name (``message`` by default) and its data."""
+
+    event: str
+    data: str
+
+
+async def _sse_lines(response: httpx.Response) -> AsyncGenerator[str, None]:
+    """The body's lines, split on CRLF, CR or LF only (as the SSE spec says).
+
+    Not ``str.splitlines``: a JSON string may hold U+2028 or U+0085 unescaped.
+    """
+    pending: list[str] = []  # the unterminated tail of what came so far
+    trailing_cr = False  # a CR ending one chunk may be the first half of a CRLF
+    async for text in response.aiter_text():
+        if trailing_cr:
+            text = "\r" + text
+            trailing_cr = False
+        if text.endswith("\r"):
+            trailing_cr = True
+            text = text[:-1]
+        if not text:
+            continue
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        # The last piece has no line end yet (it is "" when the text ended with one).
+        pending.append(lines.pop())
+        if lines:
+            lines[0] = "".join(pending[:-1]) + lines[0]
+            pending = pending[-1:]
+            for line in lines:
+                yield line
+    if trailing_cr:
+        yield "".join(pending)
+    # An unterminated last line cannot end an event: the spec drops it with the event.
+
+
+async def _sse_events(response: httpx.Response) -> AsyncGenerator[_Event, None]:
+    """Server-sent events of ``response``, with one leniency for llama.cpp.
+
+    llama.cpp's server sends a stream error as an ``error: {...}`` line (a field the
+    SSE spec ignores) and then ``data: [DONE]``; it is read as ``event: error`` with
+    that data, so the error is not lost and the reply not taken for complete.
+    """
+    name = ""
+    data: list[str] = []
+    async with aclosing(_sse_lines(response)) as lines:
+        async for line in lines:
+            if not line:
+                if data or name:
+                    yield _Event(name or "message", "\n".join(data))
+                name, data = "", []
+                continue
+            if line.startswith(":"):
+                continue  # a comment (": OPENROUTER PROCESSING", keep-alives)
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "data":
+                data.append(value)
+            elif field == "event":
+                name = value
+            elif field == "error":
+                name = "error"
+                data.append(value)
 
 
 class OpenAIProvider(Provider):
@@ -372,39 +455,42 @@ class OpenAIProvider(Provider):
                     raise
                 self.stream_options_rejected = True
 
-    @staticmethod
     def _recording_parser(
-        bodies: list[bytes],
+        self, bodies: list[bytes]
     ) -> Callable[[httpx.Response, bytes], ErrorInfo]:
         def parse(response: httpx.Response, body: bytes) -> ErrorInfo:
             bodies.append(body)
-            return parse_openai_error(response, body)
+            info = parse_openai_error(response, body)
+            # The core quotes this message unredacted when a 200 is not an event stream.
+            message = redact(info.message, self.secrets()) if info.message else None
+            return ErrorInfo(message=message, type=info.type, retry_after=info.retry_after)
 
         return parse
 
     async def _events(self, source: EventSource) -> AsyncGenerator[ChatEvent, None]:
         done = False
         finish_raw: str | None = None
-        events = source.aiter_sse()
-        async for sse in events:
-            data = sse.data.strip()
-            if not data:
-                continue
-            if data == "[DONE]":
-                done = True
-                await self._drain(events)
-                break
-            if sse.event == "error":
-                # llama.cpp and some proxies name the event; its data may be plain text.
-                raise self._stream_error(self._decode(data, lenient=True))
-            chunk = self._decode(data)
-            if self._is_error(chunk):
-                raise self._stream_error(chunk)
-            if not isinstance(chunk, dict):
-                continue  # not a chunk object: nothing we know how to read
-            for event in self._chunk_events(chunk):
-                yield event
-            finish_raw = self._finish_of(chunk) or finish_raw
+        async with aclosing(_sse_events(source.response)) as events:
+            async for sse in events:
+                data = sse.data.strip()
+                if not data:
+                    continue
+                if sse.event == "error":
+                    # llama.cpp (an "error:" line) and some proxies name the event; its
+                    # data may be plain text.
+                    raise self._stream_error(self._decode(data, lenient=True))
+                if data == "[DONE]":
+                    done = True
+                    await self._drain(events)
+                    break
+                chunk = self._decode(data)
+                if self._is_error(chunk):
+                    raise self._stream_error(chunk)
+                if not isinstance(chunk, dict):
+                    continue  # not a chunk object: nothing we know how to read
+                for event in self._chunk_events(chunk):
+                    yield event
+                finish_raw = self._finish_of(chunk) or finish_raw
         if not done and finish_raw is None:
             raise errors.StreamInterrupted(
                 f"The connection to {self.label} dropped in the middle of the reply; "

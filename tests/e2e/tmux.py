@@ -54,8 +54,10 @@ class TmuxSession:
 
     def start(self) -> TmuxSession:
         """Start the session with the command in its only pane."""
+        # pytest's readline import can leave COLUMNS/LINES (80x24) in the C-level
+        # environment tmux children inherit; the program must measure the pane instead.
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
-        inner = f"env {exports} {shlex.join(self.command)}" if exports else shlex.join(self.command)
+        inner = f"env -u COLUMNS -u LINES {exports} {shlex.join(self.command)}"
         self.tmux(
             "new-session",
             "-d",

@@ -176,6 +176,8 @@ def anthropic_stream(
     ping: bool = True,
     id: str = "msg_test",
     signature: str = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
+    cache_read: int = 0,
+    full_delta_usage: bool = False,
 ) -> list[bytes]:
     """An Anthropic Messages stream.
 
@@ -197,6 +199,13 @@ def anthropic_stream(
         ping: Include a ``ping`` event.
         id: The message id.
         signature: The thinking block's signature.
+        cache_read: ``cache_read_input_tokens`` of the prompt (``input_tokens`` counts
+            only the tokens after the cache).
+        full_delta_usage: ``message_delta`` carries every cumulative count
+            (``input_tokens``, ``cache_creation_input_tokens``,
+            ``cache_read_input_tokens``, ``output_tokens``), as the current API's
+            ``MessageDeltaUsage`` does, instead of ``output_tokens`` alone (the
+            documented example).
 
     Returns:
         The SSE frames.
@@ -217,7 +226,7 @@ def anthropic_stream(
                     "usage": {
                         "input_tokens": input_tokens,
                         "cache_creation_input_tokens": 0,
-                        "cache_read_input_tokens": 0,
+                        "cache_read_input_tokens": cache_read,
                         "output_tokens": 1,
                     },
                 },
@@ -255,12 +264,20 @@ def anthropic_stream(
         [{"type": "text_delta", "text": text} for text in deltas],
     )
     if stop_reason is not None:
+        delta_usage: dict[str, Any] = {"output_tokens": output_tokens}
+        if full_delta_usage:
+            delta_usage = {
+                "input_tokens": input_tokens,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": cache_read,
+                "output_tokens": output_tokens,
+            }
         frames.append(
             _anthropic(
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-                    "usage": {"output_tokens": output_tokens},
+                    "usage": delta_usage,
                 }
             )
         )
@@ -324,6 +341,7 @@ def gemini_stream(
     thoughts: Sequence[str] = (),
     crlf: bool = True,
     response_id: str = "resp-test",
+    usage_every_frame: bool = False,
 ) -> list[bytes]:
     """A Gemini ``streamGenerateContent?alt=sse`` stream.
 
@@ -342,6 +360,9 @@ def gemini_stream(
         thoughts: Thought-summary pieces, sent before the text.
         crlf: End lines with CRLF, as Google's servers do.
         response_id: The ``responseId`` field.
+        usage_every_frame: Give every frame a ``usageMetadata``, as Google's servers
+            do: the earlier ones with the prompt's count only (``promptTokenCount``,
+            ``totalTokenCount``), the last one complete. Needs ``usage``.
 
     Returns:
         The SSE frames.
@@ -368,6 +389,8 @@ def gemini_stream(
                 if thought_tokens:
                     meta["thoughtsTokenCount"] = thought_tokens
                 body["usageMetadata"] = meta
+        elif usage_every_frame and usage is not None:
+            body["usageMetadata"] = {"promptTokenCount": usage[0], "totalTokenCount": usage[0]}
         body["modelVersion"] = model
         body["responseId"] = response_id
         frames.append(sse_event(body, crlf=crlf))

@@ -626,6 +626,103 @@ async def test_error_event_in_the_middle_of_the_reply_keeps_the_text(
     assert isinstance(error, errors.ServerError)
 
 
+@pytest.mark.parametrize(
+    ("kind", "expected", "retryable"),
+    [
+        # Documented types the core's own table does not know (they used to fall back
+        # to a retryable server error).
+        ("billing_error", errors.PermissionDenied, False),
+        ("timeout_error", errors.ServerError, True),
+        ("request_too_large", errors.BadRequest, False),
+        ("permission_error", errors.PermissionDenied, False),
+    ],
+)
+async def test_error_event_types_keep_their_meaning(
+    wire_server: WireServer,
+    client: httpx.AsyncClient,
+    kind: str,
+    expected: type[errors.ProviderError],
+    retryable: bool,
+) -> None:
+    wire_server.enqueue(
+        sse_response(
+            message_start(),
+            frame("error", error={"type": kind, "message": f"It failed ({kind})"}),
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    _, error = await failure(provider, ask())
+
+    assert type(error) is expected, repr(error)
+    assert error.retryable is retryable
+    assert error.raw_type == kind
+    assert error.status is None  # it came after HTTP 200
+    assert f"It failed ({kind})" in str(error)
+
+
+async def test_message_delta_usage_replaces_counts_field_by_field(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    # The SDKs take each cumulative field message_delta gives and keep the others.
+    wire_server.enqueue(
+        sse_response(
+            message_start(10, cache_creation_input_tokens=0, cache_read_input_tokens=100),
+            *text_block(0, "Hi"),
+            frame(
+                "message_delta",
+                delta={"stop_reason": "end_turn", "stop_sequence": None},
+                usage={
+                    "input_tokens": 10,
+                    "cache_creation_input_tokens": None,
+                    "output_tokens": 20,
+                },
+            ),
+            frame("message_stop"),
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    events = await collect(provider, ask())
+
+    assert events[-2:] == [Usage(input_tokens=110, output_tokens=20), Finish("stop", "end_turn")]
+
+
+async def test_full_cumulative_usage_in_message_delta(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    wire_server.enqueue(
+        sse_response(
+            *anthropic_stream(["Hi"], usage=(10, 20), cache_read=30, full_delta_usage=True)
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    events = await collect(provider, ask())
+
+    assert [e for e in events if isinstance(e, Usage)] == [Usage(40, 20)]
+
+
+async def test_non_event_stream_200_never_shows_the_key(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    wire_server.enqueue(
+        Response(
+            200,
+            {"content-type": "application/json"},
+            json.dumps(error_body("authentication_error", f"bad key {KEY}")).encode(),
+            chunked=False,
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    _, error = await failure(provider, ask())
+
+    assert isinstance(error, errors.MalformedResponse)
+    assert "bad key" in str(error)
+    assert KEY not in str(error)
+
+
 async def test_http_529_is_overloaded(wire_server: WireServer, client: httpx.AsyncClient) -> None:
     wire_server.enqueue(json_response(error_body("overloaded_error", "Overloaded"), status=529))
     provider = make_provider(wire_server, client)

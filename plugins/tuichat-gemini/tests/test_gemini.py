@@ -420,13 +420,83 @@ async def test_usage_from_an_earlier_frame_is_kept(
 async def test_the_finish_reason_ends_the_reply(
     wire_server: WireServer, client: httpx.AsyncClient
 ) -> None:
-    # Gemini sends no [DONE]; a server that keeps the connection open afterwards is
-    # not waited for.
+    # Gemini sends no [DONE]; a server that keeps the connection open after the
+    # finishReason is waited for only until the read timeout, and the reply is complete.
     wire_server.enqueue(sse_response(*gemini_stream(["done"]), Delay(30)))
     provider = make_provider(wire_server, client, read_timeout=0.5)
 
     events = await collect(provider, ask())
 
+    assert events[-1] == Finish("stop", "STOP")
+
+
+async def test_a_finish_reason_on_every_chunk_does_not_cut_the_reply(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    # Gemini once stamped "STOP" on every chunk, and proxies still do: the stream is
+    # read to its end, and the last finishReason is the reply's.
+    wire_server.enqueue(
+        sse_response(
+            frame(candidates=[candidate({"text": "One"}, finish="STOP")]),
+            frame(candidates=[candidate({"text": " two"}, finish="STOP")]),
+            frame(
+                candidates=[candidate({"text": " three."}, finish="MAX_TOKENS")],
+                usageMetadata={"promptTokenCount": 3, "candidatesTokenCount": 4},
+            ),
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    events = await collect(provider, ask())
+
+    assert text_of(events) == "One two three."
+    assert [e for e in events if isinstance(e, Finish)] == [Finish("length", "MAX_TOKENS")]
+    assert events[-2:] == [Usage(3, 4), Finish("length", "MAX_TOKENS")]
+
+
+async def test_usage_in_a_frame_after_the_finish_reason_is_kept(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    wire_server.enqueue(
+        sse_response(
+            frame(candidates=[candidate({"text": "Done."}, finish="STOP")]),
+            frame(
+                candidates=[{"finishReason": "STOP", "index": 0}],
+                usageMetadata={"promptTokenCount": 6, "candidatesTokenCount": 2},
+            ),
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    events = await collect(provider, ask())
+
+    assert text_of(events) == "Done."
+    assert events[-2:] == [Usage(6, 2), Finish("stop", "STOP")]
+
+
+async def test_usage_on_every_frame_keeps_the_final_counts(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    frames = gemini_stream(["a", "b", "c"], usage=(7, 3), usage_every_frame=True)
+    assert b"usageMetadata" in frames[0]
+    wire_server.enqueue(sse_response(*frames))
+    provider = make_provider(wire_server, client)
+
+    events = await collect(provider, ask())
+
+    assert [e for e in events if isinstance(e, Usage)] == [Usage(7, 3)]
+    assert events[-1] == Finish("stop", "STOP")
+
+
+async def test_a_drop_after_the_finish_reason_loses_nothing(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    wire_server.enqueue(sse_response(*gemini_stream(["All", " here"]), Drop(reset=True)))
+    provider = make_provider(wire_server, client)
+
+    events = await collect(provider, ask())
+
+    assert text_of(events) == "All here"
     assert events[-1] == Finish("stop", "STOP")
 
 
@@ -444,7 +514,7 @@ async def test_the_finish_reason_ends_the_reply(
         ("MALFORMED_FUNCTION_CALL", "error"),
         ("UNEXPECTED_TOOL_CALL", "error"),
         ("OTHER", "stop"),
-        ("LANGUAGE", "stop"),
+        ("LANGUAGE", "content_filter"),
         ("SOMETHING_NEW", "stop"),
         (None, "stop"),
     ],
@@ -665,6 +735,60 @@ async def test_error_frame_after_http_200(
     assert text_of(events) == "Partial"
     assert isinstance(error, errors.Overloaded)
     assert "The model is overloaded." in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("RESOURCE_EXHAUSTED", errors.RateLimited),
+        ("UNAVAILABLE", errors.Overloaded),
+        ("INVALID_ARGUMENT", errors.BadRequest),
+        ("DEADLINE_EXCEEDED", errors.ServerError),
+    ],
+)
+async def test_error_frame_without_a_code_is_mapped_by_its_status(
+    wire_server: WireServer,
+    client: httpx.AsyncClient,
+    status: str,
+    expected: type[errors.ProviderError],
+) -> None:
+    wire_server.enqueue(
+        sse_response(
+            *gemini_stream(["Partial"], finish_reason=None),
+            frame(error={"message": "It failed.", "status": status}),
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    events, error = await failure(provider, ask())
+
+    assert text_of(events) == "Partial"
+    assert type(error) is expected, repr(error)
+    assert "It failed." in str(error)
+
+
+async def test_non_event_stream_200_never_shows_the_key(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    wire_server.enqueue(
+        Response(
+            200,
+            {"content-type": "application/json"},
+            (
+                '[{"error": {"code": 400, "message": "API key not valid: '
+                + KEY
+                + '", "status": "INVALID_ARGUMENT"}}]'
+            ).encode(),
+            chunked=False,
+        )
+    )
+    provider = make_provider(wire_server, client)
+
+    _, error = await failure(provider, ask())
+
+    assert isinstance(error, errors.MalformedResponse)
+    assert "API key not valid" in str(error)
+    assert KEY not in str(error)
 
 
 async def test_http_error_quotes_the_server_and_never_the_key(

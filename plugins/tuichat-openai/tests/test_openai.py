@@ -257,6 +257,7 @@ class TestOpenAIContract(ProviderContract):
             ("content_filter", "content_filter"),
             ("tool_calls", "tool_calls"),
             ("function_call", "tool_calls"),
+            ("error", "error"),
             ("eos_token", "stop"),
         ],
     )
@@ -348,6 +349,80 @@ class TestOpenAIContract(ProviderContract):
         ]
         result = await self.run(wire_server, http_client, sse_response(*frames))
         assert isinstance(self.assert_clean(result.error), errors.BadRequest)
+
+    async def test_llamacpp_error_line_is_not_lost(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        # llama.cpp's server writes a stream error as a bare "error:" field, then [DONE]:
+        # a strict SSE parser drops the field and the failed reply passes for complete.
+        frames = [
+            *self.wire.truncated(["So"]),
+            b'error: {"code":400,"message":"the request exceeds the available context size, '
+            b'try increasing it","type":"exceed_context_size_error"}\n\n',
+            b"data: [DONE]\n\n",
+        ]
+        result = await self.run(wire_server, http_client, sse_response(*frames))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.BadRequest), repr(error)
+        assert "exceeds the available context size" in str(error)
+        assert result.text == "So"
+        assert not result.finishes
+
+    async def test_openrouter_mid_stream_error_chunk(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        # OpenRouter's documented shape: an "error" object beside finish_reason "error".
+        frames = [
+            b": OPENROUTER PROCESSING\n\n",
+            *self.wire.truncated(["Par", "tial"]),
+            b": OPENROUTER PROCESSING\n\n",
+            sse_event(
+                {
+                    "id": "gen-1",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "openai/gpt-4o",
+                    "provider": "OpenAI",
+                    "error": {"code": "server_error", "message": "Provider disconnected"},
+                    "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+                }
+            ),
+        ]
+        result = await self.run(wire_server, http_client, sse_response(*frames))
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.ServerError), repr(error)
+        assert "Provider disconnected" in str(error)
+        assert result.text == "Partial"
+        assert not result.finishes
+
+    async def test_finish_reason_error_without_error_object(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        frames = openai_chat_stream(["Par"], finish_reason="error", usage=None)
+        result = await self.run(wire_server, http_client, sse_response(*frames))
+        # Not a clean stop: the reply is marked as failed, its text kept.
+        assert self.assert_complete(result, finish="error") == Finish("error", "error")
+
+    async def test_line_separators_inside_json_are_not_line_ends(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        # JSON may carry U+2028, U+0085 and U+000C unescaped; only CR and LF end SSE lines.
+        text = "a\u2028b\x85c\x0cd"
+        frames = openai_chat_stream([text, "!"])
+        assert "\u2028".encode() in frames[1]
+        result = await self.run(wire_server, http_client, sse_response(*frames))
+        self.assert_complete(result)
+        assert result.texts == [text, "!"]
+
+    async def test_non_event_stream_200_never_shows_the_key(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        body = json.dumps({"error": {"message": f"proxy refused key {CANARY_KEY}"}}).encode()
+        page = Response(200, {"content-type": "application/json"}, body, chunked=False)
+        result = await self.run(wire_server, http_client, page)
+        error = self.assert_clean(result.error)
+        assert isinstance(error, errors.MalformedResponse), repr(error)
+        assert "proxy refused key" in str(error)
 
     # stream_options fallback ---------------------------------------------------------------
 
@@ -488,6 +563,9 @@ def _request(model: str, **changes: Any) -> ChatRequest:
         ("o4-mini-2025-04-16", True),
         ("gpt-5", True),
         ("gpt-5-mini", True),
+        ("gpt-5.4-nano", True),
+        ("gpt-6-luna", True),
+        ("openai/gpt-6.1-sol", True),
         ("openai/o3", True),
         ("ft:o4-mini:acme::abc", True),
         ("llama3.2", False),
@@ -567,6 +645,14 @@ def test_needs_key() -> None:
             b'{"object": "error", "message": "too long", "type": "BadRequestError", "code": 400}',
             "too long",
             "BadRequestError",
+        ),
+        (
+            # Mistral's 422: the FastAPI detail nested under "message".
+            b'{"object": "error", "message": {"detail": [{"type": "extra_forbidden", '
+            b'"loc": ["body", "stream_options"], "msg": "Extra inputs are not permitted"}]}, '
+            b'"type": "invalid_request_error", "param": null, "code": null}',
+            "stream_options: Extra inputs are not permitted",
+            "invalid_request_error",
         ),
         (b'{"detail": "Not Found"}', "Not Found", None),
         (
