@@ -1,0 +1,89 @@
+"""The prompt box: Enter sends, Ctrl+J and Shift+Enter add lines, a paste never sends."""
+
+from __future__ import annotations
+
+from textual import events
+
+from tests.app.support import SIZE, chat_screen, replies, settle_reply, until
+from tuichat.app.widgets.prompt import PromptInput
+
+
+async def test_ctrl_j_inserts_a_newline_and_does_not_send(make_app) -> None:
+    app = make_app()
+    messages: list[object] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        screen = chat_screen(pilot)
+        await pilot.press("o", "n", "e", "ctrl+j", "t", "w", "o")
+        await pilot.pause()
+        assert screen.prompt.text == "one\ntwo"
+        assert not any(isinstance(m, PromptInput.Submitted) for m in messages)
+        assert app.runtime.store.list_conversations() == []
+        assert replies(pilot) == []
+
+
+async def test_shift_enter_inserts_a_newline_where_the_terminal_reports_it(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await pilot.press("a", "shift+enter", "b")
+        await pilot.pause()
+        assert screen.prompt.text == "a\nb"
+        assert replies(pilot) == []
+
+
+async def test_enter_sends_the_text_exactly_and_clears_the_box(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await pilot.press("l", "i", "n", "e", "1", "ctrl+j", "l", "i", "n", "e", "2", "enter")
+        await settle_reply(pilot)
+        [user, _reply] = app.runtime.store.messages(screen.conversation_id)
+        assert user.content == "line1\nline2"
+        assert screen.prompt.text == ""
+
+
+async def test_a_blank_prompt_is_not_sent(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await pilot.press("enter", "space", "ctrl+j", "space", "enter")
+        await pilot.pause()
+        assert replies(pilot) == []
+        assert app.runtime.store.list_conversations() == []
+        assert screen.prompt.text == " \n "
+
+
+async def test_a_multi_line_paste_inserts_and_never_sends(make_app) -> None:
+    app = make_app()
+    messages: list[object] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        screen = chat_screen(pilot)
+        pasted = "first line\nsecond line\r\nthird line\n"
+        app.post_message(events.Paste(pasted))
+        await until(pilot, lambda: "third line" in screen.prompt.text, "the paste")
+        await pilot.pause()
+        assert screen.prompt.text.count("\n") == 3
+        assert not any(isinstance(m, PromptInput.Submitted) for m in messages)
+        assert replies(pilot) == []
+        assert app.runtime.store.list_conversations() == []
+
+        # Sending is a separate Enter, and sends all of it.
+        await pilot.press("enter")
+        await settle_reply(pilot)
+        [user, _reply] = app.runtime.store.messages(screen.conversation_id)
+        assert user.content.startswith("first line\nsecond line")
+        assert user.content.rstrip().endswith("third line")
+
+
+async def test_the_prompt_grows_with_its_lines_up_to_a_limit(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = chat_screen(pilot).prompt
+        one_line = prompt.outer_size.height
+        await pilot.press("a", "ctrl+j", "b", "ctrl+j", "c")
+        await pilot.pause()
+        assert prompt.outer_size.height == one_line + 2
+        prompt.insert("\nmore" * 20)
+        await pilot.pause()
+        assert prompt.outer_size.height == 10
+        assert one_line == 3

@@ -1,0 +1,93 @@
+"""The reply widget on its own: batching, sealing, errors; and the meta line."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+from tuichat.app.widgets.message import MarkdownText, ReplyView, reply_meta
+
+
+class ReplyApp(App[None]):
+    def __init__(self, view: ReplyView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield self.view
+
+
+async def test_a_streaming_reply_batches_deltas_and_seals_into_one_widget() -> None:
+    view = ReplyView(streaming=True, status="streaming", fps=1, meta="streaming…")
+    async with ReplyApp(view).run_test() as pilot:
+        live = view.query_one(Markdown)
+        writes: list[str] = []
+        stream = view._stream
+        assert stream is not None
+        original = stream.write
+
+        async def counting_write(fragment: str) -> None:
+            writes.append(fragment)
+            await original(fragment)
+
+        stream.write = counting_write  # type: ignore[method-assign]
+        for n in range(50):
+            await view.append(f"word{n} ")
+        # At most one redraw a second: the first piece at once, the rest waits.
+        assert len(writes) == 1
+        await view.flush()
+        assert live.source == "".join(f"word{n} " for n in range(50))
+        assert len(writes) == 2
+
+        await view.finish(status="complete", meta="done")
+        await pilot.pause()
+        assert not view.query(Markdown)
+        [body] = view.query(MarkdownText)
+        assert body.source == live.source
+        assert view.has_class("-complete") and not view.has_class("-streaming")
+        assert str(view.query_one(".reply-meta").render()) == "done"
+
+
+async def test_an_error_is_added_under_the_partial_text() -> None:
+    view = ReplyView("Partial", meta="m")
+    async with ReplyApp(view).run_test() as pilot:
+        assert not view.query(".reply-error")
+        view.show_error("It broke [bold]badly[/].")
+        await pilot.pause()
+        assert str(view.query_one(".reply-error").render()) == "It broke [bold]badly[/]."
+        order = [child.classes for child in view.children]
+        assert order == [{"reply-body"}, {"reply-error"}, {"reply-meta"}]
+
+
+async def test_control_characters_never_reach_the_reply() -> None:
+    view = ReplyView(streaming=True, fps=120)
+    async with ReplyApp(view).run_test():
+        await view.append("a\x1b]0;title\x07b\x9b")
+        await view.flush()
+        assert "\x1b" not in view.text and "\x9b" not in view.text
+        assert "\x1b" not in view.query_one(Markdown).source
+
+
+def test_the_meta_line() -> None:
+    assert (
+        reply_meta(
+            provider="openai",
+            model="gpt-4o-mini",
+            status="complete",
+            input_tokens=12,
+            output_tokens=80,
+            ttft_ms=420,
+        )
+        == "openai · gpt-4o-mini · 12 in / 80 out tokens · first token 0.42 s · complete"
+    )
+    assert reply_meta(provider="demo", model="demo", status="length") == (
+        "demo · demo · stopped by max tokens"
+    )
+    assert reply_meta(provider="x", model="y", status="cancelled", output_tokens=3) == (
+        "x · y · ? in / 3 out tokens · cancelled"
+    )
+    assert reply_meta(provider="x", model="y", status="streaming", note="retrying") == (
+        "x · y · retrying"
+    )

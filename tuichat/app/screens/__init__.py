@@ -1,0 +1,1 @@
+"""Screens: the chat screen, which orchestrates, and its small modal dialogs."""

@@ -1,0 +1,43 @@
+"""The delete confirmation: y deletes, n or Esc keeps the conversation."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label
+
+from tuichat.sanitize import one_line
+
+
+class DeleteScreen(ModalScreen[bool]):
+    """Ask before deleting a conversation; dismisses with True to delete."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Delete"),
+        Binding("n,escape", "answer(False)", "Keep"),
+    ]
+
+    def __init__(self, title: str) -> None:
+        """Create it.
+
+        Args:
+            title: The conversation's title (plain text, shown literally).
+        """
+        super().__init__()
+        self._title = one_line(title, 80) or "New conversation"
+
+    def compose(self) -> ComposeResult:
+        """The question and the keys."""
+        with Vertical(id="delete-dialog", classes="dialog"):
+            yield Label("Delete conversation?", classes="dialog-heading")
+            yield Label(Content(f"“{self._title}” and all its messages will be deleted."))
+            yield Label("y delete · n keep", classes="dialog-hint")
+
+    def action_answer(self, delete: bool) -> None:
+        """Dismiss with the answer."""
+        self.dismiss(delete)

@@ -1,0 +1,94 @@
+"""The prompt box: a soft-wrapping TextArea where Enter sends and Ctrl+J starts a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    """Where the person types. Enter sends; Ctrl+J (and Shift+Enter) insert a newline.
+
+    A paste (bracketed paste or Ctrl+V) only inserts text, however many lines it holds:
+    sending is always a separate, deliberate Enter. The box grows with its content up to
+    its CSS ``max-height``. While a reply streams the screen makes it read-only and adds
+    the ``-responding`` class.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Send"),
+        # Ctrl+J arrives as its own key in every terminal, over SSH and tmux too;
+        # Shift+Enter only where the terminal reports it (kitty keyboard protocol).
+        Binding("ctrl+j", "newline", "Newline"),
+        Binding("shift+enter", "newline", "Newline", show=False),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        """The person pressed Enter on a prompt that is not blank."""
+
+        prompt_input: PromptInput
+        """The prompt box that sent it."""
+        text: str
+        """The text, exactly as typed."""
+
+        @property
+        def control(self) -> PromptInput:
+            """The prompt box (for ``@on(..., selector)``)."""
+            return self.prompt_input
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        placeholder: str = "",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            text,
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            highlight_cursor_line=False,
+            placeholder=placeholder,
+            id=id,
+            classes=classes,
+        )
+
+    async def _on_key(self, event: events.Key) -> None:
+        # TextArea inserts a newline on Enter in its own key handler, which runs before
+        # bindings are looked at: take Enter here, and stop TextArea's handler.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show Send and Newline as unavailable while the box is locked."""
+        if action in ("submit", "newline") and self.read_only:
+            return None
+        return True
+
+    def action_submit(self) -> None:
+        """Post :class:`Submitted` unless the box is blank or read-only."""
+        if self.read_only or not self.text.strip():
+            return
+        self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        """Insert a newline at the cursor (replacing any selection)."""
+        if self.read_only:
+            return
+        self.replace("\n", *self.selection, maintain_selection_offset=False)
+        self.scroll_cursor_visible()
+
+    def set_text(self, text: str) -> None:
+        """Replace the content and put the cursor at its end."""
+        self.load_text(text)
+        self.move_cursor(self.document.end)

@@ -1,0 +1,61 @@
+"""The welcome panel of an empty conversation while the offline demo provider answers."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+_HEADING = "bold"
+_KEY = "bold"
+
+
+def welcome_content() -> Content:
+    """What a first-time user needs: what this is, how to add a provider, the keys."""
+    return Content.assemble(
+        ("Welcome to tuichat — offline demo", _HEADING),
+        "\n\nYou are chatting with the built-in demo provider: it runs offline, needs no key,"
+        " and its replies are canned. Send anything to see how a reply streams.\n\n",
+        ("Add a real provider", _HEADING),
+        "\n  • set ",
+        ("OPENAI_API_KEY", _KEY),
+        ", ",
+        ("ANTHROPIC_API_KEY", _KEY),
+        " or ",
+        ("GEMINI_API_KEY", _KEY),
+        " and restart tuichat\n"
+        "  • or add a [providers.<name>] table to config.toml (Ollama, vLLM...)\n"
+        "  • tuichat providers shows what tuichat finds and where its config lives\n\n",
+        ("Keys", _HEADING),
+        "\n  ",
+        ("Enter", _KEY),
+        " send   ",
+        ("Ctrl+J", _KEY),
+        " new line   ",
+        ("Esc", _KEY),
+        " stop a reply   ",
+        ("Ctrl+N", _KEY),
+        " new conversation\n  ",
+        ("Ctrl+B", _KEY),
+        " sidebar   ",
+        ("F2", _KEY),
+        " rename   ",
+        ("Ctrl+D", _KEY),
+        " delete   ",
+        ("Tab", _KEY),
+        " next pane   ",
+        ("Ctrl+Q", _KEY),
+        " quit",
+    )
+
+
+class WelcomePanel(Static):
+    """A short guide shown in an empty conversation with the demo provider."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        """Create it.
+
+        Args:
+            id: The widget id.
+            classes: CSS classes.
+        """
+        super().__init__(welcome_content(), markup=False, id=id, classes=classes)
