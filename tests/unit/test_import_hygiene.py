@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 CORE = [
     "tuichat",
@@ -50,3 +52,43 @@ def test_ask_help_does_not_import_textual_nor_load_plugins() -> None:
     modules = imported_after(code)
     assert "textual" not in modules
     assert "httpx" not in modules
+
+
+def test_provider_plugins_never_import_textual() -> None:
+    modules = imported_after("import tuichat_openai, tuichat_anthropic, tuichat_gemini")
+    assert "textual" not in modules
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_widgets_only_receive_attributes_and_send_messages() -> None:
+    """Widgets never reach for screens, the app, providers, HTTP or plugins (DESIGN §1)."""
+    forbidden = (
+        "tuichat.app.screens",
+        "tuichat.app.app",
+        "tuichat.runtime",
+        "tuichat.http",
+        "tuichat.plugins",
+        "tuichat.chat",
+        "httpx",
+    )
+    widgets = Path(__file__).resolve().parents[2] / "tuichat" / "app" / "widgets"
+    for path in widgets.glob("*.py"):
+        bad = {name for name in _imports(path) if name.startswith(forbidden)}
+        assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def test_the_store_knows_nothing_of_textual_or_http() -> None:
+    core = Path(__file__).resolve().parents[2] / "tuichat"
+    for name in ("store.py", "migrations.py"):
+        bad = {m for m in _imports(core / name) if m.startswith(("textual", "httpx", "rich"))}
+        assert not bad, f"{name} imports {sorted(bad)}"
