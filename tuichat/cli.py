@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--raw", action="store_true", help="do not neutralise control characters in the reply"
     )
 
+    from tuichat.serve.cli import DESCRIPTION as SERVE_DESCRIPTION
+    from tuichat.serve.cli import add_serve_arguments
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the providers over HTTP (needs tuichat[serve])",
+        description=SERVE_DESCRIPTION,
+    )
+    add_serve_arguments(serve)
+
     commands.add_parser("providers", help="list configured provider instances")
     models = commands.add_parser("models", help="list the models of a provider")
     models.add_argument("-p", "--provider", dest="provider", help="provider instance")
@@ -130,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plugins(runtime, sys.stdout)
         if args.command == "export":
             return _export(runtime, args, sys.stdout)
+        if args.command == "serve":
+            from tuichat.serve.cli import run_serve
+
+            return run_serve(args, runtime)
     except TuichatError as exc:
         return fail(exc)
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tuichat import locations
 from tuichat.errors import ConfigError
+from tuichat.serve.settings import ServeSettings
 
 
 class UISettings(BaseModel):
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     """One table per provider instance: ``[providers.openai]``, ``[providers.ollama]``..."""
     ui: UISettings = Field(default_factory=UISettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,9 @@ CORE = [
     "tuichat.provider",
     "tuichat.runtime",
     "tuichat.sanitize",
+    "tuichat.serve",
+    "tuichat.serve.cli",
+    "tuichat.serve.settings",
     "tuichat.store",
     "tuichat.testing",
 ]

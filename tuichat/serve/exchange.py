@@ -1,0 +1,247 @@
+"""One served chat turn: resolve the model, write the history, stream through :class:`Turn`.
+
+Every endpoint (``/api/chat``, ``/api/chat/stream``, ``/v1/chat/completions``) goes
+through here, so the served reply is driven by exactly the engine the TUI and
+``tuichat ask`` use: the same retry policy, the same finalising of the reply, the
+same store. With ``save`` off the store is a private in-memory one and the
+conversation is deleted once the reply is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Literal
+
+from tuichat.chat import Turn, title_from_prompt
+from tuichat.http import RetryPolicy
+from tuichat.provider import ChatEvent, Provider
+from tuichat.runtime import Runtime
+from tuichat.serve.errors import ApiError, api_error_from
+from tuichat.store import Store
+
+__all__ = ["ChatCall", "Exchange", "Outcome", "Role", "Turns", "TurnMessage"]
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMessage:
+    """One message of the history a client sent."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCall:
+    """A chat request, whichever API it came through.
+
+    Attributes:
+        messages: The conversation; the last one is the user's new prompt. System
+            messages are joined into the system prompt.
+        model: ``model`` or ``provider/model``; the default when None.
+        provider: The provider instance; taken from ``model`` or the default when None.
+        system_prompt: The system prompt (before any system messages).
+        temperature: Sampling temperature.
+        max_tokens: Most tokens in the reply.
+    """
+
+    messages: Sequence[TurnMessage]
+    model: str | None = None
+    provider: str | None = None
+    system_prompt: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a finished reply ended."""
+
+    content: str
+    finish_reason: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    conversation_id: int | None
+
+    def usage(self) -> dict[str, int | None]:
+        """Token counts as the native API reports them (None when unknown)."""
+        total = None
+        if self.input_tokens is not None or self.output_tokens is not None:
+            total = (self.input_tokens or 0) + (self.output_tokens or 0)
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": total,
+        }
+
+
+class Turns:
+    """Creates :class:`Exchange` objects over one runtime and store policy.
+
+    Args:
+        runtime: The runtime (providers, settings, store).
+        save: Write conversations to ``runtime.store`` (they show in the TUI);
+            otherwise to ``scratch``, deleting each once its reply is over.
+        scratch: The in-memory store used when not saving.
+    """
+
+    def __init__(self, runtime: Runtime, *, save: bool, scratch: Store) -> None:
+        self.runtime = runtime
+        self.save = save
+        self.scratch = scratch
+
+    @property
+    def store(self) -> Store:
+        """Where conversations are written."""
+        return self.runtime.store if self.save else self.scratch
+
+    def prepare(self, call: ChatCall) -> Exchange:
+        """Pick the provider and model and check it can chat; writes nothing yet.
+
+        Raises:
+            ApiError: An unknown provider (404), a provider without a key (503), a
+                provider whose config table is invalid (500).
+        """
+        if not call.messages or call.messages[-1].role != "user":
+            raise ApiError(
+                422,
+                "invalid_request",
+                "The last message must be the user's (role 'user'): it is the prompt.",
+                param="messages",
+            )
+        if not call.messages[-1].content.strip():
+            raise ApiError(
+                422, "invalid_request", "The prompt (the last message) is empty.", param="messages"
+            )
+        try:
+            provider, model = self.runtime.resolve(call.provider, call.model)
+        except Exception as exc:  # noqa: BLE001 - UsageError/ConfigError become 4xx/5xx
+            raise api_error_from(exc) from None
+        if not model:
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"No model given and provider {provider.instance_name!r} has no default; "
+                "set 'model'.",
+                param="model",
+                provider=provider.instance_name,
+            )
+        if provider.needs_key() and not provider.has_key():
+            names = " or ".join(provider.key_env_names()) or (
+                f"api_key in [providers.{provider.instance_name}]"
+            )
+            raise ApiError(
+                503,
+                "provider_not_configured",
+                f"The server has no API key for {provider.label}; set {names} where "
+                "tuichat serve runs.",
+                provider=provider.instance_name,
+            )
+        return Exchange(self, provider, model, call)
+
+
+class Exchange:
+    """One request's turn: iterate :meth:`events`, then read :meth:`outcome`.
+
+    The conversation is written when :meth:`events` starts, not before, so a request
+    whose stream never starts (its client left at once) leaves nothing behind.
+    """
+
+    def __init__(self, turns: Turns, provider: Provider, model: str, call: ChatCall) -> None:
+        self.turns = turns
+        self.provider = provider
+        self.model = model
+        self.call = call
+        self.turn: Turn | None = None
+        self.conversation_id: int | None = None
+
+    @property
+    def model_id(self) -> str:
+        """``provider/model``: the id the OpenAI-compatible API names models by."""
+        return f"{self.provider.instance_name}/{self.model}"
+
+    def _system_prompt(self) -> str | None:
+        call = self.call
+        parts = [call.system_prompt] if call.system_prompt else []
+        parts += [m.content for m in call.messages if m.role == "system" and m.content]
+        if parts:
+            return "\n\n".join(parts)
+        # As in `tuichat ask`: the configured default applies when the client sets none.
+        return self.turns.runtime.settings.system_prompt
+
+    def _begin(self, store: Store) -> Turn:
+        runtime = self.turns.runtime
+        settings = runtime.settings
+        call = self.call
+        system = self._system_prompt()
+        temperature = call.temperature if call.temperature is not None else settings.temperature
+        max_tokens = call.max_tokens if call.max_tokens is not None else settings.max_tokens
+        turns = [m for m in call.messages if m.role != "system"]
+        first_prompt = next((m.content for m in turns if m.role == "user"), "")
+        params = {"temperature": temperature, "max_tokens": max_tokens}
+        conversation = store.create_conversation(
+            title=title_from_prompt(first_prompt),
+            provider=self.provider.instance_name,
+            model=self.model,
+            system_prompt=system,
+            params={key: value for key, value in params.items() if value is not None},
+        )
+        self.conversation_id = conversation.id
+        for message in turns[:-1]:
+            store.add_message(conversation.id, message.role, message.content)
+        return Turn.begin(
+            store,
+            self.provider,
+            conversation.id,
+            turns[-1].content,
+            model=self.model,
+            system=system,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            policy=RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
+        )
+
+    async def events(self) -> AsyncGenerator[ChatEvent, None]:
+        """Write the conversation, then stream the reply's events while saving them.
+
+        Closing this generator (the client left) cancels the reply upstream at once
+        and finalises it as ``cancelled``.
+
+        Raises:
+            ProviderError: The reply failed (after it was finalised in the store).
+        """
+        store = self.turns.store
+        try:
+            self.turn = self._begin(store)
+            async with aclosing(self.turn.stream()) as events:
+                async for event in events:
+                    yield event
+            state = self.turn.state
+            if state.status == "interrupted" and state.error is not None:
+                # Ended without the provider's terminator: an incomplete reply.
+                raise state.error
+        finally:
+            if not self.turns.save and self.conversation_id is not None:
+                store.delete_conversation(self.conversation_id)
+
+    def outcome(self) -> Outcome:
+        """How the reply ended; call once :meth:`events` is exhausted."""
+        assert self.turn is not None, "iterate events() first"
+        state = self.turn.state
+        return Outcome(
+            content=state.content,
+            finish_reason=state.finish_reason,
+            input_tokens=state.input_tokens,
+            output_tokens=state.output_tokens,
+            conversation_id=self.conversation_id if self.turns.save else None,
+        )
+
+    async def complete(self) -> Outcome:
+        """Run the whole reply and return its outcome (the non-streaming endpoints)."""
+        async with aclosing(self.events()) as events:
+            async for _ in events:
+                pass
+        return self.outcome()

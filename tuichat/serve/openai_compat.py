@@ -1,0 +1,241 @@
+"""OpenAI Chat Completions on top of tuichat's providers: request and response translation.
+
+``POST /v1/chat/completions`` takes OpenAI's request body and answers in OpenAI's
+exact shapes (``chat.completion`` or a stream of ``chat.completion.chunk`` objects
+ending with ``data: [DONE]``), so any OpenAI client or SDK can reach Anthropic, Gemini
+or any other configured provider. Models are named ``provider/model``
+(``anthropic/claude-sonnet-4-5``); a bare model goes to the default provider.
+
+What does not translate is refused with a 400 rather than silently dropped: images and
+other non-text content, tools, ``n`` above 1, JSON response formats. Sampling options
+tuichat does not carry (``top_p``, ``stop``, ``seed``...) are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuichat.provider import ModelInfo
+from tuichat.serve.errors import ApiError
+from tuichat.serve.exchange import ChatCall, Outcome, Role, TurnMessage
+
+__all__ = [
+    "DONE",
+    "ChunkWriter",
+    "OpenAIRequest",
+    "completion",
+    "model_entry",
+    "parse_request",
+    "usage_object",
+]
+
+#: The frame that ends every OpenAI stream.
+DONE = b"data: [DONE]\n\n"
+
+_ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "system",  # OpenAI's newer name for system instructions
+    "user": "user",
+    "assistant": "assistant",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAIRequest:
+    """A parsed ``/v1/chat/completions`` body."""
+
+    call: ChatCall
+    stream: bool = False
+    include_usage: bool = False
+
+
+def _bad(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_request", message, param=param)
+
+
+def _text(content: Any, where: str) -> str:
+    """The text of a message's ``content``: a string, null, or a list of text parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for number, part in enumerate(content):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind != "text" or not isinstance(part.get("text"), str):
+                raise _bad(
+                    f"{where}.content[{number}] is {kind or type(part).__name__!s} content; "
+                    "tuichat serve passes text only.",
+                    f"{where}.content",
+                )
+            texts.append(part["text"])
+        return "".join(texts)
+    raise _bad(f"{where}.content must be a string or a list of text parts.", f"{where}.content")
+
+
+def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise _bad(f"'{name}' must be a number from {low:g} to {high:g}.", name)
+    return float(value)
+
+
+def _positive_int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _bad(f"'{name}' must be a whole number above 0.", name)
+    return value
+
+
+def parse_request(body: Any) -> OpenAIRequest:
+    """Read an OpenAI Chat Completions request.
+
+    Args:
+        body: The decoded JSON body.
+
+    Returns:
+        The request, as a :class:`ChatCall` plus the streaming options.
+
+    Raises:
+        ApiError: 400 naming the offending field.
+    """
+    if not isinstance(body, dict):
+        raise _bad("The request body must be a JSON object.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise _bad("'model' is required: 'provider/model' (see GET /v1/models).", "model")
+    raw_messages = body.get("messages")
+    if not isinstance(raw_messages, list) or not raw_messages:
+        raise _bad("'messages' must be a non-empty list.", "messages")
+    messages: list[TurnMessage] = []
+    for index, raw in enumerate(raw_messages):
+        where = f"messages[{index}]"
+        if not isinstance(raw, dict):
+            raise _bad(f"{where} must be an object with 'role' and 'content'.", where)
+        role = _ROLES.get(str(raw.get("role")))
+        if role is None:
+            raise _bad(
+                f"{where}.role {raw.get('role')!r} is not supported; use system, developer, "
+                "user or assistant (tools are not supported).",
+                f"{where}.role",
+            )
+        if raw.get("tool_calls") or raw.get("function_call"):
+            raise _bad(f"{where} has tool calls; tuichat serve does not support tools.", where)
+        messages.append(TurnMessage(role, _text(raw.get("content"), where)))
+    if body.get("tools") or body.get("functions"):
+        raise _bad("tuichat serve does not support tools.", "tools")
+    n = body.get("n")
+    if n is not None and n != 1:
+        raise _bad("'n' must be 1: tuichat serve returns one choice.", "n")
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type", "text") != "text":
+        raise _bad("Only the 'text' response_format is supported.", "response_format")
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _bad("'stream' must be true or false.", "stream")
+    options = body.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise _bad("'stream_options' must be an object.", "stream_options")
+    # max_completion_tokens supersedes the deprecated max_tokens.
+    max_tokens = _positive_int(body, "max_completion_tokens") or _positive_int(body, "max_tokens")
+    call = ChatCall(
+        messages=messages,
+        model=model.strip(),
+        temperature=_number(body, "temperature", 0, 2),
+        max_tokens=max_tokens,
+    )
+    if messages[-1].role != "user":
+        raise _bad("The last message must be the user's: it is the prompt.", "messages")
+    return OpenAIRequest(
+        call=call,
+        stream=bool(stream),
+        include_usage=bool((options or {}).get("include_usage")),
+    )
+
+
+def usage_object(input_tokens: int | None, output_tokens: int | None) -> dict[str, int]:
+    """OpenAI's ``usage`` (unknown counts are 0, as the schema wants integers)."""
+    prompt, completion_tokens = input_tokens or 0, output_tokens or 0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt + completion_tokens,
+    }
+
+
+def _new_id() -> str:
+    return "chatcmpl-" + secrets.token_hex(12)
+
+
+def completion(model_id: str, outcome: Outcome) -> dict[str, Any]:
+    """A ``chat.completion`` object for a finished reply."""
+    return {
+        "id": _new_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model_id,
+        "system_fingerprint": None,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": outcome.content, "refusal": None},
+                "logprobs": None,
+                "finish_reason": outcome.finish_reason or "stop",
+            }
+        ],
+        "usage": usage_object(outcome.input_tokens, outcome.output_tokens),
+    }
+
+
+@dataclass
+class ChunkWriter:
+    """Encodes one stream's ``chat.completion.chunk`` frames (one id and timestamp).
+
+    With ``include_usage`` every chunk carries ``"usage": null`` and a last chunk with
+    no choices carries the counts, as OpenAI sends them.
+    """
+
+    model_id: str
+    include_usage: bool = False
+    id: str = field(default_factory=_new_id)
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    def _frame(self, choices: list[dict[str, Any]], usage: Any = None) -> bytes:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model_id,
+            "system_fingerprint": None,
+            "choices": choices,
+        }
+        if self.include_usage:
+            body["usage"] = usage
+        return (
+            b"data: "
+            + json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            + (b"\n\n")
+        )
+
+    def delta(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+        """A chunk with one choice holding ``delta``."""
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        return self._frame([choice])
+
+    def usage(self, input_tokens: int | None, output_tokens: int | None) -> bytes:
+        """The final usage chunk (``choices: []``)."""
+        return self._frame([], usage_object(input_tokens, output_tokens))
+
+
+def model_entry(instance: str, owner: str, model: ModelInfo) -> dict[str, Any]:
+    """One ``/v1/models`` entry, its id ``provider/model``."""
+    return {"id": f"{instance}/{model.id}", "object": "model", "created": 0, "owned_by": owner}
