@@ -18,14 +18,18 @@ from tuichat.errors import ConfigError, ProviderError, TuichatError, UsageError
 from tuichat.http import RetryPolicy
 from tuichat.provider import Finish, Retrying, TextDelta
 from tuichat.runtime import Runtime
-from tuichat.sanitize import neutralize
+from tuichat.sanitize import decoded, neutralize
+from tuichat.signals import SignalCatcher, cause, exit_code
 from tuichat.store import Store
 
 EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def read_prompt(prompt: str | None, stdin: TextIO) -> str:
+def read_prompt(prompt: str | None, stdin: TextIO, stderr: TextIO | None = None) -> str:
     """The prompt from the argument, or from stdin when absent or ``-``.
+
+    Bytes that are not UTF-8 (a binary file piped in) become U+FFFD, with a warning on
+    ``stderr``: the rest of the text is kept.
 
     Raises:
         UsageError: No prompt at all.
@@ -33,7 +37,17 @@ def read_prompt(prompt: str | None, stdin: TextIO) -> str:
     if prompt is None or prompt == "-":
         if prompt is None and stdin.isatty():
             raise UsageError("No prompt given; pass one as an argument or pipe it on stdin.")
-        prompt = stdin.read().rstrip("\n")
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is not None:
+            prompt = buffer.read().decode("utf-8", "surrogateescape").rstrip("\n")
+        else:
+            prompt = stdin.read().rstrip("\n")
+    prompt, replaced = decoded(prompt)
+    if replaced and stderr is not None:
+        stderr.write(
+            f"tuichat: warning: the prompt is not all UTF-8 text; {replaced} byte(s) that "
+            "were not are sent as \ufffd.\n"
+        )
     if not prompt.strip():
         raise UsageError("The prompt is empty; type something to ask.")
     return prompt
@@ -48,13 +62,29 @@ def run_ask(
     runtime: Runtime | None = None,
 ) -> int:
     """Run ``tuichat ask``; returns the exit code."""
+    from tuichat.cli import open_store, warn
+
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    # SIGHUP / SIGTERM cancel the turn, which saves the reply as interrupted.
+    signals = SignalCatcher()
     try:
-        prompt = read_prompt(args.prompt, stdin)
+        prompt = read_prompt(args.prompt, stdin, stderr)
         runtime = runtime or Runtime.load()
-        return asyncio.run(_ask(runtime, args, prompt, stdout, stderr))
+        warn(runtime, stderr)
+        if not args.no_save:
+            open_store(runtime)
+        return asyncio.run(_ask(runtime, args, prompt, stdout, stderr, signals))
+    except asyncio.CancelledError:
+        if signals.received is None:
+            raise
+        _say(
+            stderr,
+            f"tuichat: stopped because {cause(signals.received)}; "
+            "the partial reply is saved, marked interrupted.\n",
+        )
+        return exit_code(signals.received)
     except KeyboardInterrupt:
         stderr.write("tuichat: interrupted; the partial reply is saved.\n")
         return EXIT_INTERRUPTED
@@ -68,9 +98,26 @@ def run_ask(
         return fail(exc, stream=stderr)
 
 
+def _say(stream: TextIO, text: str) -> None:
+    """Write a line to ``stream``, which may be a terminal that hung up."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
 async def _ask(
-    runtime: Runtime, args: argparse.Namespace, prompt: str, stdout: TextIO, stderr: TextIO
+    runtime: Runtime,
+    args: argparse.Namespace,
+    prompt: str,
+    stdout: TextIO,
+    stderr: TextIO,
+    signals: SignalCatcher | None = None,
 ) -> int:
+    task = asyncio.current_task()
+    if signals is not None and task is not None:
+        signals.install(lambda _: task.cancel())
     try:
         provider, model = runtime.resolve(args.provider, args.model)
         if provider.needs_key() and not provider.has_key():
@@ -139,6 +186,8 @@ async def _ask(
 
         return fail(exc, stream=stderr)
     finally:
+        if signals is not None:
+            signals.remove()
         await runtime.aclose()
 
 

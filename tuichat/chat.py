@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from tuichat.provider import (
     TextDelta,
     Usage,
 )
-from tuichat.sanitize import neutralize, one_line, redact
+from tuichat.sanitize import StreamRedactor, neutralize, one_line, redact, storable
 from tuichat.store import Message, Store
 
 #: Statuses of an assistant message whose text may be sent back as history.
@@ -36,6 +37,15 @@ HISTORY_STATUSES = frozenset({"complete", "length", "cancelled", "interrupted"})
 
 #: Rough characters per token, for trimming history when the model's window is known.
 CHARS_PER_TOKEN = 4
+
+#: Seconds between two saves of a streaming reply. A crash (kill -9, power cut of the
+#: process) loses at most this much of the text, plus the time one save takes.
+CHECKPOINT_INTERVAL = 0.5
+
+#: Seconds after which a reply whose text did not change is still marked alive in the
+#: store, well within :meth:`Store.recover_interrupted`'s staleness window (5 s): another
+#: tuichat must not claim a stream that is only waiting for a slow model.
+HEARTBEAT_INTERVAL = 2.0
 
 
 def estimate_tokens(text: str) -> int:
@@ -113,12 +123,28 @@ class TurnState:
     retries: list[str] = field(default_factory=list)
 
 
+#: Turns of this process whose row is not finalised yet (see :func:`live_turns`).
+_LIVE_TURNS: weakref.WeakSet[Turn] = weakref.WeakSet()
+
+
+def live_turns() -> list[Turn]:
+    """The turns of this process whose reply is not finalised yet.
+
+    A signal handler (SIGHUP, SIGTERM) marks them with :meth:`Turn.interrupt` before it
+    cancels them, so that they are saved as ``interrupted``, not ``cancelled``.
+    """
+    return list(_LIVE_TURNS)
+
+
 class Turn:
     """One assistant reply, persisted as it streams.
 
     Create it with :meth:`begin` (which saves the prompt), then iterate
     :meth:`stream`. Whatever way the iteration ends (finished, failed, cancelled,
     closed) the assistant row is finalised.
+
+    The text it yields and saves has the provider's secrets (its API key) masked: a
+    server that echoes the request's headers must not get the key into the store.
     """
 
     def __init__(
@@ -132,7 +158,7 @@ class Turn:
         assistant_message: Message,
         omitted: int = 0,
         policy: RetryPolicy | None = None,
-        checkpoint_interval: float = 1.0,
+        checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -148,6 +174,9 @@ class Turn:
         self.state = TurnState()
         self._saved_length = 0
         self._saved_reasoning = 0
+        self._idle = 0.0
+        self._interruption: str | None = None
+        _LIVE_TURNS.add(self)
 
     @classmethod
     def begin(
@@ -163,7 +192,7 @@ class Turn:
         max_tokens: int | None = None,
         context_window: int | None = None,
         policy: RetryPolicy | None = None,
-        checkpoint_interval: float = 1.0,
+        checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> Turn:
         """Save ``prompt`` (``None`` regenerates from the history as it is), create
@@ -209,37 +238,64 @@ class Turn:
         """The assistant message's row id."""
         return self.assistant_message.id
 
+    def interrupt(self, reason: str) -> None:
+        """End the reply as ``interrupted`` when it is cancelled next, not ``cancelled``.
+
+        For a cancellation the person did not ask for: the terminal went away (SIGHUP),
+        the process was told to stop (SIGTERM). ``reason`` becomes the row's error
+        sentence. Call it, then cancel the task iterating :meth:`stream`.
+        """
+        self._interruption = reason
+
     async def stream(self) -> AsyncGenerator[ChatEvent, None]:
         """Stream the reply's events while saving them.
 
         Raises:
             ProviderError: After the row is finalised as ``error`` or ``interrupted``.
-            asyncio.CancelledError: After it is finalised as ``cancelled``.
+            asyncio.CancelledError: After it is finalised as ``cancelled`` (``interrupted``
+                after :meth:`interrupt`).
         """
         state = self.state
         started = self.clock()
         saver = asyncio.create_task(self._checkpoint_every_interval())
         finished = False
+        # Built at the first text: a key from api_key_cmd is only known once the
+        # request went out.
+        masks: tuple[StreamRedactor, StreamRedactor] | None = None
         try:
             async with aclosing(
                 stream_with_retries(self.provider, self.request, policy=self.policy)
             ) as events:
                 async for event in events:
-                    if isinstance(event, TextDelta):
-                        if state.ttft_ms is None and event.text:
-                            state.ttft_ms = (self.clock() - started) * 1000
-                        state.content += event.text
-                    elif isinstance(event, ReasoningDelta):
-                        state.reasoning += event.text
+                    if isinstance(event, TextDelta | ReasoningDelta):
+                        if masks is None:
+                            secrets = self.provider.secrets()
+                            masks = (StreamRedactor(secrets), StreamRedactor(secrets))
+                        if isinstance(event, TextDelta):
+                            if state.ttft_ms is None and event.text:
+                                state.ttft_ms = (self.clock() - started) * 1000
+                            text = masks[0].feed(storable(event.text))
+                            state.content += text
+                            event = TextDelta(text)
+                        else:
+                            text = masks[1].feed(storable(event.text))
+                            state.reasoning += text
+                            event = ReasoningDelta(text)
+                        if not text:
+                            continue  # held back: it may be the start of a secret
                     elif isinstance(event, Usage):
                         state.input_tokens = event.input_tokens or state.input_tokens
                         state.output_tokens = event.output_tokens or state.output_tokens
                     elif isinstance(event, Finish):
+                        for tail in self._release(masks):
+                            yield tail
                         state.finish_reason = event.reason
                         finished = True
                     else:
                         state.retries.append(event.error)
                     yield event
+            for tail in self._release(masks):
+                yield tail
             if finished:
                 state.status = {"length": "length", "error": "error"}.get(
                     state.finish_reason or "", "complete"
@@ -248,10 +304,11 @@ class Turn:
                 state.status = "interrupted"
                 state.error = errors.StreamInterrupted(
                     f"{self.provider.label} ended the reply without finishing it; "
-                    "the partial reply is kept.",
+                    "the partial reply is kept, try again for the rest.",
                     provider=self.provider.label,
                 )
         except errors.ProviderError as exc:
+            tails = self._release(masks)
             state.status = (
                 "interrupted"
                 if isinstance(exc, errors.StreamInterrupted | errors.ProviderTimeout)
@@ -259,9 +316,12 @@ class Turn:
                 else "error"
             )
             state.error = exc
+            for tail in tails:
+                yield tail
             raise
         except (asyncio.CancelledError, GeneratorExit):
-            state.status = "cancelled"
+            self._release(masks)  # no yielding now; the text is still saved
+            self._mark_cancelled()
             raise
         except Exception as exc:
             state.status = "error"
@@ -275,30 +335,68 @@ class Turn:
             state.duration_ms = (self.clock() - started) * 1000
             self._finalise()
 
+    def _release(self, masks: tuple[StreamRedactor, StreamRedactor] | None) -> list[ChatEvent]:
+        """Add the text the redactors held back to the state; the events to yield."""
+        if masks is None:
+            return []
+        released: list[ChatEvent] = []
+        text, reasoning = masks[0].flush(), masks[1].flush()
+        if reasoning:
+            self.state.reasoning += reasoning
+            released.append(ReasoningDelta(reasoning))
+        if text:
+            self.state.content += text
+            released.append(TextDelta(text))
+        return released
+
+    def _mark_cancelled(self) -> None:
+        state = self.state
+        if self._interruption is None:
+            state.status = "cancelled"
+            return
+        state.status = "interrupted"
+        state.error = errors.StreamInterrupted(self._interruption, provider=self.provider.label)
+
     def abandon(self) -> None:
         """Finalise a turn whose stream never ran (cancelled before it started) as
-        ``cancelled``; a turn that already ended is left as it is."""
+        ``cancelled`` (``interrupted`` after :meth:`interrupt`); a turn that already ended
+        is left as it is."""
         if self.state.status == "streaming":
-            self.state.status = "cancelled"
+            self._mark_cancelled()
             self._finalise()
 
     async def _checkpoint_every_interval(self) -> None:
         while True:
             await asyncio.sleep(self.checkpoint_interval)
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except errors.StoreError:
+                # Locked or full for a moment: the next checkpoint (or the final save,
+                # which reports its failure) tries again. The reply keeps streaming.
+                pass
 
     def checkpoint(self) -> None:
-        """Save the text received so far, if it changed since the last save."""
+        """Save the text received so far, if it changed since the last save.
+
+        While it does not change (a slow model thinking), the row's timestamp is still
+        refreshed every :data:`HEARTBEAT_INTERVAL` seconds.
+        """
         state = self.state
         if len(state.content) == self._saved_length and len(state.reasoning) == (
             self._saved_reasoning
         ):
+            self._idle += self.checkpoint_interval
+            if self._idle >= HEARTBEAT_INTERVAL:
+                self.store.update_message(self.message_id)
+                self._idle = 0.0
             return
         self.store.update_message(self.message_id, content=state.content, reasoning=state.reasoning)
         self._saved_length = len(state.content)
         self._saved_reasoning = len(state.reasoning)
+        self._idle = 0.0
 
     def _finalise(self) -> None:
+        _LIVE_TURNS.discard(self)
         state = self.state
         error_text = None
         if state.error is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from tuichat.runtime import Runtime
+    from tuichat.store import Store
 
 EXIT_OK = 0
 EXIT_PROVIDER = 1
@@ -90,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the models of a provider")
     models.add_argument("-p", "--provider", dest="provider", help="provider instance")
     commands.add_parser("plugins", help="list installed plugins")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check config, keys, providers, terminal and clipboard",
+        description="Check what tuichat needs, one line per check; exit 1 if any failed.",
+    )
+    doctor.add_argument(
+        "--offline", action="store_true", help="do not contact the providers' servers"
+    )
     export = commands.add_parser("export", help="export conversations as Markdown or JSON")
     export.add_argument(
         "id", nargs="?", type=_positive_int, help="conversation ID (default: latest)"
@@ -129,9 +138,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tuichat.ask import run_ask
 
             return run_ask(args)
+        if args.command == "doctor":
+            # Before loading the runtime: a broken config is one of the things it reports.
+            from tuichat import doctor
+
+            checks = doctor.run_checks(
+                terminal=doctor.terminal_size(sys.stdout), probe=not args.offline
+            )
+            return doctor.report(checks, sys.stdout)
         runtime = _load_runtime()
         if args.command is None:
             return _run_tui(runtime, args)
+        warn(runtime, sys.stderr)
         if args.command == "providers":
             return _providers(runtime, sys.stdout)
         if args.command == "models":
@@ -162,6 +180,30 @@ def fail(exc: BaseException, *, stream: TextIO | None = None) -> int:
     return exc.exit_code if isinstance(exc, TuichatError) else EXIT_PROVIDER
 
 
+def warn(runtime: Runtime, stream: TextIO) -> None:
+    """Print the config's warnings (a key file others can read), one line each."""
+    for warning in runtime.config.warnings:
+        stream.write(f"tuichat: warning: {warning}\n")
+    stream.flush()
+
+
+def open_store(runtime: Runtime) -> Store:
+    """Open the conversation store, or stop: a file that cannot be used exits with 2.
+
+    The store never writes to a file it cannot use (damaged, another program's), so
+    the file stays as it was; the error sentence says to move it aside.
+
+    Raises:
+        StoreUnusable: The file cannot be opened as a tuichat store.
+    """
+    from tuichat.errors import StoreError, StoreUnusable
+
+    try:
+        return runtime.store
+    except StoreError as exc:
+        raise StoreUnusable(str(exc)) from None
+
+
 def _load_runtime() -> Runtime:
     from tuichat.runtime import Runtime
 
@@ -171,7 +213,7 @@ def _load_runtime() -> Runtime:
 def _run_tui(runtime: Runtime, args: argparse.Namespace) -> int:
     # Fail on a bad provider before the screen switches to the app.
     runtime.resolve(args.provider, args.model)
-    runtime.store.recover_interrupted()
+    open_store(runtime).recover_interrupted()
     from tuichat.app.app import TuichatApp
 
     app = TuichatApp(runtime, provider=args.provider, model=args.model)
@@ -206,10 +248,11 @@ def _models(runtime: Runtime, provider_name: str | None, out: TextIO) -> int:
         finally:
             await runtime.aclose()
 
-    from tuichat.sanitize import strip_controls
+    from tuichat.sanitize import redact, strip_controls
 
     for model_id in asyncio.run(fetch()):
-        out.write(strip_controls(model_id) + "\n")
+        # Server text: a proxy echoing the request could put the key in an id.
+        out.write(redact(strip_controls(model_id), provider.secrets()) + "\n")
     return EXIT_OK
 
 
@@ -230,7 +273,7 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
     from tuichat import export
     from tuichat.errors import UsageError
 
-    store = runtime.store
+    store = open_store(runtime)
     if args.all:
         ids = [c.id for c in store.list_conversations(limit=1_000_000)]
         ids += [c.id for c in store.list_conversations(limit=1_000_000, archived=True)]

@@ -8,14 +8,16 @@ the provider is built (see :mod:`tuichat.runtime`).
 
 from __future__ import annotations
 
+import difflib
 import re
+import stat
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tuichat import locations
@@ -36,6 +38,43 @@ class UISettings(BaseModel):
     """Blink the cursor in the input box."""
     fps: int = Field(default=30, ge=1, le=120)
     """Most frames per second a streaming reply is redrawn at (lower it on slow SSH links)."""
+    title_from_model: bool = True
+    """Ask the model for a short title after the first reply (never with the demo)."""
+
+
+class PresetSettings(BaseModel):
+    """A named preset: system prompt, model and parameters applied to a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None
+    """The model, or ``provider/model``; unchanged when unset."""
+    system_prompt: str | None = None
+    """The system prompt; unchanged when unset."""
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature; the model's default when unset."""
+    max_tokens: int | None = Field(default=None, gt=0)
+    """Most tokens per reply; the provider's default when unset."""
+
+
+class HttpSettings(BaseModel):
+    """HTTP for every provider. TLS certificates are always verified: there is no switch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_bundle: Path | None = None
+    """A PEM file of the certificate authorities to trust (a company proxy, a self-signed
+    local server), instead of the system's; verification itself stays on."""
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable_bundle(cls, path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        path = path.expanduser()
+        if not path.is_file():
+            raise ValueError(f"names no file ({path}); give the path of a PEM certificate file")
+        return path
 
 
 class RetrySettings(BaseModel):
@@ -73,6 +112,22 @@ class Settings(BaseSettings):
     """One table per provider instance: ``[providers.openai]``, ``[providers.ollama]``..."""
     ui: UISettings = Field(default_factory=UISettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    presets: dict[str, PresetSettings] = Field(default_factory=dict)
+    """Named presets (``[presets.reviewer]``), chosen per conversation in the app (Ctrl+O)."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Rebound keys: binding id (``new-conversation``) to keys (``"ctrl+k"``)."""
+
+    @field_validator("keymap")
+    @classmethod
+    def _known_actions(cls, keymap: dict[str, str]) -> dict[str, str]:
+        from tuichat.keymap import validate_keymap
+
+        problems = validate_keymap(keymap)
+        if problems:
+            raise ValueError(problems[0])
+        return keymap
+
     serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @classmethod
@@ -99,13 +154,24 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
         ConfigError: The file cannot be read or is not valid TOML.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}, ""
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        fix = (
+            "point TUICHAT_CONFIG at a file"
+            if path.is_dir()
+            else "fix its permissions or set TUICHAT_CONFIG"
+        )
+        raise ConfigError(f"Cannot read config file {path}: {reason}; {fix}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            f"Cannot read config file {path}: {reason}; fix its permissions or set TUICHAT_CONFIG."
+            f"Config file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line "
+            f"{line}); save it as UTF-8."
         ) from None
     try:
         return tomllib.loads(text), text
@@ -120,6 +186,27 @@ class LoadedConfig:
     settings: Settings
     path: Path
     text: str
+    warnings: tuple[str, ...] = ()
+    """One sentence each, to show on stderr (CLI) or as a toast (TUI): the config is
+    usable but something should be fixed (a key in a file others can read)."""
+
+
+def key_file_warnings(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
+    """Warn when the file at ``path`` holds an API key that other users can read."""
+    providers = data.get("providers")
+    tables = providers.values() if isinstance(providers, dict) else ()
+    if not any(isinstance(t, dict) and t.get("api_key") for t in tables):
+        return ()
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ()
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return ()
+    return (
+        f"{path} holds an API key and other users can read it; run 'chmod 600 {path}' "
+        "(or move the key to an environment variable or api_key_cmd).",
+    )
 
 
 def load_config(path: Path | None = None) -> LoadedConfig:
@@ -131,9 +218,10 @@ def load_config(path: Path | None = None) -> LoadedConfig:
     path = path or locations.config_path()
     data, text = read_config_file(path)
     try:
-        return LoadedConfig(Settings(**data), path, text)
+        settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, path, text)) from None
+        raise ConfigError(describe_validation_error(exc, path, text, model=Settings)) from None
+    return LoadedConfig(settings, path, text, key_file_warnings(path, data))
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -142,22 +230,74 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def describe_validation_error(
-    exc: ValidationError, path: Path, text: str, *, prefix: Sequence[str | int] = ()
+    exc: ValidationError,
+    path: Path,
+    text: str,
+    *,
+    prefix: Sequence[str | int] = (),
+    model: type[BaseModel] | None = None,
 ) -> str:
-    """One sentence for the first error: file, key, line, what is wrong and expected."""
+    """One sentence for the first error: file, key, line, what is wrong and expected.
+
+    ``model`` (the model that was validated) lets an unknown key come with the nearest
+    known one (``did you mean 'ui.theme'?``).
+    """
     error = exc.errors()[0]
     loc = [*prefix, *error["loc"]]
     key = ".".join(str(part) for part in loc)
     line = find_key_line(text, [str(part) for part in loc])
     where = f"{path}, line {line}" if line else f"{path} (or a TUICHAT_ environment variable)"
     if error["type"] == "extra_forbidden":
-        return f"Config error in {where}: unknown key '{key}'; check its spelling in config.toml."
+        if str(loc[-1]).lower() in _TLS_SWITCHES:
+            return (
+                f"Config error in {where}: '{key}' cannot turn TLS verification off; to trust "
+                "a private or self-signed certificate, set ca_bundle in [http] to its PEM file."
+            )
+        hint = _known_keys_hint(model, [str(part) for part in error["loc"]], prefix)
+        return f"Config error in {where}: unknown key '{key}'; {hint}"
     if error["type"] == "missing":
         return f"Config error in {where}: '{key}' is required; add it."
     given = error.get("input")
     shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
     message = error["msg"][0].lower() + error["msg"][1:]
+    if error["type"] == "value_error":
+        # Our own validators' words are the whole sentence; drop pydantic's preamble.
+        message, shown = str(error.get("ctx", {}).get("error", message)), ""
     return f"Config error in {where}: '{key}' {message}{shown}."
+
+
+#: Keys people try in order to switch certificate checks off; none exists, on purpose.
+_TLS_SWITCHES = frozenset({"verify", "verify_ssl", "verify_tls", "insecure", "ssl_verify"})
+
+
+def _known_keys_hint(
+    model: type[BaseModel] | None, loc: Sequence[str], prefix: Sequence[str | int] = ()
+) -> str:
+    """``did you mean 'x'?`` (or the known keys) for an unknown key at ``loc`` in ``model``
+    (whose table is ``prefix`` in the file)."""
+    fields = _fields_at(model, loc[:-1])
+    if not fields:
+        return "check its spelling against the documented config.toml."
+    *table, bad = loc
+    close = difflib.get_close_matches(bad, fields, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{'.'.join(str(part) for part in [*prefix, *table, close[0]])}'?"
+    return f"the keys there are: {', '.join(sorted(fields))}."
+
+
+def _fields_at(model: type[BaseModel] | None, loc: Sequence[str]) -> list[str]:
+    """The field names of the (nested) model found at ``loc`` inside ``model``."""
+    for part in loc:
+        if model is None:
+            return []
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    return list(model.model_fields) if model is not None else []
 
 
 _HEADER = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+\s*(#.*)?$")

@@ -46,6 +46,16 @@ class StoreError(TuichatError):
     """The conversation store cannot be opened or written."""
 
 
+class StoreUnusable(StoreError):
+    """The store file cannot be opened at all (damaged, another program's, unwritable).
+
+    The command line stops with exit code 2: the person must move the file aside or
+    point ``TUICHAT_DATA_DIR`` elsewhere; retrying changes nothing.
+    """
+
+    exit_code = 2
+
+
 class ProviderError(TuichatError):
     """A provider request failed.
 
@@ -113,6 +123,15 @@ class NetworkError(ProviderError):
     """The server could not be reached (refused, DNS, TLS, dropped before any reply)."""
 
     retryable = True
+
+
+class TLSError(NetworkError):
+    """The TLS handshake failed (an untrusted certificate, http spoken to an https URL).
+
+    Not retried: the same certificate fails the same way a second later.
+    """
+
+    retryable = False
 
 
 class ProviderTimeout(ProviderError):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import os
 import random
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
@@ -29,19 +31,48 @@ from tuichat.sanitize import neutralize, one_line, redact
 ERROR_BODY_LIMIT = 64 * 1024
 
 
-def make_client(*, verify: bool | str = True) -> httpx.AsyncClient:
+def make_client(*, ca_bundle: str | os.PathLike[str] | None = None) -> httpx.AsyncClient:
     """The one shared ``AsyncClient`` (connection pooling across replies).
 
-    Timeouts are set per request from each provider's settings.
+    Timeouts are set per request from each provider's settings. TLS certificates are
+    always verified; there is deliberately no way to turn that off.
+
+    Args:
+        ca_bundle: A PEM file of certificate authorities to trust besides the standard
+            ones (``[http] ca_bundle``: a company proxy, a self-signed local server).
+
+    Raises:
+        ConfigError: ``ca_bundle`` is not a readable PEM file of certificates.
     """
     from tuichat import __version__
 
     return httpx.AsyncClient(
         timeout=httpx.Timeout(60.0, connect=10.0),
         headers={"user-agent": f"tuichat/{__version__}"},
-        verify=verify,
+        verify=tls_context(ca_bundle),
         follow_redirects=False,
     )
+
+
+def tls_context(ca_bundle: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """A verifying TLS context: the standard authorities, plus ``ca_bundle``'s if given.
+
+    Raises:
+        ConfigError: ``ca_bundle`` is not a readable PEM file of certificates.
+    """
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=os.fspath(ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            reason = one_line(getattr(exc, "strerror", None) or str(exc), 120)
+            raise errors.ConfigError(
+                f"[http] ca_bundle {os.fspath(ca_bundle)} is not a usable PEM certificate "
+                f"file ({reason}); point it at the PEM file of the CA to trust."
+            ) from None
+    return context
 
 
 class ErrorContext(Protocol):
@@ -231,10 +262,17 @@ def transport_error(
         )
     if isinstance(exc, httpx.ConnectError):
         lowered = reason.lower()
-        if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-            return errors.NetworkError(
-                f"The TLS connection to {provider} at {host} failed ({reason}); "
-                "check the server's certificate or set ca_bundle.",
+        if "certificate" in lowered:
+            return errors.TLSError(
+                f"{provider} at {host} sent a TLS certificate that is not trusted ({reason}); "
+                "if it is a private or self-signed one, set ca_bundle in [http] to its CA's "
+                "PEM file.",
+                provider=provider,
+            )
+        if "ssl" in lowered or "tls" in lowered:
+            return errors.TLSError(
+                f"The TLS handshake with {provider} at {host} failed ({reason}); check that "
+                "base_url's scheme (https or http) is the one the server speaks.",
                 provider=provider,
             )
         if (
@@ -254,7 +292,7 @@ def transport_error(
     if streaming:
         return errors.StreamInterrupted(
             f"The connection to {provider} dropped in the middle of the reply; "
-            "the partial reply is kept.",
+            "the partial reply is kept, try again for the rest.",
             provider=provider,
         )
     return errors.NetworkError(

@@ -84,8 +84,51 @@ WHEN old.content IS NOT new.content BEGIN
 END;
 """
 
+# Version 2: branches, per-message metadata and a small settings table.
+#
+# A conversation becomes a tree: each message points at the one it answers or follows
+# (``parent_id``) and the conversation remembers the last message of the branch on show
+# (``head_id``). Editing a prompt or regenerating a reply adds a sibling instead of
+# overwriting, so the turns after it survive as an alternative branch. ``position`` keeps
+# its meaning (creation order, unique per conversation), so a branch read by position is
+# still in conversation order: a child is always created after its parent.
+#
+# The backfill links the existing messages of each conversation in position order and
+# points the head at the last one: a v1 conversation is a single branch.
+_V2 = """
+ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+
+-- Per-message facts that need no column of their own (how many turns a request left out).
+ALTER TABLE messages ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+
+ALTER TABLE conversations ADD COLUMN head_id INTEGER;
+
+UPDATE messages SET parent_id = (
+    SELECT previous.id FROM messages AS previous
+    WHERE previous.conversation_id = messages.conversation_id
+        AND previous.position < messages.position
+    ORDER BY previous.position DESC LIMIT 1
+);
+
+UPDATE conversations SET head_id = (
+    SELECT id FROM messages WHERE messages.conversation_id = conversations.id
+    ORDER BY position DESC LIMIT 1
+);
+
+-- Children of a message (alternatives, following a branch down) without a scan.
+CREATE INDEX messages_parent ON messages (parent_id);
+
+-- Small app state kept with the conversations: the theme picked in the app, the model
+-- lists fetched from each provider, the draft of a conversation not saved yet.
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at REAL
+) WITHOUT ROWID;
+"""
+
 #: Every migration, oldest first; the schema version after ``MIGRATIONS[i]`` is ``i + 1``.
-MIGRATIONS: list[Migration] = [_V1]
+MIGRATIONS: list[Migration] = [_V1, _V2]
 
 #: The schema version this tuichat writes.
 LATEST_VERSION = len(MIGRATIONS)

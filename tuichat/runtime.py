@@ -88,7 +88,7 @@ class Runtime:
         if self._client is None:
             from tuichat.http import make_client
 
-            self._client = make_client()
+            self._client = make_client(ca_bundle=self.settings.http.ca_bundle)
         return self._client
 
     @property
@@ -157,7 +157,11 @@ class Runtime:
         except ValidationError as exc:
             raise ConfigError(
                 describe_validation_error(
-                    exc, self.config.path, self.config.text, prefix=("providers", name)
+                    exc,
+                    self.config.path,
+                    self.config.text,
+                    prefix=("providers", name),
+                    model=cls.Settings,
                 )
             ) from None
 

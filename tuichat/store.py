@@ -18,17 +18,18 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar, get_args
 
-from tuichat.errors import StoreError
+from tuichat.errors import StoreError, StoreUnusable
 from tuichat.migrations import LATEST_VERSION, migrate, newer_schema_error, user_version
 
 __all__ = [
     "MESSAGE_STATUSES",
     "ROLES",
+    "HEAD",
     "Conversation",
     "Message",
     "MessageStatus",
@@ -57,13 +58,24 @@ _CONVERSATION_FIELDS = frozenset(
 )
 _CONVERSATION_COLUMNS = (
     "id, title, created_at, updated_at, provider, model, system_prompt, params, pinned, "
-    "archived, draft"
+    "archived, draft, head_id"
 )
 _MESSAGE_COLUMNS = (
     "id, conversation_id, position, role, content, reasoning, status, provider, model, "
     "finish_reason, input_tokens, output_tokens, ttft_ms, duration_ms, error, created_at, "
-    "updated_at"
+    "updated_at, parent_id, meta"
 )
+
+
+class _Head:
+    """The type of :data:`HEAD`."""
+
+    def __repr__(self) -> str:
+        return "HEAD"
+
+
+#: ``add_message(parent_id=HEAD)``: append to the branch on show (the default).
+HEAD = _Head()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +94,7 @@ class Conversation:
         pinned: Shown above unpinned conversations.
         archived: Hidden from the main list.
         draft: Unsent text of the input box.
+        head_id: The last message of the branch on show (None: no message yet).
     """
 
     id: int
@@ -95,6 +108,7 @@ class Conversation:
     pinned: bool
     archived: bool
     draft: str
+    head_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +118,8 @@ class Message:
     Attributes:
         id: Row id.
         conversation_id: Owning conversation.
-        position: 0-based order within the conversation (gaps after deletions).
+        position: Creation order within the conversation, from 0 (gaps after deletions and
+            between branches); a message always comes after the one it follows.
         role: ``system``, ``user`` or ``assistant``.
         content: Text.
         reasoning: Reasoning ("thinking") text, '' if none.
@@ -119,6 +134,10 @@ class Message:
         error: Error sentence when ``status`` is ``error``.
         created_at: Unix seconds.
         updated_at: Unix seconds of the last write (checkpoints included).
+        parent_id: The message this one follows (None for a conversation's first). Two
+            messages with one parent are alternatives: an edited prompt, a regenerated reply.
+        meta: Facts without a column of their own, a JSON object (``omitted``: history
+            messages the request left out to fit the model's context window).
     """
 
     id: int
@@ -138,6 +157,8 @@ class Message:
     error: str | None
     created_at: float
     updated_at: float
+    parent_id: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,13 +291,13 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise self._translate(exc) from exc
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
+            raise StoreUnusable(
                 f"The conversation store {self._name} is damaged or is not a SQLite database; "
                 "move it aside (tuichat will start a new one) or set TUICHAT_DATA_DIR to use "
                 "another directory."
             ) from exc
         if tables and "conversations" not in tables:
-            raise StoreError(
+            raise StoreUnusable(
                 f"{self._name} is another program's SQLite database, not a tuichat conversation "
                 "store; move it aside or set TUICHAT_DATA_DIR to use another directory."
             )
@@ -331,7 +352,7 @@ class Store:
         if isinstance(exc, sqlite3.DatabaseError) and (
             "malformed" in message or "not a database" in message
         ):
-            return StoreError(
+            return StoreUnusable(
                 f"The conversation store {self._name} is damaged; move it aside (tuichat will "
                 "start a new one) or set TUICHAT_DATA_DIR to use another directory."
             )
@@ -585,8 +606,15 @@ class Store:
         provider: str | None = None,
         model: str | None = None,
         reasoning: str = "",
+        meta: dict[str, Any] | None = None,
+        parent_id: int | None | _Head = HEAD,
     ) -> Message:
         """Append a message to a conversation and bump the conversation's ``updated_at``.
+
+        The message follows the branch on show (its head) unless ``parent_id`` names another
+        message, which starts an alternative branch there: that is how a prompt is edited
+        and resent without losing the turns after it. Either way the new message becomes the
+        conversation's head.
 
         Args:
             conversation_id: Owning conversation.
@@ -596,35 +624,43 @@ class Store:
             provider: Provider writing an assistant reply.
             model: Model writing an assistant reply.
             reasoning: Reasoning text.
+            meta: Facts without a column of their own (a JSON object).
+            parent_id: The message this one follows: :data:`HEAD` (the default) for the end
+                of the branch on show, None to start the conversation anew, or a message id
+                of this conversation.
 
         Returns:
             The new message; its position follows the conversation's last one (0 for the
             first).
 
         Raises:
-            ValueError: An unknown role or status.
+            ValueError: An unknown role or status, or a parent from another conversation.
             StoreError: The conversation does not exist.
         """
         _check_role(role)
         _check_status(status)
+        meta_json = _dump_object(meta, "Message meta")
         now = self._clock()
 
         def insert(conn: sqlite3.Connection) -> Message:
             # The write lock is held from BEGIN IMMEDIATE, so no other process can take the
-            # same position between this read and the insert.
-            touched = conn.execute(
-                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
-            ).rowcount
-            if not touched:
+            # same position (or move the head) between these reads and the insert.
+            row = conn.execute(
+                "SELECT head_id FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if row is None:
                 raise self._missing_conversation(conversation_id)
+            parent = row[0] if isinstance(parent_id, _Head) else parent_id
+            if parent is not None:
+                _check_owned(conn, conversation_id, parent)
             position = conn.execute(
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()[0]
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, role, content, reasoning, "
-                "status, provider, model, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, provider, model, created_at, updated_at, parent_id, meta) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     position,
@@ -636,9 +672,16 @@ class Store:
                     model,
                     now,
                     now,
+                    parent,
+                    meta_json,
                 ),
             )
-            message = _maybe_message(conn, _rowid(cursor))
+            message_id = _rowid(cursor)
+            conn.execute(
+                "UPDATE conversations SET updated_at = ?, head_id = ? WHERE id = ?",
+                (now, message_id, conversation_id),
+            )
+            message = _maybe_message(conn, message_id)
             assert message is not None
             return message
 
@@ -657,6 +700,7 @@ class Store:
         ttft_ms: float | None = None,
         duration_ms: float | None = None,
         error: str | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         """Change the given (non-None) fields of a message and refresh its ``updated_at``.
 
@@ -676,12 +720,14 @@ class Store:
             ttft_ms: Time to first token, milliseconds.
             duration_ms: Total duration, milliseconds.
             error: Error sentence.
+            meta: Replaces the message's meta object.
 
         Raises:
             ValueError: An unknown status.
         """
         if status is not None:
             _check_status(status)
+        meta_json = None if meta is None else _dump_object(meta, "Message meta")
         given = {
             "content": content,
             "reasoning": reasoning,
@@ -692,6 +738,7 @@ class Store:
             "ttft_ms": ttft_ms,
             "duration_ms": duration_ms,
             "error": error,
+            "meta": meta_json,
         }
         values = {name: value for name, value in given.items() if value is not None}
         values["updated_at"] = self._clock()
@@ -715,7 +762,38 @@ class Store:
         return self._read(lambda conn: _maybe_message(conn, message_id))
 
     def messages(self, conversation_id: int) -> list[Message]:
-        """Return a conversation's messages.
+        """Return the messages of the branch on show: the head and everything it follows.
+
+        Alternatives (earlier versions of an edited prompt, regenerated replies) are left
+        out; :meth:`all_messages` has them and :meth:`alternatives` finds them.
+
+        Args:
+            conversation_id: Owning conversation.
+
+        Returns:
+            The messages ordered by position ([] for an unknown conversation).
+        """
+
+        def query(conn: sqlite3.Connection) -> list[Message]:
+            # Walk up from the head; the depth bound stops a (never written) cycle.
+            rows = conn.execute(
+                "WITH RECURSIVE branch(id, depth) AS ("
+                " SELECT head_id, 0 FROM conversations WHERE id = ? AND head_id IS NOT NULL"
+                " UNION ALL"
+                " SELECT m.parent_id, branch.depth + 1 FROM messages AS m"
+                " JOIN branch ON m.id = branch.id"
+                " WHERE m.parent_id IS NOT NULL AND branch.depth < 1000000"
+                f") SELECT {_MESSAGE_COLUMNS} FROM messages"
+                " WHERE conversation_id = ? AND id IN (SELECT id FROM branch)"
+                " ORDER BY position",
+                (conversation_id, conversation_id),
+            ).fetchall()
+            return [_message(row) for row in rows]
+
+        return self._read(query)
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Return every message of a conversation, alternatives included.
 
         Args:
             conversation_id: Owning conversation.
@@ -734,13 +812,141 @@ class Store:
 
         return self._read(query)
 
+    def alternative_counts(self, conversation_id: int) -> dict[int, tuple[int, int]]:
+        """For each message with alternatives: its rank among them and how many there are.
+
+        Reads ids only, so showing "2/3" beside every branched message costs one query.
+
+        Args:
+            conversation_id: Owning conversation.
+
+        Returns:
+            ``{message_id: (n, of)}`` (1-based ``n``, creation order) for messages that
+            share their parent with at least one other.
+        """
+
+        def query(conn: sqlite3.Connection) -> list[tuple[int, int | None]]:
+            return conn.execute(
+                "SELECT id, parent_id FROM messages WHERE conversation_id = ? ORDER BY position",
+                (conversation_id,),
+            ).fetchall()
+
+        siblings: dict[int | None, list[int]] = {}
+        for message_id, parent_id in self._read(query):
+            siblings.setdefault(parent_id, []).append(message_id)
+        counts: dict[int, tuple[int, int]] = {}
+        for group in siblings.values():
+            if len(group) > 1:
+                for rank, message_id in enumerate(group, start=1):
+                    counts[message_id] = (rank, len(group))
+        return counts
+
+    def alternatives(self, message_id: int) -> list[Message]:
+        """Return a message and its alternatives: the messages that follow the same one.
+
+        Args:
+            message_id: Row id.
+
+        Returns:
+            Them in creation order, the message itself included ([] if it does not exist).
+        """
+
+        def query(conn: sqlite3.Connection) -> list[Message]:
+            message = _maybe_message(conn, message_id)
+            if message is None:
+                return []
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
+                "AND parent_id IS ? ORDER BY position",
+                (message.conversation_id, message.parent_id),
+            ).fetchall()
+            return [_message(row) for row in rows]
+
+        return self._read(query)
+
+    def set_head(self, conversation_id: int, message_id: int | None) -> None:
+        """Make ``message_id`` the last message on show (None: show no message).
+
+        Used before regenerating a reply: the head moves back to the prompt, so the new
+        reply becomes an alternative of the old one. Does not bump ``updated_at``.
+
+        Args:
+            conversation_id: Owning conversation.
+            message_id: A message of that conversation, or None.
+
+        Raises:
+            ValueError: The message belongs to another conversation or does not exist.
+        """
+
+        def update(conn: sqlite3.Connection) -> None:
+            if message_id is not None:
+                _check_owned(conn, conversation_id, message_id)
+            conn.execute(
+                "UPDATE conversations SET head_id = ? WHERE id = ?", (message_id, conversation_id)
+            )
+
+        self._write(update)
+
+    def show_branch(self, message_id: int) -> int | None:
+        """Show the branch through ``message_id``: its newest continuation becomes the head.
+
+        From the message, the newest follower is taken at each step down to a message
+        nobody follows, which becomes the conversation's head. Switching to an alternative
+        and opening a search hit in an old branch both go through here.
+
+        Args:
+            message_id: Row id.
+
+        Returns:
+            The new head, or None when the message does not exist.
+        """
+
+        def update(conn: sqlite3.Connection) -> int | None:
+            message = _maybe_message(conn, message_id)
+            if message is None:
+                return None
+            head = message.id
+            while True:
+                row = conn.execute(
+                    "SELECT id FROM messages WHERE parent_id = ? ORDER BY position DESC LIMIT 1",
+                    (head,),
+                ).fetchone()
+                if row is None:
+                    break
+                head = int(row[0])
+            conn.execute(
+                "UPDATE conversations SET head_id = ? WHERE id = ?",
+                (head, message.conversation_id),
+            )
+            return head
+
+        return self._write(update)
+
     def delete_message(self, message_id: int) -> None:
         """Delete a message (and its search index entry); a missing one is ignored.
+
+        What followed it now follows its parent, so deleting a message never cuts a
+        branch off; a head that was this message moves to its parent.
 
         Args:
             message_id: Row id.
         """
-        self._write(lambda conn: conn.execute("DELETE FROM messages WHERE id = ?", (message_id,)))
+
+        def delete(conn: sqlite3.Connection) -> None:
+            message = _maybe_message(conn, message_id)
+            if message is None:
+                return
+            conn.execute(
+                "UPDATE messages SET parent_id = ? WHERE parent_id = ?",
+                (message.parent_id, message_id),
+            )
+            conn.execute(
+                "UPDATE conversations SET head_id = ? WHERE id = ? AND head_id = ?",
+                (message.parent_id, message.conversation_id, message_id),
+            )
+            conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+
+        self._write(delete)
 
     def recover_interrupted(self, stale_after: float = 5.0) -> int:
         """Mark replies left ``streaming`` by a crashed tuichat as ``interrupted``.
@@ -810,6 +1016,50 @@ class Store:
 
         return self._read(run)
 
+    # -- settings ------------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """Return a value the app kept (the theme picked, cached model lists...).
+
+        Args:
+            key: Its name.
+            default: Returned when it was never set or cannot be read.
+
+        Returns:
+            The JSON value stored, or ``default``.
+        """
+        row = self._read(
+            lambda conn: conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        )
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            # A hand-edited or damaged value is as good as none.
+            return default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Keep a JSON-serialisable value under ``key`` (None deletes it).
+
+        Args:
+            key: Its name.
+            value: The value.
+        """
+        if value is None:
+            self._write(lambda conn: conn.execute("DELETE FROM settings WHERE key = ?", (key,)))
+            return
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        now = self._clock()
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (key, text, now),
+            )
+        )
+
 
 # -- row helpers -----------------------------------------------------------------------------
 
@@ -838,11 +1088,23 @@ def _check_status(status: str) -> None:
 
 
 def _dump_params(params: dict[str, Any] | None) -> str:
-    if params is None:
+    return _dump_object(params, "Conversation params")
+
+
+def _dump_object(value: dict[str, Any] | None, what: str) -> str:
+    if value is None:
         return "{}"
-    if not isinstance(params, dict):
-        raise ValueError(f"Conversation params must be a dict, not {type(params).__name__}.")
-    return json.dumps(params, ensure_ascii=False, sort_keys=True)
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a dict, not {type(value).__name__}.")
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _check_owned(conn: sqlite3.Connection, conversation_id: int, message_id: int) -> None:
+    row = conn.execute(
+        "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
+    ).fetchone()
+    if row is None or row[0] != conversation_id:
+        raise ValueError(f"Message {message_id} is not part of conversation {conversation_id}.")
 
 
 def _load_params(text: str | None) -> dict[str, Any]:
@@ -867,11 +1129,17 @@ def _conversation(row: tuple[Any, ...]) -> Conversation:
         pinned=bool(row[8]),
         archived=bool(row[9]),
         draft=row[10],
+        head_id=row[11],
     )
 
 
+_MESSAGE_NAMES = tuple(name.strip() for name in _MESSAGE_COLUMNS.split(","))
+
+
 def _message(row: tuple[Any, ...]) -> Message:
-    return Message(*row)
+    fields = dict(zip(_MESSAGE_NAMES, row, strict=True))
+    fields["meta"] = _load_params(fields["meta"])
+    return Message(**fields)
 
 
 def _maybe_conversation(conn: sqlite3.Connection, conversation_id: int) -> Conversation | None:

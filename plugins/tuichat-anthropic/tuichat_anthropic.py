@@ -418,7 +418,8 @@ class AnthropicProvider(Provider):
                 for event in self._handle(kind, data, reply):
                     yield event
         raise errors.StreamInterrupted(
-            f"The {self.label} stream ended before message_stop; the partial reply is kept.",
+            f"The {self.label} stream ended before message_stop; the partial reply is kept, "
+            "try again for the rest.",
             provider=self.label,
         )
 

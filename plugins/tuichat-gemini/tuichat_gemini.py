@@ -411,7 +411,8 @@ class GeminiProvider(Provider):
             # connection instead of ending the body has lost nothing.
         if finish is None:
             raise errors.StreamInterrupted(
-                f"The {self.label} stream ended without a finishReason; the partial reply is kept.",
+                f"The {self.label} stream ended without a finishReason; the partial reply is "
+                "kept, try again for the rest.",
                 provider=self.label,
             )
         if usage is not None:

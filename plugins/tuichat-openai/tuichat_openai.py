@@ -493,8 +493,8 @@ class OpenAIProvider(Provider):
                 finish_raw = self._finish_of(chunk) or finish_raw
         if not done and finish_raw is None:
             raise errors.StreamInterrupted(
-                f"The connection to {self.label} dropped in the middle of the reply; "
-                "the partial reply is kept.",
+                f"The {self.label} stream ended without a finish reason or [DONE]; "
+                "the partial reply is kept, try again for the rest.",
                 provider=self.label,
             )
         # Lenient: a finish reason followed by a clean end of stream, without [DONE],
@@ -523,8 +523,8 @@ class OpenAIProvider(Provider):
             if lenient:
                 return {"error": {"message": data}}
             raise errors.MalformedResponse(
-                f"{self.label} sent a stream event that is not valid JSON; "
-                "the partial reply is kept.",
+                f"{self.label} sent a stream event that is not valid JSON; the partial "
+                "reply is kept (check base_url if a proxy sits in between).",
                 provider=self.label,
             ) from None
 

@@ -71,3 +71,8 @@ def visible_text(pilot: Pilot[None]) -> str:
     """Every character the top screen shows, line by line (what a terminal would show)."""
     strips = pilot.app.screen._compositor.render_strips()
     return "\n".join(strip.text for strip in strips)
+
+
+def toasts(pilot: Pilot[None]) -> list[str]:
+    """The messages of the toasts raised so far (``run_test`` does not draw them)."""
+    return [notification.message for notification in pilot.app._notifications]

@@ -85,7 +85,7 @@ async def test_selecting_a_conversation_loads_its_messages_at_the_end(
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
         assert screen.sidebar.conversation_ids == [newer, older]
-        screen.sidebar.query_one("ListView").focus()
+        screen.sidebar.option_list.focus()
         await pilot.press("down", "enter")
         await until(pilot, lambda: screen.conversation_id == older, "the conversation to open")
         await pilot.pause()
@@ -103,7 +103,7 @@ async def test_rename_saves_on_enter_and_cancels_on_escape(make_app, build_runti
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        screen.sidebar.query_one("ListView").focus()
+        screen.sidebar.option_list.focus()
         await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.screen, RenameScreen), "the rename dialog")
         field = app.screen.query_one(Input)
@@ -112,7 +112,7 @@ async def test_rename_saves_on_enter_and_cancels_on_escape(make_app, build_runti
         await until(pilot, lambda: app.screen is screen, "the dialog to close")
         assert runtime.store.get_conversation(conversation).title == "Old title"
 
-        screen.sidebar.query_one("ListView").focus()
+        screen.sidebar.option_list.focus()
         await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.screen, RenameScreen), "the rename dialog")
         app.screen.query_one(Input).value = ""
@@ -162,7 +162,7 @@ async def test_conversations_survive_a_restart(make_app, build_runtime) -> None:
         assert screen.conversation_id is None
         [conversation_id] = screen.sidebar.conversation_ids
         assert "remember me" in visible_text(pilot)
-        screen.sidebar.query_one("ListView").focus()
+        screen.sidebar.option_list.focus()
         await pilot.press("enter")
         await until(pilot, lambda: screen.conversation_id == conversation_id, "it to open")
         await pilot.pause()
@@ -182,7 +182,7 @@ async def test_the_sidebar_pages_instead_of_reading_every_conversation(
         sidebar = chat_screen(pilot).sidebar
         await pilot.pause()
         assert sidebar.count == 50
-        sidebar.query_one("ListView").focus()
+        sidebar.option_list.focus()
         await pilot.press("end")
         await until(pilot, lambda: sidebar.count == 100, "the second page")
         await pilot.press("end")

@@ -81,7 +81,7 @@ async def test_hostile_titles_render_literally_in_the_sidebar(make_app, build_ru
         assert "[/]" in shown
         assert_no_control_characters(shown)
         # Opening one (Enter on the first) does not run any action either.
-        chat_screen(pilot).sidebar.query_one("ListView").focus()
+        chat_screen(pilot).sidebar.option_list.focus()
         await pilot.press("enter")
         await pilot.pause()
         assert app.is_running

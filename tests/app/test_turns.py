@@ -17,6 +17,7 @@ from tests.app.support import (
     visible_text,
 )
 from tests.fakes import FakeProvider, Script, failing, frozen
+from tuichat.app.widgets.history import FIRST_PAGE
 from tuichat.app.widgets.message import MarkdownText, UserMessage
 from tuichat.app.widgets.welcome import WelcomePanel
 from tuichat.errors import AuthError, StreamInterrupted
@@ -184,7 +185,9 @@ async def test_the_meta_line_tells_tokens_and_a_max_tokens_stop(make_app) -> Non
         meta = str(reply.query_one(".reply-meta").render())
         assert reply.status == "length"
         assert meta.startswith("fake · fake-model · 12 in / 1 out tokens · first token")
-        assert meta.endswith("stopped by max tokens")
+        # Cut by max tokens: it says so, with the finish reason, and offers Continue.
+        assert meta.endswith("stopped by max tokens (length) · Ctrl+T continues")
+        assert "tokens/s" in meta
 
 
 class KeyedProvider(FakeProvider):
@@ -224,13 +227,15 @@ async def test_a_long_history_stays_a_few_widgets_per_message(make_app, build_ru
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        screen.sidebar.query_one("ListView").focus()
+        screen.sidebar.option_list.focus()
         await pilot.press("enter")
         await until(pilot, lambda: screen.conversation_id == conversation.id, "it to open")
         await pilot.pause()
         widgets = list(screen.chat_log.query("*"))
-        # One user line, and a reply = its box, one body widget and the meta line.
-        assert len(widgets) == 50 * (1 + 3)
+        # Only the last messages are mounted (older ones as the log is scrolled up), each
+        # a few widgets: one user line, and a reply = its box, one body widget and the
+        # meta line.
+        assert len(widgets) == FIRST_PAGE // 2 * (1 + 3)
         assert not screen.chat_log.query(Markdown)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.sshd import SSHServer, missing_tools
 from tests.e2e.tmux import TmuxSession, tmux_available
 
 
@@ -54,3 +55,19 @@ def terminal(tmp_path: Path) -> Iterator[Callable[..., TmuxSession]]:
     yield start
     for session in sessions:
         session.stop()
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[SSHServer]:
+    """A private OpenSSH server on 127.0.0.1 (skipped only if OpenSSH is not installed)."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip(
+            f"{', '.join(missing)} not installed (bash scripts/test installs openssh-server "
+            "and openssh-client where it can)"
+        )
+    server = SSHServer(tmp_path / "sshd").start()
+    try:
+        yield server
+    finally:
+        server.stop()

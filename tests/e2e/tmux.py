@@ -116,3 +116,50 @@ class TmuxSession:
 def tmux_available() -> bool:
     """Whether the tmux binary is installed."""
     return shutil.which("tmux") is not None
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (Linux ``/proc``)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def pane_program(session: TmuxSession, timeout: float = 20.0) -> int:
+    """The pid of the program a session runs (the child of the pane's shell)."""
+    shell = int(session.tmux("display-message", "-p", "-t", session.name, "#{pane_pid}").strip())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in child_pids(shell):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command and command[0] not in (b"sleep", b"/bin/sleep", b"/usr/bin/sleep"):
+                return pid
+        time.sleep(0.02)
+    raise TmuxError(f"no program started under the pane's shell ({shell})")
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float = 20.0, what: str = "", interval: float = 0.02
+) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TmuxError(f"timed out waiting for {what or condition}")
+        time.sleep(interval)

@@ -1,9 +1,10 @@
-"""SVG snapshots of the app's visual states.
+"""SVG snapshots of the app's visual states, each at 120x40 and at 80x24.
 
 Deterministic by construction: a fixed terminal size, the settings of
-``tests/sample-configs/snapshots.toml`` (no cursor blink, fixed theme, instant demo),
-no clock anywhere on screen, fixed clocks for the store and for turn timings, and each
-``run_before`` waits for the exact state it pictures instead of sleeping.
+``tests/sample-configs/snapshots.toml`` (no cursor blink, fixed theme, instant demo, no
+background titles), no clock anywhere on screen, fixed clocks for the store, the sidebar's
+"now" and the turn timings, local time in UTC, and each ``run_before`` waits for the exact
+state it pictures instead of sleeping.
 
 Update the pictures with ``pytest tests/snapshots --snapshot-update`` and look at them.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,23 @@ from textual.pilot import Pilot
 from tests.app.support import chat_screen, fake, replies, send, settle_reply, until
 from tests.fakes import Script, failing, frozen
 from tuichat.app.app import TuichatApp
-from tuichat.errors import AuthError
-from tuichat.provider import Usage
+from tuichat.app.screens.help import HelpScreen
+from tuichat.app.screens.models import ModelPickerScreen
+from tuichat.app.screens.options import OptionsScreen
+from tuichat.app.screens.search import SearchScreen
+from tuichat.errors import AuthError, StreamInterrupted
+from tuichat.provider import Finish, ReasoningDelta, Usage
 from tuichat.runtime import Runtime
 from tuichat.store import Store
 
-SIZE = (120, 40)
 CONFIG = Path(__file__).parent.parent / "sample-configs" / "snapshots.toml"
+
+#: Every state is pictured at both sizes: a roomy terminal and the classic 80x24.
+SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
+
+#: "Now" for the sidebar's date groups: 2023-11-15 12:00 UTC.
+NOON = 1_700_049_600.0
+DAY = 86_400.0
 
 CODE_REPLY = """\
 Here is a function that greets someone:
@@ -52,6 +64,23 @@ def ticking(start: float = 0.0, step: float = 0.25) -> Callable[[], float]:
     return lambda: start + next(ticks) * step
 
 
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Calendar days (the sidebar's groups) must not depend on the machine's time zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def no_multiplexer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies stay inside the app."""
+    for name in ("TMUX", "STY", "DISPLAY", "WAYLAND_DISPLAY", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def snapshot_settings() -> dict[str, Any]:
     """The snapshot settings file, as data."""
@@ -63,38 +92,79 @@ def snapshot_runtime(
     build_runtime: Callable[..., Runtime], snapshot_settings: dict[str, Any], tmp_path: Path
 ) -> Runtime:
     """A runtime on the snapshot settings, the fake provider, and a store on a fixed clock."""
-    store = Store(tmp_path / "data" / "tuichat.db", clock=ticking(1_700_000_000.0, 60.0))
+    store = Store(tmp_path / "data" / "tuichat.db", clock=ticking(NOON - 3600, 60.0))
     return build_runtime(snapshot_settings, fake=True, store=store)
 
 
 def make(runtime: Runtime, **kwargs: Any) -> TuichatApp:
-    return TuichatApp(runtime, clock=ticking(), **kwargs)
+    return TuichatApp(runtime, clock=ticking(), now=lambda: NOON, **kwargs)
 
 
-def test_first_run_with_the_demo_welcome(snap_compare, snapshot_runtime: Runtime) -> None:
+async def models_loaded(pilot: Pilot[None]) -> None:
+    """Let the background model-list fetches end (they never show, but they must not race)."""
+    for worker in list(pilot.app.workers):
+        if worker.group == "models":
+            await worker.wait()
+
+
+def seed_sidebar(runtime: Runtime) -> int:
+    """Conversations spread over the date groups; returns the one to open ("Trip to Lisbon")."""
+    store = runtime.store
+    created = {}
+    for title in [
+        "Recipe ideas",
+        "A title far too long to fit in the sidebar, so it ends with an ellipsis",
+        "Rust vs Go for a CLI",
+        "",
+        "Trip to Lisbon",
+        "Pinned: project notes",
+    ]:
+        created[title] = store.create_conversation(title=title, provider="demo", model="demo")
+    conn = store._conn  # back-date two of them, as if written days ago
+    conn.execute(
+        "UPDATE conversations SET updated_at = ? WHERE title = ?",
+        (NOON - 3 * DAY, "Rust vs Go for a CLI"),
+    )
+    conn.execute(
+        "UPDATE conversations SET updated_at = ? WHERE title = ?", (NOON - 30 * DAY, "Recipe ideas")
+    )
+    store.update_conversation(created["Pinned: project notes"].id, pinned=True)
+    lisbon = created["Trip to Lisbon"].id
+    for prompt, reply in [
+        ("Three things to see in Lisbon?", "1. Belém Tower\n2. Alfama\n3. LX Factory"),
+        ("And to eat?", "Try **pastéis de nata** and grilled sardines."),
+    ]:
+        store.add_message(lisbon, "user", prompt)
+        store.add_message(lisbon, "assistant", reply, provider="demo", model="demo")
+    return lisbon
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_run_with_the_demo_welcome(snap_compare, snapshot_runtime: Runtime, size) -> None:
     """You should see the first-run screen with the offline demo provider.
 
-    An empty "Conversations" sidebar on the left; the chat log holds the welcome panel
-    (what the demo is, how to add OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY or a
-    config table, the main keys); the status bar reads "demo · demo" next to the yellow
-    "DEMO — offline, no key needed" badge; the empty focused prompt shows its placeholder;
-    the footer lists Send, Newline, New, Sidebar, Rename, Delete and Quit.
+    At 120x40 an empty "Conversations" sidebar on the left; at 80x24 no sidebar (it
+    collapses below 100 columns). The chat log holds the welcome panel (what the demo is,
+    how to add a key or a config table, the main keys); the status bar reads "demo · demo"
+    next to the yellow "DEMO — offline, no key needed" badge; the empty focused prompt shows
+    its placeholder; the footer starts with Send, Newline, Help.
     """
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
+        await models_loaded(pilot)
 
-    assert snap_compare(make(snapshot_runtime), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
 
 
-def test_a_finished_reply_with_a_code_block(snap_compare, snapshot_runtime: Runtime) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_a_finished_reply_with_a_code_block(snap_compare, snapshot_runtime: Runtime, size) -> None:
     """You should see one finished turn with the fake provider.
 
-    The sidebar lists "Show me a greeting function" (active). The log shows the user's
-    prompt, then the reply: a sentence, a highlighted Python code block (def greet...),
-    and "Call it as greet("Ada")". Under it the dim meta line reads
-    "fake · fake-model · 14 in / 30 out tokens · first token 0.25 s · complete". The status
-    bar reads "fake · fake-model" with no demo badge; the prompt is empty and focused.
+    The log shows the prompt, then the reply: a sentence, a highlighted Python code block
+    (def greet...), and "Call it as greet("Ada")". Under it the dim meta line reads
+    "fake · fake-model · 14 in / 30 out tokens · first token 0.25 s · … tokens/s · complete
+    (stop)". The status bar reads "fake · fake-model"; the prompt is empty and focused.
     """
     fake(snapshot_runtime).queue(
         Script(deltas=chunks(CODE_REPLY), usage=Usage(input_tokens=14, output_tokens=30))
@@ -102,20 +172,22 @@ def test_a_finished_reply_with_a_code_block(snap_compare, snapshot_runtime: Runt
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
+        await models_loaded(pilot)
         await send(pilot, "Show me a greeting function")
         await settle_reply(pilot)
 
     app = make(snapshot_runtime, provider="fake")
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_a_reply_frozen_mid_stream(snap_compare, snapshot_runtime: Runtime) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_a_reply_frozen_mid_stream(snap_compare, snapshot_runtime: Runtime, size) -> None:
     """You should see a reply while it streams (the provider froze mid-reply).
 
-    The log shows the prompt "Explain streaming" and a live reply: a "Streaming" heading,
-    one paragraph and the first item of a bullet list ("tokens arrive one by one"), with
-    the meta line "fake · fake-model · streaming…". The status bar says "responding… Esc
-    stops"; the prompt is greyed (locked); the footer offers "esc Stop".
+    A collapsed "Reasoning (thinking…)" line, then the live reply: a "Streaming" heading,
+    one paragraph and the first bullet ("tokens arrive one by one"), with the meta line
+    "fake · fake-model · streaming…". The status bar says "responding… Esc stops"; the
+    prompt is greyed (locked); the footer offers "esc Stop".
     """
     fake(snapshot_runtime).queue(
         frozen(
@@ -125,9 +197,15 @@ def test_a_reply_frozen_mid_stream(snap_compare, snapshot_runtime: Runtime) -> N
             "- tokens arrive one by one\n",
         )
     )
+    # A reasoning delta first: the collapsed "thinking" line shows above the reply.
+    fake(snapshot_runtime).scripts[0].deltas = [
+        ReasoningDelta("Let me explain how streaming works."),
+        *fake(snapshot_runtime).scripts[0].deltas,
+    ]
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
+        await models_loaded(pilot)
         await send(pilot, "Explain streaming")
         await asyncio.wait_for(fake(snapshot_runtime).waiting.wait(), 10)
         [reply] = replies(pilot)
@@ -135,17 +213,17 @@ def test_a_reply_frozen_mid_stream(snap_compare, snapshot_runtime: Runtime) -> N
         await pilot.pause()
 
     app = make(snapshot_runtime, provider="fake")
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_an_error_shown_inline(snap_compare, snapshot_runtime: Runtime) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_an_error_shown_inline(snap_compare, snapshot_runtime: Runtime, size) -> None:
     """You should see a failed turn.
 
     The log shows the prompt "Hello?" and, under it, a reply with a red left bar holding
     the partial text "I was about to" and the error sentence in red: "openai rejected the
-    API key (HTTP 401); check OPENAI_API_KEY.", then the meta line
-    "fake · fake-model · first token 0.25 s · failed". The prompt holds "Hello?" again,
-    ready to resend.
+    API key (HTTP 401); check OPENAI_API_KEY.", then the meta line ending "failed · Ctrl+R
+    regenerates". The prompt holds "Hello?" again, ready to resend.
     """
     fake(snapshot_runtime).queue(
         failing(AuthError(AUTH_SENTENCE, provider="openai", status=401), "I was about to")
@@ -153,52 +231,225 @@ def test_an_error_shown_inline(snap_compare, snapshot_runtime: Runtime) -> None:
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
+        await models_loaded(pilot)
         await send(pilot, "Hello?")
         await settle_reply(pilot)
 
     app = make(snapshot_runtime, provider="fake")
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_the_sidebar_with_several_conversations(snap_compare, snapshot_runtime: Runtime) -> None:
-    """You should see the sidebar with six conversations and one of them open.
+@pytest.mark.parametrize("size", SIZES)
+def test_a_reply_cut_by_max_tokens(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see a reply cut by the max tokens limit.
 
-    Sidebar, top to bottom: "* Pinned: project notes" (pinned first), then newest first:
-    "Trip to Lisbon", "Untitled" conversation shown as "New conversation" (dim), "Rust vs
-    Go for a CLI", "A title far too long to fit in the sidebar, so it ends with an
-    ellipsis" cut with "…", "Recipe ideas". "Trip to Lisbon" is open (bold): the log
-    shows its two turns, each reply with a dim meta line ("demo · demo · complete"). The
-    status bar reads "demo · demo" with the demo badge.
+    The reply "The three primary colours are red, yellow and" has a yellow meta line:
+    "fake · fake-model · 8 in / 9 out tokens · first token 0.25 s · … tokens/s · stopped
+    by max tokens (length) · Ctrl+T continues".
     """
-    store = snapshot_runtime.store
-    conversations = {}
-    for title in [
-        "Recipe ideas",
-        "A title far too long to fit in the sidebar, so it ends with an ellipsis",
-        "Rust vs Go for a CLI",
-        "",
-        "Trip to Lisbon",
-        "Pinned: project notes",
-    ]:
-        conversations[title] = store.create_conversation(title=title, provider="demo")
-    store.update_conversation(conversations["Pinned: project notes"].id, pinned=True)
-    lisbon = conversations["Trip to Lisbon"].id
-    for prompt, reply in [
-        ("Three things to see in Lisbon?", "1. Belém Tower\n2. Alfama\n3. LX Factory"),
-        ("And to eat?", "Try **pastéis de nata** and grilled sardines."),
-    ]:
-        store.add_message(lisbon, "user", prompt)
-        store.add_message(lisbon, "assistant", reply, provider="demo", model="demo")
+    fake(snapshot_runtime).queue(
+        Script(
+            deltas=["The three primary colours ", "are red, yellow and"],
+            usage=Usage(input_tokens=8, output_tokens=9),
+            finish=Finish("length", "max_tokens"),
+        )
+    )
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
-        screen = chat_screen(pilot)
-        screen.sidebar.query_one("ListView").focus()
-        await pilot.press("down", "enter")
-        await until(pilot, lambda: screen.conversation_id == lisbon, "Lisbon to open")
+        await models_loaded(pilot)
+        await send(pilot, "Name the primary colours")
+        await settle_reply(pilot)
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_interrupted_reply(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see a reply interrupted by a dropped connection.
+
+    The partial text "Packets travel through" with a red bar, the red sentence "The
+    connection dropped mid-reply; the partial reply is kept." and a meta line ending
+    "interrupted · Ctrl+T continues · Ctrl+R regenerates".
+    """
+    fake(snapshot_runtime).queue(
+        failing(
+            StreamInterrupted(
+                "The connection dropped mid-reply; the partial reply is kept.", provider="fake"
+            ),
+            "Packets travel through",
+        )
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await send(pilot, "How does the internet work?")
+        await settle_reply(pilot)
+        chat_screen(pilot).prompt.clear()
         await pilot.pause()
 
-    assert snap_compare(make(snapshot_runtime), terminal_size=SIZE, run_before=run_before)
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_sidebar_grouped_by_date(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see the sidebar (opened with Ctrl+B at 80x24) and one conversation open.
+
+    Sidebar, top to bottom: "Pinned" then "Pinned: project notes"; "Today" then "Trip to
+    Lisbon" (bold: open), "New conversation" (dim italic: untitled), "A title far too long
+    …" cut with "…"; "Previous 7 days" then "Rust vs Go for a CLI"; "Older" then "Recipe
+    ideas". The log shows Lisbon's two turns, each reply with "demo · demo · complete".
+    """
+    lisbon = seed_sidebar(snapshot_runtime)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        screen = chat_screen(pilot)
+        await screen._open(lisbon)
+        if not screen.sidebar.display:
+            await pilot.press("ctrl+b")
+        screen.sidebar.option_list.focus()
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search_results(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see the search dialog over the app with "lisbon" typed.
+
+    Results: "Trip to Lisbon · you" then the snippet "Three things to see in «Lisbon»?" with
+    the word in reverse video; the count reads "1 result"; the hint "Enter opens · ↑↓
+    choose · Esc closes".
+    """
+    seed_sidebar(snapshot_runtime)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SearchScreen), "search")
+        screen = pilot.app.screen
+        assert isinstance(screen, SearchScreen)
+        await pilot.press(*"lisbon")
+        await until(pilot, lambda: bool(screen.hits), "results")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_model_picker(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see the model picker filtered by "ech".
+
+    One row: "demo/echo" with the letters e, c, h highlighted and "Echo · 1M ctx"; the hint
+    "Enter switches · ↑↓ choose · F5 refresh · Esc closes".
+    """
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ModelPickerScreen), "picker")
+        await pilot.press(*"ech")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_help_screen(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see the help: "Anywhere" keys (Enter, Ctrl+J, Tab, Ctrl+P, F1, Ctrl+N...),
+    then the conversation list's keys and the chat log's keys, each with a description."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "help")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_conversation_options(snap_compare, snapshot_runtime: Runtime, size) -> None:
+    """You should see the options dialog: "Model: demo · demo", the preset selector ("Preset
+    (none)"), the system prompt box, Temperature and Max tokens fields, and the hint."""
+    snapshot_runtime.settings.presets = {}
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(pilot.app.screen, OptionsScreen), "options")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_selected_message_with_an_edited_branch(
+    snap_compare, snapshot_runtime: Runtime, size
+) -> None:
+    """You should see the message cursor on an edited prompt.
+
+    The log (focused) shows "tell me about cats" highlighted with a thick accent bar, the
+    dim line "edited prompt: version 2 of 2 · [ ] switch" under it, then its reply. The
+    status bar says "prompt 2/2 · [ ] switch"; the footer lists the message keys (c Copy,
+    y Copy code, r Regenerate, e Edit).
+    """
+    store = snapshot_runtime.store
+    conversation = store.create_conversation(title="Pets", provider="fake", model="fake-model")
+    owls = store.add_message(conversation.id, "user", "tell me about owls")
+    store.add_message(conversation.id, "assistant", "Owls hunt at night.", provider="fake")
+    cats = store.add_message(
+        conversation.id, "user", "tell me about cats", parent_id=owls.parent_id
+    )
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "Cats sleep most of the day.",
+        provider="fake",
+        model="fake-model",
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        screen = chat_screen(pilot)
+        await screen._open(conversation.id)
+        screen.chat_log.focus()
+        await pilot.pause()
+        screen.chat_log.select(cats.id)
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=size, run_before=run_before)
+
+
+def test_no_color_at_80x24(
+    snap_compare, snapshot_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """You should see the finished code reply in shades of grey only (``NO_COLOR`` is set):
+    the layout, borders, bold and reverse text still tell the parts apart."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    fake(snapshot_runtime).queue(
+        Script(deltas=chunks(CODE_REPLY), usage=Usage(input_tokens=14, output_tokens=30))
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await send(pilot, "Show me a greeting function")
+        await settle_reply(pilot)
+
+    app = make(snapshot_runtime, provider="fake")
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 def chunks(text: str, size: int = 7) -> list[str]:

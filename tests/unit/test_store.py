@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.errors import StoreError
+from tuichat.migrations import LATEST_VERSION
 from tuichat.store import Conversation, Message, SearchHit, Store, fts_query
 
 
@@ -55,7 +56,7 @@ def test_open_creates_directory_and_sets_pragmas(tmp_path: Path) -> None:
     conn = _raw(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
     finally:
         conn.close()
 

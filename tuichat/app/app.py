@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual.app import App
+from textual.driver import Driver
 from textual.screen import Screen
+from textual.theme import Theme
 
+from tuichat import clipboard
+from tuichat.errors import TuichatError
 from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
+from tuichat.signals import SignalCatcher, exit_code
 
+from .commands import ActionCommands
+from .lifecycle import hangup_safe
 from .screens.chat import ChatScreen, settle
+
+#: The store setting remembering the theme picked in the app.
+THEME_KEY = "theme"
 
 
 class TuichatApp(App[None]):
@@ -23,6 +36,7 @@ class TuichatApp(App[None]):
     CSS_PATH = "tuichat.tcss"
     TITLE = "tuichat"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar = App.COMMANDS | {ActionCommands}
 
     def __init__(
         self,
@@ -31,6 +45,7 @@ class TuichatApp(App[None]):
         provider: str | None = None,
         model: str | None = None,
         clock: Callable[[], float] | None = None,
+        now: Callable[[], float] | None = None,
     ) -> None:
         """Create it.
 
@@ -39,27 +54,70 @@ class TuichatApp(App[None]):
             provider: Provider instance to chat with (default: from the settings).
             model: Model, or ``provider/model``.
             clock: Replaces the turns' monotonic clock (tests, for stable timings).
+            now: Replaces the wall clock of the sidebar's date groups (tests).
         """
         super().__init__()
         self.runtime = runtime
         self._provider = provider
         self._model = model
         self._clock = clock
+        self._now = now
         self._bad_theme: str | None = None
-        theme = runtime.settings.ui.theme
+        self._signals = SignalCatcher(self._exit_for_signal)
+        theme = self._remembered_theme() or runtime.settings.ui.theme
         if theme in self.available_themes:
             self.theme = theme
         else:
             self._bad_theme = theme
 
+    def _remembered_theme(self) -> str | None:
+        """The theme picked in the app, unless ``[ui] theme`` changed since it was picked.
+
+        Picking a theme in the app wins over the config file; editing the file afterwards
+        wins over the pick (the file's value at the time of the pick is kept to tell).
+        """
+        try:
+            kept = self.runtime.store.get_setting(THEME_KEY)
+        except TuichatError:
+            return None
+        if not isinstance(kept, dict) or kept.get("config") != self.runtime.settings.ui.theme:
+            return None
+        name = kept.get("name")
+        return name if isinstance(name, str) else None
+
+    def _remember_theme(self, theme: Theme) -> None:
+        try:
+            self.runtime.store.set_setting(
+                THEME_KEY, {"name": theme.name, "config": self.runtime.settings.ui.theme}
+            )
+        except TuichatError:
+            pass  # not remembered this time; the theme still applies now
+
     def get_default_screen(self) -> Screen[None]:
         """The chat screen is the base of the screen stack."""
         return ChatScreen(
-            self.runtime, provider=self._provider, model=self._model, clock=self._clock
+            self.runtime,
+            provider=self._provider,
+            model=self._model,
+            clock=self._clock,
+            now=self._now,
         )
 
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, made safe against a terminal that hangs up (SSH drops)."""
+        return hangup_safe(super().get_driver_class())
+
+    def _exit_for_signal(self, signum: int) -> None:
+        """SIGHUP or SIGTERM: leave; unmounting saves the reply as ``interrupted``."""
+        self.exit(return_code=exit_code(signum))
+
     def on_mount(self) -> None:
-        """Tell about a theme name that does not exist."""
+        """Apply the ``[keymap]``, remember theme changes, tell about an unknown theme."""
+        self._signals.install()
+        for warning in self.runtime.config.warnings:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
+        self.set_keymap(self.runtime.settings.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._bad_theme is not None:
             self.notify(
                 f"Unknown theme {one_line(self._bad_theme, 60)!r} in [ui] theme; "
@@ -68,11 +126,32 @@ class TuichatApp(App[None]):
                 markup=False,
             )
 
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy ``text``: OSC 52 (wrapped for tmux or screen), and a native tool when local.
+
+        Textual's own copy (the mouse selection, Ctrl+C) comes through here too.
+
+        Args:
+            text: What to copy.
+        """
+        self._clipboard = text
+        env = os.environ
+        route = clipboard.route(text, env)
+        if self._driver is not None and route.osc52:
+            for sequence in clipboard.osc52_sequences(text, env):
+                self._driver.write(sequence)
+        if route.native:
+            # xclip and friends may take a moment: never in the event loop.
+            threading.Thread(
+                target=clipboard.run_native, args=(route.native, text), daemon=True
+            ).start()
+
     async def on_unmount(self) -> None:
         """Let cancelled replies save themselves, then close the runtime."""
         for worker in list(self.workers):
             worker.cancel()
             await settle(worker)
+        self._signals.remove()
         await self.runtime.aclose()
 
 

@@ -14,6 +14,7 @@ import http
 import inspect
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -485,15 +486,21 @@ class WireServer:
         errors: Exceptions raised by handlers (each also answered with a 500).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         """Create a server; call :meth:`start` (or use ``with``) to run it.
 
         Args:
             host: The address to bind.
             port: The port to bind; 0 picks a free one.
+            tls: Serve HTTPS with this server-side context (a test certificate);
+                :attr:`url` then starts with ``https://``. A client that rejects the
+                certificate never gets a connection counted.
         """
         self.host = host
         self.port = port
+        self.tls = tls
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
         self.connections = 0
@@ -516,7 +523,8 @@ class WireServer:
         """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
         if self._thread is None:
             raise RuntimeError("the WireServer is not running; call start() first")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self) -> WireServer:
         """Start serving in a background thread.
@@ -551,7 +559,9 @@ class WireServer:
         try:
             try:
                 self._server = loop.run_until_complete(
-                    loop.create_server(lambda: _Connection(self), self.host, self.port)
+                    loop.create_server(
+                        lambda: _Connection(self), self.host, self.port, ssl=self.tls
+                    )
                 )
             except BaseException as exc:
                 failure.append(exc)

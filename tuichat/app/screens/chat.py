@@ -2,44 +2,54 @@
 
 The screen is the only place where the store, the providers and the widgets meet: the
 widgets post messages up, the screen reads and writes the store, drives
-:class:`~tuichat.chat.Turn` in a worker and passes data back down.
+:class:`~tuichat.chat.Turn` in a worker and passes data back down. This module holds the
+layout, the log and the turn engine; the actions live in sibling modules (see
+:mod:`.base`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import partial
+from typing import Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer, Markdown, Static
 from textual.worker import Worker, WorkerState
 
-from tuichat.chat import Turn
+from tuichat import catalog
+from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import TuichatError
 from tuichat.http import RetryPolicy
-from tuichat.provider import Provider, Retrying, TextDelta
+from tuichat.provider import Provider, ReasoningDelta, Retrying, TextDelta
 from tuichat.runtime import Runtime
-from tuichat.sanitize import neutralize, one_line, redact
+from tuichat.sanitize import neutralize
 from tuichat.store import Message as StoredMessage
-from tuichat.store import Store
 
-from ..widgets.message import InlineError, ReplyView, UserMessage, reply_meta
+from ..bindings import bindings_for
+from ..meta import message_meta, meta_line
+from ..widgets.chat_log import ChatLog, message_dom_id
+from ..widgets.history import HistoryPager, WidgetFactory, first_mounted
+from ..widgets.message import InlineError, ReplyView, UserMessage
 from ..widgets.prompt import PromptInput
+from ..widgets.reasoning import ReasoningView
 from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
 from ..widgets.welcome import WelcomePanel
-from .delete import DeleteScreen
-from .rename import RenameScreen
+from .base import ActiveReply, ChatScreenBase
+from .conversation_actions import ConversationActions
+from .message_actions import MessageActions
+from .model_actions import ModelActions
 
 #: Conversations per sidebar page.
 SIDEBAR_PAGE = 50
@@ -48,42 +58,18 @@ SIDEBAR_PAGE = 50
 NARROW_COLUMNS = 100
 
 
-@dataclass
-class ActiveReply:
-    """The reply being streamed and what is needed to end it well."""
-
-    turn: Turn
-    """The turn (its row, its state)."""
-    view: ReplyView
-    """Where the reply is drawn."""
-    prompt: str
-    """The prompt text, put back in the input box if the reply fails."""
-    worker: Worker[None] | None = None
-    """The worker streaming it."""
-    error: str | None = None
-    """The error sentence, once the worker reported one."""
+def reasoning_dom_id(message_id: int) -> str:
+    """The DOM id of the reasoning shown above reply ``message_id``."""
+    return f"r{message_id}"
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBase):
     """The main screen: conversations on the left, the chat on the right."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "stop_reply", "Stop"),
-        # Priority: the prompt (a TextArea) binds some of these keys itself (Ctrl+D).
-        Binding("ctrl+n", "new_conversation", "New", priority=True),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar", priority=True),
-        Binding("f2", "rename_conversation", "Rename", priority=True),
-        Binding("ctrl+d", "delete_conversation", "Delete", priority=True),
-        # The app's own Ctrl+Q binding runs (it is checked first); this one only puts
-        # Quit in the footer, which shows the first priority binding it meets.
-        Binding("ctrl+q", "app.quit", "Quit", priority=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("global"))
 
     # Focus the prompt from the first frame: keys typed while the rest loads land there.
     AUTO_FOCUS = "#prompt"
-
-    responding: reactive[bool] = reactive(False)
-    """Whether a reply is streaming (the prompt is locked meanwhile)."""
 
     @dataclass
     class ReplyFailed(Message):
@@ -101,6 +87,7 @@ class ChatScreen(Screen[None]):
         provider: str | None = None,
         model: str | None = None,
         clock: Callable[[], float] | None = None,
+        now: Callable[[], float] | None = None,
     ) -> None:
         """Create it.
 
@@ -109,10 +96,12 @@ class ChatScreen(Screen[None]):
             provider: Provider instance to chat with (default: the runtime's choice).
             model: Model (or ``provider/model``) to chat with.
             clock: Replaces the turns' monotonic clock (tests, for stable timings).
+            now: Replaces the wall clock of the sidebar's date groups (tests).
         """
         super().__init__()
         self.runtime = runtime
         self._clock = clock
+        self.now = now or time.time
         self._startup_error: str | None = None
         try:
             self.provider, self.model = runtime.resolve(provider, model)
@@ -124,45 +113,28 @@ class ChatScreen(Screen[None]):
         self.conversation_id: int | None = None
         """The conversation in the chat log; None until the first prompt is saved."""
         self._active: ActiveReply | None = None
+        self._editing: StoredMessage | None = None
+        self._shown: dict[int, StoredMessage] = {}
+        self._live_view: ReplyView | None = None
+        self._counts: dict[int, tuple[int, int]] = {}
+        self._stashed_draft = ""
+        self.catalog = {}
+        self._init_conversation_actions()
+        self._init_model_actions()
 
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """Sidebar | (chat log, status bar, prompt), and the footer."""
         with Horizontal(id="body"):
-            yield ConversationList(id="sidebar")
+            yield ConversationList(id="sidebar", now=self.now)
             with Vertical(id="chat-column"):
-                yield VerticalScroll(id="chat-log", can_focus_children=False)
+                yield ChatLog(id="chat-log")
                 yield StatusBar(id="status-bar")
                 yield PromptInput(
                     id="prompt", placeholder="Message · Enter sends · Ctrl+J new line"
                 )
         yield Footer()
-
-    @property
-    def chat_log(self) -> VerticalScroll:
-        """The scrolling chat log."""
-        return self.query_one("#chat-log", VerticalScroll)
-
-    @property
-    def prompt(self) -> PromptInput:
-        """The prompt box."""
-        return self.query_one("#prompt", PromptInput)
-
-    @property
-    def sidebar(self) -> ConversationList:
-        """The conversation list."""
-        return self.query_one("#sidebar", ConversationList)
-
-    @property
-    def store(self) -> Store:
-        """The conversation store."""
-        return self.runtime.store
-
-    @property
-    def is_demo(self) -> bool:
-        """Whether the offline demo provider answers."""
-        return self.provider.name == "demo"
 
     async def on_mount(self) -> None:
         """Apply the UI settings, load the sidebar and show a fresh conversation."""
@@ -170,11 +142,10 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
         self._place_sidebar()
         self.prompt.cursor_blink = ui.cursor_blink
-        self.query_one(StatusBar).show_model(
-            self.provider.instance_name, self.model, demo=self.is_demo
-        )
+        self._show_model()
         await self._reload_sidebar()
-        await self._open(None)
+        await self._open(None, save_draft=False)
+        self._load_catalog()
         if self._startup_error:
             await self.chat_log.mount(InlineError(self._startup_error))
 
@@ -194,155 +165,197 @@ class ChatScreen(Screen[None]):
             self.prompt.focus()
         self.set_class(not show, "-no-sidebar")
 
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the sidebar (and keep it so whatever the terminal's width)."""
+        self._sidebar_choice = self.has_class("-no-sidebar")
+        self._place_sidebar()
+        if self._sidebar_choice:
+            self.sidebar.option_list.focus()
+
+    def _show_model(self) -> None:
+        self.status_bar.show_model(self.provider.instance_name, self.model, demo=self.is_demo)
+
     def watch_responding(self, responding: bool) -> None:
         """Lock the prompt while a reply streams, and show Esc in the footer."""
         prompt = self.prompt
         prompt.read_only = responding
         prompt.set_class(responding, "-responding")
-        self.query_one(StatusBar).show_note("responding… Esc stops" if responding else "")
+        self._update_note()
         self.refresh_bindings()
 
+    def _update_note(self) -> None:
+        if self.responding:
+            note = f"responding… {self.key_hint('stop-reply')} stops"
+        elif self._editing is not None:
+            note = (
+                f"editing a prompt · Enter resends as a new branch · "
+                f"{self.key_hint('focus-prompt')} cancels"
+            )
+        else:
+            note = self._selection_note()
+        try:
+            self.status_bar.show_note(note)
+        except NoMatches:  # while the screen is being taken down
+            pass
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer Esc only while a reply streams; dim Rename and Delete with nothing saved."""
+        """Say which actions apply now (the footer dims or hides the others)."""
+        try:
+            return self._check(action, parameters)
+        except NoMatches:  # asked before the screen is composed, or while it is removed
+            return True
+
+    def _check(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
             return self.responding
-        if action in ("rename_conversation", "delete_conversation"):
-            try:
-                target = self._target_conversation()
-            except NoMatches:  # asked before the screen is composed
-                return True
-            return True if target is not None else None
+        if action == "focus_prompt":
+            return not self.responding and (
+                self._editing is not None or self.focused is not self.prompt
+            )
+        for check in (
+            self._check_conversation_action,
+            self._check_model_action,
+            self._check_message_action,
+        ):
+            verdict = check(action)
+            if verdict is not NotImplemented:
+                return cast("bool | None", verdict)
         return True
 
-    # -- conversations -------------------------------------------------------------------------
+    # -- the log ---------------------------------------------------------------------------------
 
-    async def _reload_sidebar(self) -> None:
-        limit = max(SIDEBAR_PAGE, self.sidebar.count)
-        try:
-            page = self.store.list_conversations(limit=limit)
-        except TuichatError as exc:
-            self._report(exc)
-            return
-        await self.sidebar.set_conversations(page, has_more=len(page) == limit)
+    async def _open(
+        self, conversation_id: int | None, *, select: int | None = None, save_draft: bool = True
+    ) -> None:
+        """Show a conversation (None: a fresh one, not stored until its first prompt).
 
-    @on(ConversationList.NeedMore, "#sidebar")
-    async def load_more_conversations(self) -> None:
-        """Send the sidebar the next page of conversations."""
-        sidebar = self.sidebar
-        try:
-            page = self.store.list_conversations(limit=SIDEBAR_PAGE, offset=sidebar.count)
-        except TuichatError as exc:
-            self._report(exc)
-            return
-        await sidebar.add_conversations(page, has_more=len(page) == SIDEBAR_PAGE)
-
-    @on(ConversationList.Selected, "#sidebar")
-    async def open_selected_conversation(self, event: ConversationList.Selected) -> None:
-        """Open the conversation chosen in the sidebar."""
-        if event.conversation_id != self.conversation_id:
-            await self._stop_and_settle()
-            await self._open(event.conversation_id)
-        self.prompt.focus()
-
-    async def _open(self, conversation_id: int | None) -> None:
-        """Show a conversation (None: a fresh one, not stored until its first prompt)."""
-        messages: list[StoredMessage] = []
+        Args:
+            conversation_id: The conversation, or None.
+            select: A message to select and scroll to (a search hit).
+            save_draft: Save the prompt's text as the draft of the conversation left.
+        """
+        if save_draft:
+            self._save_draft()
+        conversation = None
         if conversation_id is not None:
             try:
-                messages = self.store.messages(conversation_id)
+                conversation = self.store.get_conversation(conversation_id)
             except TuichatError as exc:
                 self._report(exc)
                 return
+            if conversation is None:
+                self.tell("That conversation no longer exists.", severity="warning")
+                conversation_id = None
         self.conversation_id = conversation_id
-        log = self.chat_log
-        widgets: list[Widget] = [self._message_widget(message) for message in messages]
-        if not widgets and self.is_demo:
-            widgets.append(WelcomePanel(id="welcome"))
-        with self.app.batch_update():
-            await log.remove_children()
-            await log.mount_all(widgets)
-        # Anchored: stays scrolled to the end as the layout settles and replies arrive.
-        log.anchor()
+        self._editing = None
+        if conversation is not None and conversation.provider:
+            self._adopt_model(conversation.provider, conversation.model)
+        await self._render_log(select=select)
+        self._load_draft()
         self.sidebar.mark_active(conversation_id)
         self.refresh_bindings()
 
-    def _message_widget(self, message: StoredMessage) -> Widget:
+    async def _render_log(self, *, live: Turn | None = None, select: int | None = None) -> None:
+        """Draw the branch on show of the open conversation.
+
+        Args:
+            live: A turn whose reply streams: drawn as a live reply, returned through
+                ``self._live_view``.
+            select: A message to select and scroll to.
+        """
+        messages: list[StoredMessage] = []
+        counts: dict[int, tuple[int, int]] = {}
+        if self.conversation_id is not None:
+            try:
+                messages = self.store.messages(self.conversation_id)
+                counts = self.store.alternative_counts(self.conversation_id)
+            except TuichatError as exc:
+                self._report(exc)
+                return
+        self._shown = {message.id: message for message in messages}
+        self._counts = counts
+        widgets: list[Widget] = []
+        self._live_view = None
+        # A long history mounts lazily: its last messages now, older ones as the log is
+        # scrolled up (HistoryPager), so 2,000 messages open as fast as 40.
+        start = first_mounted([message.id for message in messages], select)
+        older: list[WidgetFactory] = []
+        for index, message in enumerate(messages):
+            last = index == len(messages) - 1
+            if live is not None and message.id == live.message_id:
+                view = self._live_reply_view(live)
+                self._live_view = view
+                widgets.append(view)
+                continue
+            if index < start:
+                older.append(partial(self._message_widgets, message, counts.get(message.id), last))
+                continue
+            widgets.extend(self._message_widgets(message, counts.get(message.id), last))
+        if not widgets and self.is_demo:
+            widgets.append(WelcomePanel(id="welcome"))
+        log = self.chat_log
+        with self.app.batch_update():
+            await log.remove_children()
+            await log.mount_all(widgets)
+        HistoryPager.install(log, older)
+        if select is not None and select in self._shown:
+            # After the layout, so the log knows where the message is.
+            self.call_after_refresh(log.select, select, top=True)
+        else:
+            # Anchored: stays scrolled to the end as the layout settles and replies arrive.
+            log.anchor()
+            log.select(None, scroll=False)
+        self._update_note()
+
+    def _message_widgets(
+        self, message: StoredMessage, alternative: tuple[int, int] | None, last: bool
+    ) -> list[Widget]:
+        dom_id = message_dom_id(message.id)
         if message.role != "assistant":
-            return UserMessage(message.content, classes=f"-{message.role}")
+            widgets: list[Widget] = [
+                UserMessage(message.content, id=dom_id, classes=f"-{message.role}")
+            ]
+            if alternative is not None:
+                widgets.append(self._branch_note(alternative))
+            return widgets
+        widgets = []
+        if message.reasoning:
+            widgets.append(
+                ReasoningView(
+                    message.reasoning,
+                    toggle_key=self.key_hint("toggle-reasoning"),
+                    id=reasoning_dom_id(message.id),
+                )
+            )
         error = message.error if message.status in ("error", "interrupted") else None
-        return ReplyView(
-            message.content,
-            status=message.status,
-            error=error,
-            meta=reply_meta(
-                provider=message.provider,
-                model=message.model,
+        widgets.append(
+            ReplyView(
+                message.content,
                 status=message.status,
-                input_tokens=message.input_tokens,
-                output_tokens=message.output_tokens,
-                ttft_ms=message.ttft_ms,
-            ),
+                error=error,
+                meta=message_meta(message, alternative=alternative, hints=self.hints(), last=last),
+                id=dom_id,
+            )
+        )
+        return widgets
+
+    def _branch_note(self, alternative: tuple[int, int]) -> Static:
+        rank, total = alternative
+        return Static(
+            Content(f"edited prompt: version {rank} of {total} · [ ] switch"),
+            markup=False,
+            classes="branch-note",
         )
 
-    def _target_conversation(self) -> int | None:
-        """The highlighted conversation when the sidebar has focus, else the open one."""
-        sidebar = self.sidebar
-        if sidebar.has_focus_within and sidebar.highlighted_id is not None:
-            return sidebar.highlighted_id
-        return self.conversation_id
-
-    async def action_new_conversation(self) -> None:
-        """Start a fresh conversation (stopping a streaming reply first)."""
-        await self._stop_and_settle()
-        await self._open(None)
-        self.prompt.focus()
-
-    def action_toggle_sidebar(self) -> None:
-        """Show or hide the sidebar (and keep it so whatever the terminal's width)."""
-        self._sidebar_choice = self.has_class("-no-sidebar")
-        self._place_sidebar()
-
-    def action_rename_conversation(self) -> None:
-        """Ask for a new title of the open (or highlighted) conversation."""
-        target = self._target_conversation()
-        conversation = self.store.get_conversation(target) if target is not None else None
-        if conversation is None:
-            self.notify("Send a first message before renaming.", markup=False)
-            return
-
-        async def rename(title: str | None) -> None:
-            if title is None:
-                return
-            try:
-                self.store.rename_conversation(conversation.id, title)
-            except TuichatError as exc:
-                self._report(exc)
-            await self._reload_sidebar()
-
-        self.app.push_screen(RenameScreen(conversation.title), rename)
-
-    def action_delete_conversation(self) -> None:
-        """Delete the open (or highlighted) conversation, after asking."""
-        target = self._target_conversation()
-        conversation = self.store.get_conversation(target) if target is not None else None
-        if conversation is None:
-            self.notify("This conversation is not saved yet.", markup=False)
-            return
-
-        async def delete(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            if conversation.id == self.conversation_id:
-                await self._stop_and_settle()
-            try:
-                self.store.delete_conversation(conversation.id)
-            except TuichatError as exc:
-                self._report(exc)
-            if conversation.id == self.conversation_id:
-                await self._open(None)
-            await self._reload_sidebar()
-
-        self.app.push_screen(DeleteScreen(conversation.title), delete)
+    def _live_reply_view(self, turn: Turn) -> ReplyView:
+        return ReplyView(
+            turn.state.content,
+            streaming=True,
+            status="streaming",
+            fps=self.runtime.settings.ui.fps,
+            meta=self._live_meta(turn),
+            id=message_dom_id(turn.message_id),
+        )
 
     # -- one turn ------------------------------------------------------------------------------
 
@@ -352,7 +365,37 @@ class ChatScreen(Screen[None]):
         if self.responding:
             return
         text = event.text
+        if not await self._provider_ready():
+            return
+        if self._editing is not None:
+            await self._resend_edited(text)
+            return
         provider, model = self.provider, self.model
+        first_exchange = self.conversation_id is None
+        try:
+            turn = self._begin_turn(provider, model, text)
+        except TuichatError as exc:
+            await self._show_inline_error(self._sentence(exc, provider))
+            return
+        self.prompt.clear()
+        self._draft_sent(was_new=first_exchange)
+        view = self._live_reply_view(turn)
+        log = self.chat_log
+        await log.query("#welcome").remove()
+        user_id = turn.user_message.id if turn.user_message is not None else None
+        user = UserMessage(text, id=message_dom_id(user_id) if user_id is not None else None)
+        await log.mount_all([user, view])
+        if turn.user_message is not None:
+            self._shown[turn.user_message.id] = turn.user_message
+        self._shown[turn.message_id] = turn.assistant_message
+        log.select(None, scroll=False)
+        log.anchor()
+        self._start_stream(turn, view, text, first_exchange=first_exchange)
+        await self._reload_sidebar()
+
+    async def _provider_ready(self) -> bool:
+        """Whether the provider can be asked; if not, say why in the log."""
+        provider = self.provider
         if provider.needs_key() and not provider.has_key():
             names = " or ".join(provider.key_env_names()) or (
                 f"api_key in [providers.{provider.instance_name}]"
@@ -361,56 +404,60 @@ class ChatScreen(Screen[None]):
                 f"{provider.label} needs an API key and none is set; set {names} "
                 "and restart tuichat (see 'tuichat providers')."
             )
-            return
-        try:
-            turn = self._begin_turn(provider, model, text)
-        except TuichatError as exc:
-            await self._show_inline_error(self._sentence(exc, provider))
-            return
-        self.prompt.clear()
+            return False
+        return True
+
+    def _turn_options(self) -> dict[str, Any]:
+        settings = self.runtime.settings
+        conversation = None
+        if self.conversation_id is not None:
+            conversation = self.store.get_conversation(self.conversation_id)
+        params = conversation.params if conversation is not None else self._pending_params()
+        system = conversation.system_prompt if conversation is not None else None
+        if conversation is None:
+            system = self._pending_system()
+        info = catalog.find(list(self.catalog.values()), self.provider.instance_name, self.model)
+        options: dict[str, Any] = {
+            "model": self.model,
+            "system": system,
+            "temperature": params.get("temperature", settings.temperature),
+            "max_tokens": params.get("max_tokens", settings.max_tokens),
+            "context_window": info.context_window if info is not None else None,
+            "policy": RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
+        }
+        if self._clock is not None:
+            options["clock"] = self._clock
+        return options
+
+    def _begin_turn(self, provider: Provider, model: str, text: str) -> Turn:
+        options = self._turn_options()
+        if (
+            self.conversation_id is None
+            or self.store.get_conversation(self.conversation_id) is None
+        ):
+            conversation = self.store.create_conversation(
+                provider=provider.instance_name,
+                model=model,
+                system_prompt=options["system"],
+                params=self._pending_params(),
+            )
+            self.conversation_id = conversation.id
+            self._clear_pending_options()
+        return Turn.begin(self.store, provider, self.conversation_id, text, **options)
+
+    def _start_stream(
+        self, turn: Turn, view: ReplyView, prompt: str | None, *, first_exchange: bool = False
+    ) -> None:
         self.responding = True
-        view = ReplyView(
-            streaming=True,
-            status="streaming",
-            fps=self.runtime.settings.ui.fps,
-            meta=reply_meta(provider=provider.instance_name, model=model, status="streaming"),
-        )
-        log = self.chat_log
-        await log.query("#welcome").remove()
-        await log.mount_all([UserMessage(text), view])
-        log.anchor()
-        self._active = ActiveReply(turn, view, text)
+        if turn.omitted:
+            try:
+                self.store.update_message(turn.message_id, meta={"omitted": turn.omitted})
+            except TuichatError as exc:
+                self._report(exc)
+        self._active = ActiveReply(turn, view, prompt, first_exchange=first_exchange)
         self._active.worker = self.stream_reply(turn, view)
         self.sidebar.mark_active(self.conversation_id)
         self.refresh_bindings()
-        await self._reload_sidebar()
-
-    def _begin_turn(self, provider: Provider, model: str, text: str) -> Turn:
-        settings = self.runtime.settings
-        store = self.store
-        conversation = None
-        if self.conversation_id is not None:
-            conversation = store.get_conversation(self.conversation_id)
-        if conversation is None:
-            conversation = store.create_conversation(
-                provider=provider.instance_name,
-                model=model,
-                system_prompt=settings.system_prompt,
-            )
-            self.conversation_id = conversation.id
-        system = conversation.system_prompt
-        return Turn.begin(
-            store,
-            provider,
-            conversation.id,
-            text,
-            model=model,
-            system=system if system is not None else settings.system_prompt,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-            policy=RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
-            **({"clock": self._clock} if self._clock is not None else {}),
-        )
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def stream_reply(self, turn: Turn, view: ReplyView) -> None:
@@ -430,6 +477,8 @@ class ChatScreen(Screen[None]):
                             retrying = False
                             view.set_meta(self._live_meta(turn))
                         await view.append(event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        await self._show_reasoning(turn, view, event.text)
                     elif isinstance(event, Retrying):
                         retrying = True
                         view.set_meta(
@@ -442,11 +491,26 @@ class ChatScreen(Screen[None]):
         except TuichatError as exc:
             self.post_message(self.ReplyFailed(turn.message_id, self._sentence(exc, provider)))
 
+    async def _show_reasoning(self, turn: Turn, view: ReplyView, text: str) -> None:
+        active = self._active
+        if active is None or active.turn is not turn:
+            return
+        if active.reasoning is None:
+            active.reasoning = ReasoningView(
+                live=True,
+                toggle_key=self.key_hint("toggle-reasoning"),
+                id=reasoning_dom_id(turn.message_id),
+            )
+            if view.is_attached:
+                await self.chat_log.mount(active.reasoning, before=view)
+        active.reasoning.append(text)
+
     def _live_meta(self, turn: Turn, *, note: str | None = None) -> str:
-        return reply_meta(
+        return meta_line(
             provider=turn.provider.instance_name,
             model=turn.request.model,
             status="streaming",
+            omitted=turn.omitted,
             note=note,
         )
 
@@ -491,27 +555,62 @@ class ChatScreen(Screen[None]):
         sentence = active.error
         if sentence is None and state.error is not None and state.status != "cancelled":
             sentence = self._sentence(state.error, turn.provider)
+        stored = self._stored(turn.message_id)
+        if active.reasoning is not None:
+            active.reasoning.finish()
         if active.view.is_attached:
+            alternative = None
+            if self.conversation_id is not None:
+                try:
+                    alternative = self.store.alternative_counts(self.conversation_id).get(
+                        turn.message_id
+                    )
+                except TuichatError:
+                    alternative = None
             await active.view.finish(
                 status=state.status,
-                meta=reply_meta(
+                meta=message_meta(stored, alternative=alternative, hints=self.hints(), last=True)
+                if stored is not None
+                else meta_line(
                     provider=turn.provider.instance_name,
                     model=turn.request.model,
                     status=state.status,
-                    input_tokens=state.input_tokens,
-                    output_tokens=state.output_tokens,
-                    ttft_ms=state.ttft_ms,
                 ),
             )
             if sentence:
                 active.view.show_error(sentence)
+        if stored is not None:
+            self._shown[stored.id] = stored
         self.responding = False
-        if sentence and not self.prompt.text.strip():
+        if sentence and active.prompt is not None and not self.prompt.text.strip():
             # Nothing typed is lost: the prompt comes back for another try.
             self.prompt.set_text(active.prompt)
         if self.focused is None:
             self.prompt.focus()
+        if active.first_exchange and state.status == "complete":
+            self._title_in_background(turn)
         await self._reload_sidebar()
+
+    def _stored(self, message_id: int) -> StoredMessage | None:
+        try:
+            return self.store.get_message(message_id)
+        except TuichatError:
+            return None
+
+    def _title_in_background(self, turn: Turn) -> None:
+        """Ask the model for a better title, when a real provider answered the first prompt."""
+        settings = self.runtime.settings
+        prompt = turn.user_message
+        if not settings.ui.title_from_model or turn.provider.name == "demo" or prompt is None:
+            return
+        self.generate_title(
+            turn.conversation_id,
+            turn.provider,
+            turn.request.model,
+            prompt.content,
+            turn.state.content,
+            title_from_prompt(prompt.content),
+        )
 
     def action_stop_reply(self) -> None:
         """Stop the streaming reply; what arrived is kept and marked cancelled."""
@@ -519,8 +618,13 @@ class ChatScreen(Screen[None]):
         if active is not None and active.worker is not None:
             active.worker.cancel()
 
+    def action_focus_prompt(self) -> None:
+        """Esc outside the prompt goes back to it; while editing a prompt, cancels the edit."""
+        if self._editing is not None:
+            self._cancel_edit()
+        self.prompt.focus()
+
     async def _stop_and_settle(self) -> None:
-        """Stop a streaming reply and wait until it is saved and drawn as cancelled."""
         active = self._active
         if active is None:
             return
@@ -531,23 +635,16 @@ class ChatScreen(Screen[None]):
 
     # -- errors --------------------------------------------------------------------------------
 
-    def _sentence(self, error: BaseException, provider: Provider | None = None) -> str:
-        secrets = provider.secrets() if provider is not None else []
-        return redact(neutralize(str(error)), secrets)
-
     async def _show_inline_error(self, sentence: str) -> None:
         log = self.chat_log
         await log.mount(InlineError(sentence))
         log.anchor()
 
-    def _report(self, error: TuichatError) -> None:
-        self.notify(one_line(str(error), 400), severity="error", markup=False)
-
     @on(Markdown.LinkClicked)
     def show_link(self, event: Markdown.LinkClicked) -> None:
         """Links are never opened by a click: show where they lead instead."""
         event.stop()
-        self.notify(one_line(event.href, 300), title="Link", markup=False)
+        self.tell(event.href, title="Link")
 
 
 async def settle(worker: Worker[None]) -> None:

@@ -2,9 +2,10 @@
 
 :class:`ReplyView` keeps a deliberately small API (``append``, ``flush``, ``finish``,
 ``show_error``, ``set_meta``) so that its renderer can be replaced without touching the
-screen. Today a reply streams into one live :class:`~textual.widgets.Markdown` (many
-block widgets) and becomes a single widget when it ends, because the number of live
-widgets is what makes long conversations slow (DESIGN.md section 9).
+screen. A reply's body is ONE :class:`MarkdownText` widget, streaming or finished: it
+renders each closed Markdown block once and paints with the line API (only visible
+lines), because both the number of live widgets and re-rendering the whole reply per
+frame are what made stock Markdown widgets slow (DESIGN.md section 9).
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ from __future__ import annotations
 import asyncio
 import time
 
-from rich.console import RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.geometry import Size
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from tuichat.sanitize import neutralize, one_line
+
+from ..render import MarkdownDocument, RenderContext
+
+#: Most seconds of Markdown rendering per frame while a reply streams.
+RENDER_BUDGET = 0.008
+
+#: Most seconds a streaming reply takes deltas in before letting other work run.
+YIELD_EVERY = 0.004
 
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
@@ -101,30 +109,151 @@ class InlineError(Static):
 
 
 class MarkdownText(Widget):
-    """A finished Markdown text drawn by Rich as ONE widget, however many blocks it has."""
+    """Markdown drawn with Textual's line API as ONE widget, finished or still streaming.
 
-    def __init__(self, source: str, *, id: str | None = None, classes: str | None = None) -> None:
+    The text is split into top-level blocks; closed blocks are rendered once per width
+    and kept, the open block is re-rendered at most once a frame (see
+    :mod:`tuichat.app.render`), and only the lines on screen are ever produced, so the
+    work per frame does not grow with the length of the reply.
+    """
+
+    DEFAULT_CSS = """
+    MarkdownText {
+        height: auto;
+    }
+    """
+
+    def __init__(
+        self,
+        source: str = "",
+        *,
+        streaming: bool = False,
+        fps: int = 30,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         """Create it.
 
         Args:
             source: Markdown text, already neutralised.
+            streaming: Whether more text will come through :meth:`append`.
+            fps: Most redraws per second while streaming (sets the render budget).
             id: The widget id.
             classes: CSS classes.
         """
         super().__init__(id=id, classes=classes)
-        self.source = source
-        """The Markdown source."""
+        self._interval = 1.0 / max(1, fps)
+        # While streaming, rendering closed blocks gets a third of a frame at a time: a
+        # burst of text is drawn over the next frames instead of freezing the keys.
+        budget = min(RENDER_BUDGET, self._interval / 3) if streaming else None
+        self.document = MarkdownDocument(source, finished=not streaming, budget=budget)
+        """The blocks and their rendered lines."""
+        self.frames = 0
+        """How many times new text was taken in (:meth:`commit` with something new)."""
+        self._catch_up_timer: Timer | None = None
 
-    def render(self) -> RenderableType:
-        """Render with a code theme that suits the app's light or dark theme."""
-        dark = self.app.current_theme.dark
-        # hyperlinks=False prints each link's address next to its text, so a reply
-        # cannot disguise where a link goes.
-        return RichMarkdown(
-            self.source,
-            code_theme="monokai" if dark else "default",
-            hyperlinks=False,
+    @property
+    def source(self) -> str:
+        """The Markdown source."""
+        return self.document.source
+
+    def _render_context(self) -> RenderContext:
+        app = self.app
+        # hyperlinks are off in TokenMarkdown: each link's address is printed next to its
+        # text, so a reply cannot disguise where a link goes, and nothing opens on click.
+        return RenderContext(
+            app.console,
+            app.console_options,
+            "monokai" if app.current_theme.dark else "default",
         )
+
+    def append(self, text: str) -> None:
+        """Queue more text (already neutralised); it shows at the next :meth:`commit`."""
+        self.document.feed(text)
+
+    def commit(self) -> bool:
+        """Take in the queued text and draw what the render budget allows.
+
+        Called at most once a frame by the reply (which batches deltas); when rendering
+        falls behind, the rest is drawn on the following frames.
+
+        Returns:
+            Whether some of the text is still waiting to be drawn.
+        """
+        changed = self.document.update()
+        shown = self.document.backlog
+        behind = self._advance()
+        if changed or self.document.backlog != shown:
+            self.frames += 1
+            self._redraw()
+        return behind
+
+    def _advance(self) -> bool:
+        """Render within budget; returns whether closed blocks are still waiting."""
+        document = self.document
+        if not document.backlog:
+            return False
+        width = self.size.width
+        if not (width and self.is_mounted):
+            # Not laid out yet: the first layout renders everything (no budget).
+            document.budget = None
+            return False
+        caught_up = document.advance(width, self._render_context())
+        if not caught_up and self._catch_up_timer is None:
+            self._catch_up_timer = self.set_timer(self._interval, self._catch_up)
+        return not caught_up
+
+    def _catch_up(self) -> None:
+        self._catch_up_timer = None
+        self.commit()
+
+    def finish(self) -> None:
+        """No more text will come: the last block is closed and kept too."""
+        if self.document.finished:
+            return
+        self.document.finish()
+        self.commit()
+
+    async def drawn(self) -> None:
+        """Wait until every block received is drawn (the event loop runs meanwhile)."""
+        while self.document.backlog and self.is_mounted and self.size.width:
+            self.commit()
+            await asyncio.sleep(0)
+        if self.document.backlog:
+            self.document.budget = None
+            self.refresh(layout=True)
+
+    def _redraw(self) -> None:
+        width = self.size.width
+        if width and self.is_mounted:
+            # Same height: repaint only. Otherwise the layout must make room.
+            old = self.size.height
+            if self.document.height(width, self._render_context()) == old:
+                self.refresh()
+                return
+        self.refresh(layout=True)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """As wide as the container: the text wraps to it."""
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The number of lines at ``width`` (closed blocks are measured once per width)."""
+        return self.document.height(width, self._render_context())
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y``, from the kept lines of its block."""
+        style = self.rich_style
+        width = self.size.width
+        line = self.document.line(y, width, self._render_context())
+        if line is None:
+            return Strip.blank(width, style)
+        return line.apply_style(style).extend_cell_length(width, style)
+
+    def notify_style_update(self) -> None:
+        """A theme change may change the code theme: render again (lazily)."""
+        super().notify_style_update()
+        self.refresh(layout=True)
 
 
 class ReplyView(Widget):
@@ -133,7 +262,13 @@ class ReplyView(Widget):
     A history reply is built finished (``ReplyView(text, meta=...)``): one body widget and
     the meta line (plus an error line when it failed). A live reply (``streaming=True``) is
     fed with :meth:`append`, redrawn at most ``fps`` times a second, and sealed by
-    :meth:`finish`.
+    :meth:`finish`. The body is a :class:`MarkdownText` either way.
+    """
+
+    DEFAULT_CSS = """
+    ReplyView {
+        height: auto;
+    }
     """
 
     def __init__(
@@ -161,45 +296,50 @@ class ReplyView(Widget):
             classes: CSS classes.
         """
         super().__init__(id=id, classes=classes)
-        self._text = neutralize(content)
+        text = neutralize(content)
+        # Pieces, joined on demand: `self._text += delta` would copy the whole reply
+        # on every delta (attribute targets miss CPython's in-place concatenation).
+        self._parts: list[str] = [text] if text else []
         self._meta = neutralize(meta)
         self._error = neutralize(error) if error else ""
         self._status = status
         self._streaming = streaming
         self._interval = 1.0 / max(1, fps)
-        self._pending: list[str] = []
         self._last_flush = 0.0
         self._timer: Timer | None = None
-        self._stream: MarkdownStream | None = None
-        self._live: Markdown | None = None
+        self._yield_at = 0.0
+        self._body: MarkdownText | None = None
         self.add_class(f"-{status}")
         self.set_class(bool(self._error), "-has-error")
 
     @property
     def text(self) -> str:
         """Everything received so far (neutralised)."""
-        return self._text
+        parts = self._parts
+        if not parts:
+            return ""
+        if len(parts) > 1:
+            self._parts = parts = ["".join(parts)]
+        return parts[0]
 
     @property
     def status(self) -> str:
         """The status the reply was last given."""
         return self._status
 
+    @property
+    def body(self) -> MarkdownText | None:
+        """The Markdown body (None for an empty finished reply)."""
+        return self._body
+
     def compose(self) -> ComposeResult:
-        """The body (live Markdown or one finished widget), the error and the meta line."""
-        if self._streaming:
-            self._live = Markdown(self._text, open_links=False, classes="reply-live")
-            yield self._live
-        elif self._text:
-            yield MarkdownText(self._text, classes="reply-body")
+        """The body (one widget, live or finished), the error and the meta line."""
+        if self._streaming or self._parts:
+            self._body = MarkdownText(self.text, streaming=self._streaming, classes="reply-body")
+            yield self._body
         if self._error:
             yield Static(Content(self._error), markup=False, classes="reply-error")
         yield Static(Content(self._meta), markup=False, classes="reply-meta")
-
-    def on_mount(self) -> None:
-        """Open the Markdown stream of a live reply."""
-        if self._live is not None:
-            self._stream = Markdown.get_stream(self._live)
 
     async def append(self, text: str) -> None:
         """Add a piece of the reply; it is drawn within one frame interval.
@@ -210,39 +350,41 @@ class ReplyView(Widget):
         text = neutralize(text)
         if not text:
             return
-        self._text += text
-        if self._stream is None:
+        self._parts.append(text)
+        now = time.monotonic()
+        if now >= self._yield_at:
+            # A fast stream hands over deltas without ever waiting (they are already
+            # buffered): let key presses and frames in every few milliseconds.
+            await asyncio.sleep(0)
+            self._yield_at = time.monotonic() + YIELD_EVERY
+        body = self._body
+        if body is None or not self._streaming:
             return
-        self._pending.append(text)
+        body.append(text)
         if self._timer is not None:
             return
         wait = self._last_flush + self._interval - time.monotonic()
         if wait <= 0:
-            await self._flush()
+            self._commit()
         else:
-            self._timer = self.set_timer(wait, self._flush, name="reply-flush")
+            self._timer = self.set_timer(wait, self._commit, name="reply-flush")
 
-    async def _flush(self) -> None:
+    def _commit(self) -> None:
         self._timer = None
-        if not self._pending or self._stream is None:
-            return
-        chunk = "".join(self._pending)
-        self._pending.clear()
         self._last_flush = time.monotonic()
-        await self._stream.write(chunk)
+        if self._body is not None:
+            self._body.commit()
 
     async def flush(self) -> None:
         """Draw everything received so far now, and wait until it is drawn."""
         if self._timer is not None:
             self._timer.stop()
-        await self._flush()
-        if self._stream is not None and self._live is not None:
-            # Stopping a MarkdownStream waits for its last append; start a fresh one.
-            await self._stop_stream()
-            self._stream = Markdown.get_stream(self._live)
+        self._commit()
+        if self._body is not None:
+            await self._body.drawn()
 
     async def finish(self, *, status: str, meta: str) -> None:
-        """Seal the reply: replace the live Markdown by one widget and show how it ended.
+        """Seal the reply: the last block is closed and kept; show how it ended.
 
         Args:
             status: The final message status (``complete``, ``cancelled``...).
@@ -251,29 +393,18 @@ class ReplyView(Widget):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self._pending.clear()
-        await self._stop_stream()
-        live, self._live = self._live, None
-        with self.app.batch_update():
-            if self._text:
-                await self.mount(MarkdownText(self._text, classes="reply-body"), before=0)
-            if live is not None:
-                await live.remove()
+        self._streaming = False
+        body = self._body
+        if body is not None:
+            if self._parts:
+                body.finish()
+                await body.drawn()
+            else:
+                # Nothing arrived: a history of replies stays a few widgets each.
+                self._body = None
+                await body.remove()
         self._set_status(status)
         self.set_meta(meta)
-
-    async def _stop_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        try:
-            await stream.stop()
-        except asyncio.CancelledError:
-            # MarkdownStream.stop() cancels its task; a task cancelled before it first ran
-            # re-raises that here (Textual 8.2.8). Only our own cancellation must go on.
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise
 
     def show_error(self, sentence: str) -> None:
         """Show one human sentence about what went wrong, under the text received.

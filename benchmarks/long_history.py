@@ -1,0 +1,250 @@
+"""Benchmark 4: a conversation of 2,000 messages: open it, scroll it end to end, stream at its end.
+
+The conversation (1,000 prompts, 1,000 Markdown replies of ~300 tokens: heading, prose,
+list, Python fence, quote, table) is written through the store's own API. Each run is a
+fresh process running the real app headless (Pilot, 120x40):
+
+* open: from asking the chat screen to show the conversation until the last reply's
+  last line has been painted;
+* scroll to the top (Home, repeated while older messages load) until the first reply is
+  painted, then back to the end (End) until the last one is;
+* stream a 2,000-token reply (as fast as possible) at its end, until its last line is
+  painted.
+
+Baseline in the same run: the same steps for a conversation of 20 messages.
+
+Run: ``python -m benchmarks.long_history [--quick] [--runs N] [--messages N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import (
+    MODEL,
+    PYTHON,
+    ROOT,
+    isolated_home,
+    median,
+    prompt,
+    reply_server,
+    run_id,
+    save,
+    stat,
+    table,
+)
+from tuichat.testing.__main__ import markdown_tokens
+
+REPLY = "".join(markdown_tokens(300))
+
+
+def build(data_dir: Path, messages: int, marker: str) -> int:
+    """Write a conversation of ``messages`` messages; returns its id.
+
+    The first reply holds ``FIRST-<marker>``, the last ``LAST-<marker>``.
+    """
+    from tuichat.store import Store
+
+    store = Store(data_dir / "tuichat.db")
+    try:
+        conversation = store.create_conversation(
+            title="Long history", provider="openai", model=MODEL
+        )
+        turns = messages // 2
+        for n in range(turns):
+            store.add_message(conversation.id, "user", f"Question number {n}: tell me more.")
+            reply = REPLY
+            if n == 0:
+                reply = f"FIRST-{marker}\n\n{reply}"
+            if n == turns - 1:
+                reply = f"{reply}\n\nLAST-{marker}\n"
+            store.add_message(conversation.id, "assistant", reply, provider="openai", model=MODEL)
+        return conversation.id
+    finally:
+        store.close()
+
+
+async def _child(conversation_id: int, marker: str, tokens: int) -> dict[str, Any]:
+    from tuichat.app.app import make_app
+    from tuichat.app.widgets.message import MarkdownText
+
+    painted: dict[str, float] = {}
+    run = run_id()
+    wanted = {f"FIRST-{marker}": "FIRST", f"LAST-{marker}": "LAST", f"END-{run}": "END"}
+    real_line = MarkdownText.render_line
+
+    def render_line(self: MarkdownText, y: int):  # type: ignore[no-untyped-def]
+        strip = real_line(self, y)
+        text = strip.text
+        if "-" in text:
+            for key, name in wanted.items():
+                if key in text:
+                    painted[name] = time.perf_counter()
+        return strip
+
+    MarkdownText.render_line = render_line  # type: ignore[method-assign]
+
+    async def until(name: str, since: float, timeout: float = 60.0) -> float | None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if painted.get(name, 0) >= since:
+                return painted[name] - since
+            await asyncio.sleep(0.002)
+        return None
+
+    app = make_app(provider="openai", model=MODEL)
+    out: dict[str, Any] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen_stack[0]
+        t0 = time.perf_counter()
+        opening = asyncio.create_task(screen._open(conversation_id))  # type: ignore[attr-defined]
+        out["open_s"] = await until("LAST", t0)
+        await opening
+        await pilot.pause()
+        log = screen.chat_log  # type: ignore[attr-defined]
+        out["widgets"] = len(list(log.query("*")))
+        # To the top: Home, again whenever older messages were loaded above.
+        t1 = time.perf_counter()
+        deadline = t1 + 60
+        while "FIRST" not in painted or painted["FIRST"] < t1:
+            log.scroll_home(animate=False, immediate=True)
+            await asyncio.sleep(0.01)
+            if time.perf_counter() > deadline:
+                break
+        out["to_top_s"] = painted["FIRST"] - t1 if painted.get("FIRST", 0) >= t1 else None
+        out["widgets_after_top"] = len(list(log.query("*")))
+        # Back to the end: its lines are cached, so time the next frame drawn.
+        t2 = time.perf_counter()
+        log.scroll_end(animate=False, immediate=True)
+        drawn = asyncio.Event()
+        log.call_after_refresh(drawn.set)
+        await asyncio.wait_for(drawn.wait(), 60)
+        out["to_end_s"] = time.perf_counter() - t2 if log.scroll_y == log.max_scroll_y else None
+        await pilot.pause()
+        # A reply streamed at the end of it all.
+        box = screen.query_one("#prompt")
+        box.insert(prompt(tokens, run))  # type: ignore[attr-defined]
+        await pilot.pause()
+        t3 = time.perf_counter()
+        press = asyncio.create_task(pilot.press("enter"))
+        out["stream_s"] = await until("END", t3, 120)
+        await press
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def child_run(
+    env: dict[str, str], conversation_id: int, marker: str, tokens: int
+) -> dict[str, Any]:
+    """One run in a fresh process."""
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "benchmarks.long_history",
+            "--child",
+            str(conversation_id),
+            marker,
+            str(tokens),
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": done.stderr[-800:]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--tokens", type=int, default=2000, help="the reply streamed at the end")
+    parser.add_argument("--child", nargs=3, metavar=("CONVERSATION", "MARKER", "TOKENS"))
+    args = parser.parse_args(argv)
+    if args.child:
+        result = asyncio.run(_child(int(args.child[0]), args.child[1], int(args.child[2])))
+        print(json.dumps(result))
+        return 0
+    runs = args.runs or (2 if args.quick else 3)
+    records: list[dict[str, Any]] = []
+    with reply_server() as url:
+        homes = {}
+        for label, size in (
+            ("20 messages (baseline)", 20),
+            (f"{args.messages} messages", args.messages),
+        ):
+            context = isolated_home(url)
+            home, env = context.__enter__()
+            marker = run_id()
+            started = time.perf_counter()
+            conversation = build(Path(env["TUICHAT_DATA_DIR"]), size, marker)
+            print(f"{label}: written in {time.perf_counter() - started:.1f} s", flush=True)
+            homes[label] = (context, env, conversation, marker)
+        try:
+            for rep in range(runs):
+                for label, (_, env, conversation, marker) in homes.items():
+                    result = child_run(env, conversation, marker, args.tokens)
+                    records.append({"case": label, "rep": rep, **result})
+                    print(json.dumps(records[-1]), flush=True)
+        finally:
+            for context, *_ in homes.values():
+                context.__exit__(None, None, None)
+    rows = [
+        [
+            "conversation",
+            "open → last reply painted",
+            "Home → first reply painted",
+            "End → next frame",
+            f"stream {args.tokens} tok at the end",
+            "widgets after open",
+            "after top",
+            "peak MiB",
+        ]
+    ]
+    summary = {}
+    for label in dict.fromkeys(r["case"] for r in records):
+        rs = [r for r in records if r["case"] == label]
+        rows.append(
+            [
+                label,
+                stat(r.get("open_s") for r in rs),
+                stat(r.get("to_top_s") for r in rs),
+                stat(r.get("to_end_s") for r in rs),
+                stat(r.get("stream_s") for r in rs),
+                stat((r.get("widgets") for r in rs), ""),
+                stat((r.get("widgets_after_top") for r in rs), ""),
+                stat((r.get("peak_mib") for r in rs), ""),
+            ]
+        )
+        summary[label] = {
+            k: median(r.get(k) for r in rs) for k in ("open_s", "to_top_s", "to_end_s", "stream_s")
+        }
+    print()
+    print(table(rows))
+    big = summary.get(f"{args.messages} messages", {})
+    if big.get("open_s") is not None:
+        print(f"\nopen {args.messages} messages: {big['open_s'] * 1000:.0f} ms; target < 300 ms")
+    path = save("long_history", {"records": records, "summary": summary})
+    print(f"figures saved to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

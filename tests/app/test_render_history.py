@@ -1,0 +1,88 @@
+"""A long conversation opens with its last messages mounted; older ones mount on scrolling up."""
+
+from __future__ import annotations
+
+from tests.app.support import SIZE, chat_screen, visible_text
+from tuichat.app.widgets.history import FIRST_PAGE, PAGE, HistoryPager
+from tuichat.app.widgets.message import ReplyView, UserMessage
+from tuichat.runtime import Runtime
+
+TURNS = 150
+
+
+def seed(runtime: Runtime) -> int:
+    store = runtime.store
+    conversation = store.create_conversation(title="Long", provider="fake", model="fake-model")
+    for n in range(TURNS):
+        store.add_message(conversation.id, "user", f"question {n}")
+        store.add_message(
+            conversation.id,
+            "assistant",
+            f"## Answer {n}\n\nSome *text* for answer {n}.\n\n- one\n- two\n",
+            provider="fake",
+            model="fake-model",
+        )
+    return conversation.id
+
+
+def mounted(log) -> list[str]:  # type: ignore[no-untyped-def]
+    texts = []
+    for child in log.children:
+        if isinstance(child, UserMessage):
+            texts.append(child.text)
+        elif isinstance(child, ReplyView):
+            texts.append(child.text.split("\n")[0])
+    return texts
+
+
+async def test_a_long_conversation_mounts_lazily_and_loads_older_messages(
+    make_app, build_runtime
+) -> None:
+    runtime = build_runtime(fake=True)
+    conversation_id = seed(runtime)
+    app = make_app(runtime=runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await screen._open(conversation_id)
+        await pilot.pause()
+        log = screen.chat_log
+        shown = mounted(log)
+        assert len(shown) == FIRST_PAGE
+        assert shown[-1] == f"## Answer {TURNS - 1}"
+        assert f"Some text for answer {TURNS - 1}." in visible_text(pilot)
+        assert log.scroll_y == log.max_scroll_y
+        pager = log._tuichat_history
+        assert isinstance(pager, HistoryPager)
+        assert pager.remaining == 2 * TURNS - FIRST_PAGE
+
+        # At the top, older messages mount above and the view stays put.
+        older, pager.older = pager.older, []
+        log.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        # (The scrollbar's columns are left out: its thumb moves, rightly.)
+        top_before = [line[:-3] for line in visible_text(pilot).splitlines()[:8]]
+        pager.older = older
+        assert await pager.load_more() == PAGE
+        await pilot.pause()
+        assert len(mounted(log)) == FIRST_PAGE + PAGE
+        assert log.scroll_y > 0
+        top_after = [line[:-3] for line in visible_text(pilot).splitlines()[:8]]
+        assert top_after == top_before, "the view must not jump"
+
+        # Home again and again reaches the very first message.
+        async def home_until_first() -> bool:
+            log.scroll_home(animate=False, immediate=True)
+            await pilot.pause()
+            return mounted(log)[0] == "question 0"
+
+        for _ in range(100):
+            if await home_until_first():
+                break
+        assert mounted(log)[0] == "question 0"
+        assert pager.remaining == 0
+        assert len(mounted(log)) == 2 * TURNS
+
+        # The end is still there.
+        log.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert f"Some text for answer {TURNS - 1}." in visible_text(pilot)

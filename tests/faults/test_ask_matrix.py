@@ -1,0 +1,217 @@
+"""The fault matrix through ``tuichat ask``: real processes against the kit server.
+
+Every (fault, provider) cell runs ``python -m tuichat ask -p PROVIDER hello``, configured
+only through the environment (the provider's standard key and base URL variables and
+``TUICHAT_*``), against its own scripted :class:`~tuichat.testing.WireServer`. The cells
+run side by side once per module (each process waits on timeouts and retries, not on
+the CPU); each test then checks one cell: the exit code, stdout (exactly the text that
+arrived), stderr (one ``tuichat:`` line per retry and one sentence naming the provider,
+the cause and the fix), the requests the server saw, the stored reply, no traceback and
+no API key anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.faults.conftest import Certificate, tuichat_command
+from tests.faults.matrix import (
+    CANARY,
+    CELLS,
+    DNS,
+    FAULTS_BY_ID,
+    KIT,
+    PROMPT,
+    REFUSED,
+    RETRY_SETTINGS,
+    TLS,
+    UNRESOLVABLE,
+    WIRES,
+    Fault,
+    Wire,
+    cell_settings,
+    check_sentence,
+)
+from tuichat.store import Store
+from tuichat.testing.contract import closed_port_url
+from tuichat.testing.server import WireServer
+
+#: Cells running at once: they mostly wait (timeouts, Retry-After), so more than cores.
+PARALLEL = 8
+
+#: In Python, for when no network namespace can be made: DNS fails the same way, locally.
+_NO_DNS = """
+import socket, sys
+real = socket.getaddrinfo
+def fake(host, *args, **kwargs):
+    if isinstance(host, str) and host.endswith(".invalid"):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return real(host, *args, **kwargs)
+socket.getaddrinfo = fake
+from tuichat.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _offline_prefix() -> list[str] | None:
+    """A command prefix running a program in a network namespace of its own (loopback
+    only), so that resolving a name fails without a packet leaving the machine."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    for flags in (["-n"], ["-rn"]):
+        probe = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10)
+        if probe.returncode == 0:
+            return [unshare, *flags]
+    return None
+
+
+@dataclass
+class AskRun:
+    """What one ``tuichat ask`` process did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    requests: int
+    times: list[float] = field(default_factory=list)
+    messages: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _environment(root: Path, fault: Fault, wire: Wire, base_url: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("TUICHAT_")
+        and not name.endswith(("_API_KEY", "_BASE_URL"))
+        and name.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+    }
+    settings = cell_settings(fault, wire, base_url)
+    env[wire.key_env] = settings.pop("api_key")
+    env[wire.base_env] = settings.pop("base_url")
+    prefix = f"TUICHAT_PROVIDERS__{wire.name.upper()}__"
+    env.update({prefix + key.upper(): str(value) for key, value in settings.items()})
+    env.update({f"TUICHAT_RETRY__{k.upper()}": str(v) for k, v in RETRY_SETTINGS.items()})
+    env["TUICHAT_CONFIG"] = str(root / "config.toml")
+    env["TUICHAT_DATA_DIR"] = str(root / "data")
+    return env
+
+
+def _run_cell(
+    fault: Fault, wire: Wire, root: Path, certificate: Certificate, offline: list[str] | None
+) -> AskRun:
+    tls = certificate.server_context() if fault.endpoint == TLS else None
+    with WireServer(tls=tls) as server:
+        script = fault.arrange(server, wire)
+        base_url = {
+            KIT: server.url,
+            TLS: server.url,
+            REFUSED: closed_port_url(),
+            DNS: f"http://{UNRESOLVABLE}",
+        }[fault.endpoint]
+        command = tuichat_command("ask", "-p", wire.name, PROMPT)
+        if fault.endpoint == DNS:
+            if offline is not None:
+                command = [*offline, *command]
+            else:
+                command = [sys.executable, "-c", _NO_DNS, "ask", "-p", wire.name, PROMPT]
+        done = subprocess.run(
+            command,
+            env=_environment(root, fault, wire, base_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        run = AskRun(
+            done.returncode,
+            done.stdout,
+            done.stderr,
+            len(server.requests),
+            list(script.times) if script else [],
+        )
+    database = root / "data" / "tuichat.db"
+    if database.exists():
+        with Store(database) as store:
+            for conversation in store.list_conversations():
+                run.messages += [
+                    (m.role, m.status, m.content, m.error) for m in store.messages(conversation.id)
+                ]
+    for path in (root / "data").rglob("*"):
+        if path.is_file():
+            run.files[str(path)] = path.read_bytes()
+    return run
+
+
+@pytest.fixture(scope="module")
+def ask_runs(
+    tmp_path_factory: pytest.TempPathFactory, certificate: Certificate
+) -> dict[tuple[str, str], AskRun]:
+    """Run every cell once, side by side."""
+    offline = _offline_prefix()
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        futures = {
+            (fault_id, provider): pool.submit(
+                _run_cell,
+                FAULTS_BY_ID[fault_id],
+                WIRES[provider],
+                tmp_path_factory.mktemp(f"ask-{fault_id}-{provider}"),
+                certificate,
+                offline,
+            )
+            for fault_id, provider in CELLS
+        }
+        return {cell: future.result() for cell, future in futures.items()}
+
+
+@pytest.mark.parametrize(("fault_id", "provider"), CELLS)
+def test_ask(fault_id: str, provider: str, ask_runs: dict[tuple[str, str], AskRun]) -> None:
+    fault = FAULTS_BY_ID[fault_id]
+    run = ask_runs[(fault_id, provider)]
+    context = f"exit {run.returncode}\nstdout: {run.stdout!r}\nstderr: {run.stderr}"
+
+    assert "Traceback" not in run.stderr, context
+    assert run.returncode == fault.exit_code, context
+    # stdout holds exactly the reply text that arrived, nothing else.
+    assert run.stdout == fault.text, context
+
+    lines = run.stderr.splitlines()
+    assert all(line.startswith("tuichat: ") for line in lines), context
+    retry_lines = [line for line in lines if " Retrying in " in line]
+    assert len(retry_lines) == fault.retries, context
+    if fault.fails:
+        assert len(lines) == fault.retries + 1, context
+        sentence = lines[-1].removeprefix("tuichat: ")
+        check_sentence(sentence, fault, provider)
+    else:
+        assert len(lines) == fault.retries, context
+        for line in retry_lines:
+            check_sentence(line.removeprefix("tuichat: "), fault, provider)
+
+    if fault.requests is not None:
+        assert run.requests == fault.requests, context
+    if fault.min_gap:
+        first, second = run.times[:2]
+        assert second - first >= fault.min_gap - 0.05, "Retry-After was not honoured"
+
+    # The prompt and the reply are stored, the reply marked with how it ended.
+    assert [m[:3] for m in run.messages] == [
+        ("user", "complete", PROMPT),
+        ("assistant", fault.status, fault.text),
+    ], run.messages
+    if fault.fails:
+        assert run.messages[1][3] == sentence
+
+    for where, text in [("stdout", run.stdout), ("stderr", run.stderr)]:
+        assert CANARY not in text, f"the API key leaked into {where}"
+    for path, data in run.files.items():
+        assert CANARY.encode() not in data, f"the API key leaked into {path}"

@@ -1,0 +1,102 @@
+"""Surviving the terminal: a Textual driver that a hang-up or a stray byte cannot kill.
+
+When an SSH session drops, the kernel hangs up its terminal: from then on every write
+to it fails with EIO. Textual writes from a background thread; if that thread dies on
+EIO, the writes queue up (30 at most) and the next one blocks the app for good, so the
+SIGHUP handler that saves the reply never gets to finish. The driver here swallows
+those failures (the output has nowhere to go anyway) and turns an input error into the
+SIGHUP it stands for, so :class:`~tuichat.signals.SignalCatcher` always gets its turn.
+
+Input that is not UTF-8 (a binary paste, a terminal set to Latin-1) made Textual's input
+thread raise ``UnicodeDecodeError`` and the app die with a traceback; here such bytes
+arrive as U+FFFD instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import functools
+import os
+import signal
+from collections.abc import Callable
+from typing import IO, Any
+
+from textual.driver import Driver
+
+try:
+    from textual.drivers import linux_driver
+    from textual.drivers.linux_driver import LinuxDriver
+except ImportError:  # Windows: no termios, no hang-ups to survive
+    LinuxDriver = None  # type: ignore[assignment,misc]
+
+
+def _lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
+    """``codecs.getincrementaldecoder``, replacing undecodable bytes instead of raising."""
+    return functools.partial(codecs.getincrementaldecoder(encoding), errors="replace")
+
+
+class _TolerantOutput:
+    """A text stream that drops what it cannot write instead of raising.
+
+    Attributes:
+        gone: Whether a write failed (the terminal is gone).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):
+                self.gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self.gone = True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return not self.gone and self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+if LinuxDriver is not None:
+
+    class HangupSafeDriver(LinuxDriver):
+        """Textual's Linux driver, made safe against a hung-up terminal."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._file = _TolerantOutput(self._file)  # type: ignore[arg-type,assignment]
+            # The input thread makes its decoder from this module-level name (Textual
+            # 8.2.8, LinuxDriver.run_input_thread): there is no other way in.
+            linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[assignment]
+
+        def run_input_thread(self) -> None:
+            """Read keys; a terminal that fails to read has hung up: say so with SIGHUP."""
+            try:
+                super().run_input_thread()
+            except OSError:
+                # Textual would "panic" with a traceback on the (dead) screen. The
+                # kernel sends SIGHUP too; sending it again is harmless (caught once).
+                with contextlib.suppress(OSError):
+                    os.kill(os.getpid(), signal.SIGHUP)
+
+
+def hangup_safe(driver_class: type[Driver]) -> type[Driver]:
+    """``driver_class``, or its hang-up-safe version when it is the Linux driver."""
+    if LinuxDriver is not None and driver_class is LinuxDriver:
+        return HangupSafeDriver
+    return driver_class
