@@ -117,7 +117,11 @@ async def _ask(
 ) -> int:
     task = asyncio.current_task()
     if signals is not None and task is not None:
-        signals.install(lambda _: task.cancel())
+
+        def stop(signum: int) -> None:
+            task.cancel()
+
+        signals.install(stop)
     try:
         provider, model = runtime.resolve(args.provider, args.model)
         if provider.needs_key() and not provider.has_key():

@@ -91,6 +91,13 @@ def keymap_settings(keymap: dict[str, str]) -> dict:
 async def test_keys_are_rebound_from_the_keymap(make_app) -> None:
     app = make_app(settings=keymap_settings({"search": "f6", "copy-message": "w"}))
     async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "echo me")
+        await settle_reply(pilot)
+        await pilot.press("shift+tab", "c")  # c no longer copies...
+        assert app.clipboard == ""
+        await pilot.press("w")  # ...w does, in the chat log
+        assert "Welcome to tuichat" in app.clipboard
+        await pilot.press("escape")
         await pilot.press("ctrl+f")
         await pilot.pause()
         assert not isinstance(app.screen, SearchScreen)

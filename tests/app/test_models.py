@@ -235,5 +235,9 @@ async def test_older_turns_left_out_are_announced(make_app, build_runtime) -> No
         last = store.messages(conversation.id)[-1]
         omitted = last.meta["omitted"]
         assert omitted == 13 - len(request.messages)
-        meta = str(replies(pilot)[-1].query_one(".reply-meta").render())
-        assert f"{omitted} earlier messages left out to fit the context window" in meta
+        notice = f"{omitted} earlier messages left out to fit the context window"
+        assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
+        # Kept with the reply: reopened later, it still says so.
+        await screen._open(None)
+        await screen._open(conversation.id)
+        assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())

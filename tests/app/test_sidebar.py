@@ -20,7 +20,7 @@ from tests.app.support import (
     until,
     visible_text,
 )
-from tests.fakes import Script, failing
+from tests.fakes import Script, failing, frozen
 from tuichat.app.screens.delete import DeleteScreen
 from tuichat.app.widgets.sidebar import date_group
 from tuichat.errors import ServerError
@@ -261,6 +261,17 @@ async def test_sending_clears_the_draft(make_app) -> None:
         store = app.runtime.store
         assert store.get_conversation(screen.conversation_id).draft == ""
         assert store.get_setting("draft:new") is None
+
+
+async def test_quitting_mid_reply_keeps_no_stale_draft(make_app, tmp_path: Path) -> None:
+    app = make_app(frozen("thinking..."))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await send(pilot, "already sent")
+        await until(pilot, lambda: screen.responding, "the reply to start")
+        conversation_id = screen.conversation_id
+    with Store(tmp_path / "data" / "tuichat.db") as store:
+        assert store.get_conversation(conversation_id).draft == ""
 
 
 def title_settings() -> dict:

@@ -17,6 +17,9 @@ from tuichat.testing.wire import openai_chat_stream
 #: The key the end-to-end tests configure; nothing tuichat writes may contain it.
 E2E_KEY = "sk-e2e-canary-5d8e1f0a9b7c"
 
+#: Tokens sent before a held stream stops (see ``PacedReply.hold_after``).
+HELD = 40
+
 
 class Stamp(Gate):
     """A step that notes the time the server reaches it, and never holds anything."""
@@ -36,15 +39,21 @@ class Stamp(Gate):
 class PacedReply:
     """An OpenAI reply of numbered tokens sent at ``rate`` tokens a second.
 
+    With ``hold_after``, the stream stops after that many tokens until :attr:`gate` is
+    opened: a test then knows exactly what tuichat received, with no race.
+
     Attributes:
         tokens: The tokens, in order (``w0000 w0001 ...``).
         sent: When each token left the server (``time.monotonic()``), filled as it goes.
+        gate: Holds the stream after ``hold_after`` tokens.
     """
 
     count: int = 1000
     rate: float = 50.0
+    hold_after: int | None = None
     tokens: list[str] = field(init=False)
     sent: list[float] = field(default_factory=list)
+    gate: Gate = field(default_factory=Gate)
 
     def __post_init__(self) -> None:
         self.tokens = [f"w{i:04d} " for i in range(self.count)]
@@ -53,7 +62,9 @@ class PacedReply:
         """The streaming response (use it once)."""
         frames = openai_chat_stream(self.tokens, model="gpt-4o-mini")
         steps: list[bytes | Step] = [frames[0]]
-        for frame in frames[1 : 1 + self.count]:
+        for number, frame in enumerate(frames[1 : 1 + self.count]):
+            if number == self.hold_after:
+                steps.append(self.gate)
             steps += [Delay(1.0 / self.rate), Stamp(self.sent), frame]
         return sse_response(*steps, *frames[1 + self.count :])
 
@@ -62,6 +73,14 @@ class PacedReply:
         full = "".join(self.tokens)
         assert full.startswith(content), f"stored text is not what was sent: {content[-40:]!r}"
         return len(content) // len(self.tokens[0])
+
+    def text(self, n: int) -> str:
+        """The first ``n`` tokens, as tuichat stores them."""
+        return "".join(self.tokens[:n])
+
+    def last_word(self, n: int) -> str:
+        """The ``n``-th token without its space, as a screen shows it."""
+        return self.tokens[n - 1].strip()
 
     def wait_sent(self, n: int, timeout: float = 30.0) -> None:
         """Block until ``n`` tokens have left the server."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.streams import E2E_KEY, PacedReply, openai_env, serve_paced
+from tests.e2e.streams import E2E_KEY, HELD, PacedReply, openai_env, serve_paced
 from tests.e2e.tmux import TmuxError, TmuxSession, pane_program, process_alive, wait_until
 from tuichat.chat import CHECKPOINT_INTERVAL
 from tuichat.store import Message, Store
@@ -64,11 +64,11 @@ def watch_checkpoints(database: Path, until: Callable[[], bool]) -> list[float]:
 
 def open_first_conversation(session: TmuxSession, shows: str = "interrupted") -> str:
     """Tab to the sidebar and open its first conversation; the screen once it ``shows``."""
-    for _ in range(10):
+    for _ in range(20):
         session.keys("Tab")
         session.keys("Enter")
         try:
-            return session.wait_for(shows, timeout=2)
+            return session.wait_for(shows, timeout=0.5)
         except TmuxError:
             session.keys("Escape")  # the app was not ready: focus back to the prompt
     raise TmuxError(f"the conversation never opened:\n{session.screen()}")
@@ -149,22 +149,22 @@ def test_a_signal_saves_the_reply_as_interrupted_and_exits_cleanly(
     terminal, app_env: dict[str, str], tmp_path: Path, signum: int, code: int
 ) -> None:
     database = tmp_path / "data" / "tuichat.db"
-    reply = PacedReply()
+    reply = PacedReply(hold_after=HELD)
     with WireServer() as server:
         serve_paced(server, reply)
         app, pid = start_chat(terminal, {**app_env, **openai_env(server)}, reply)
-        reply.wait_sent(40)
-        signalled_at = time.monotonic()
+        # The stream holds after HELD tokens: once the last is on screen, the app has
+        # received exactly those.
+        app.wait_for(reply.last_word(HELD), timeout=30)
         os.kill(pid, signum)
         screen = app.wait_for(f"EXIT={code}", timeout=15)
-        received = sum(1 for t in reply.sent if t <= signalled_at - 0.05)
 
     assert "Traceback" not in screen and "Error" not in screen, screen
     row = reply_row(database)
     assert row.status == "interrupted"
     assert signal.Signals(signum).name in (row.error or "")
-    # Everything received before the signal was saved, not just the last checkpoint.
-    assert reply.saved_tokens(row.content) >= received
+    # Everything received was saved, not only what the last checkpoint had.
+    assert row.content == reply.text(HELD)
     assert E2E_KEY not in database.read_bytes().decode("utf-8", "replace")
 
 
@@ -173,17 +173,15 @@ def test_a_terminal_that_hangs_up_mid_reply_saves_it(
 ) -> None:
     """Closing the terminal (the pty goes away, as when an SSH client dies)."""
     database = tmp_path / "data" / "tuichat.db"
-    reply = PacedReply()
+    reply = PacedReply(hold_after=HELD)
     with WireServer() as server:
         serve_paced(server, reply)
         app, pid = start_chat(terminal, {**app_env, **openai_env(server)}, reply)
-        reply.wait_sent(40)
-        hung_up_at = time.monotonic()
+        app.wait_for(reply.last_word(HELD), timeout=30)
         app.stop()  # kills the tmux server: the pane's terminal hangs up
         wait_until(lambda: not process_alive(pid), timeout=15, what="tuichat to exit")
-        received = sum(1 for t in reply.sent if t <= hung_up_at - 0.05)
 
     row = reply_row(database)
     assert row.status == "interrupted", row
     assert "SIGHUP" in (row.error or "")
-    assert reply.saved_tokens(row.content) >= received
+    assert row.content == reply.text(HELD)

@@ -113,3 +113,18 @@ def test_hostile_reply_and_error_reach_the_terminal_as_text_only(
             line = next((row for row in screen.splitlines() if f"{name}:" in row), "")
             assert visible(payload) in line, f"{name}: {line!r}"
     assert E2E_KEY not in screen
+
+
+def test_bytes_that_are_not_utf8_typed_into_the_terminal_do_not_crash_the_app(
+    terminal, app_env: dict[str, str]
+) -> None:
+    """A binary paste, or a terminal set to Latin-1: each bad byte becomes U+FFFD."""
+    app = terminal(env=app_env)
+    app.wait_for("Enter", timeout=30)
+    app.type("abc")
+    app.tmux("send-keys", "-t", app.name, "-H", "ff", "fe", "e9", "00", "1b")
+    app.type("def")
+    screen = app.wait_for("def", timeout=10)
+    assert "abc\ufffd\ufffd\ufffd" in screen and "Traceback" not in screen
+    app.keys("C-q")
+    app.wait_for("EXIT=0", timeout=15)

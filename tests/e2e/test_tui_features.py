@@ -154,8 +154,9 @@ def test_conversations_drafts_and_models_survive_a_restart(
     app = start(terminal, env, size, "--model", "demo/echo")
     app.type("kept across restarts")
     app.keys("Enter")
-    app.wait_for(lambda s: s.count("kept across restarts") >= 2)
+    app.wait_for(lambda s: s.count("kept across restarts") >= 2 and "complete" in s)
     app.type("an unsent draft")
+    app.wait_for("an unsent draft")
     time.sleep(0.8)  # the draft is saved once typing pauses
     quit_app(app)
 

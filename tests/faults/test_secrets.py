@@ -4,7 +4,7 @@ A kit server echoes every request's headers (where the key travels) into its rep
 its error messages and its model list, for each provider, its key coming from each of
 the places a key can come from: the environment (OpenAI), the config file (Anthropic)
 and ``api_key_cmd`` (Gemini). Then ``ask`` (a reply and an error), ``export`` (Markdown
-and JSON), ``providers`` and ``models`` run as real processes whose HOME and XDG
+and JSON), ``providers``, ``models`` and ``doctor`` run as real processes whose HOME and XDG
 directories are inside the test's directory, and the app runs under Pilot, its
 screenshots saved. Every byte they wrote, and all they printed, is searched for the key.
 """
@@ -136,13 +136,15 @@ def test_nothing_written_or_printed_holds_a_key(
         run("ask", "-p", provider, "fail, and echo me")
         run("models", "-p", provider)
     run("providers")
+    run("doctor")  # probes every provider: its model lists echo the key
     exports = home / "exports"
     exports.mkdir()
     (exports / "all.json").write_text(run("export", "--all", "--format", "json"))
     (exports / "all.md").write_text(run("export", "--all", "--format", "md"))
 
     codes = [code for _, code, _, _ in runs]
-    assert codes == [0, 1, 0] * 3 + [0, 0, 0], runs
+    # doctor's own verdict depends on the terminal (none here): not checked.
+    assert codes[:10] == [0, 1, 0] * 3 + [0] and codes[11:] == [0, 0], runs
     # The replies were echoed (masked), the errors too: the test did expose the keys.
     assert run("export", "--all", "--format", "md").count("***") >= 3
     for args, _, out, err in runs:

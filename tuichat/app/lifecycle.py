@@ -82,7 +82,7 @@ if LinuxDriver is not None:
             self._file = _TolerantOutput(self._file)  # type: ignore[arg-type,assignment]
             # The input thread makes its decoder from this module-level name (Textual
             # 8.2.8, LinuxDriver.run_input_thread): there is no other way in.
-            linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[assignment]
+            linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[attr-defined,assignment]
 
         def run_input_thread(self) -> None:
             """Read keys; a terminal that fails to read has hung up: say so with SIGHUP."""

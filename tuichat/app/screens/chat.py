@@ -212,11 +212,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBa
             return not self.responding and (
                 self._editing is not None or self.focused is not self.prompt
             )
-        for check in (
-            self._check_conversation_action,
-            self._check_model_action,
-            self._check_message_action,
-        ):
+        for check in (self._check_conversation_action, self._check_message_action):
             verdict = check(action)
             if verdict is not NotImplemented:
                 return cast("bool | None", verdict)

@@ -282,9 +282,12 @@ class ConversationActions(ChatScreenBase):
     @on(PromptInput.Changed, "#prompt")
     def draft_changed(self) -> None:
         """Save the unsent text soon (typing must not write on every key)."""
-        if self._editing is not None or self.responding:
+        if self._editing is not None:
             return
+        # Kept on every change: when quitting, the prompt is gone before the screen.
         self._prompt_text = self.prompt.text
+        if self.responding:
+            return
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
@@ -339,6 +342,7 @@ class ConversationActions(ChatScreenBase):
         if self._draft_timer is not None:
             self._draft_timer.stop()
             self._draft_timer = None
+        self._prompt_text = ""
         try:
             if was_new:
                 self.store.set_setting(NEW_DRAFT_KEY, None)

@@ -19,9 +19,9 @@ from ..bindings import keys_label
 #: Keys that are not actions of the table: the prompt's own and the app's.
 FIXED_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the prompt"),
-    ("Ctrl+J / Shift+Enter", "New line in the prompt (Shift+Enter where the terminal reports it)"),
-    ("Tab / Shift+Tab", "Move between the sidebar, the chat log and the prompt"),
-    ("Ctrl+P", "Command palette: every action by name, themes"),
+    ("Ctrl+J / Shift+Enter", "New line in the prompt"),
+    ("Tab / Shift+Tab", "Next / previous pane"),
+    ("Ctrl+P", "Command palette: any action by name"),
     ("Ctrl+C", "Copy the text selected with the mouse"),
 )
 

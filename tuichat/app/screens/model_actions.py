@@ -29,9 +29,6 @@ class ModelActions(ChatScreenBase):
         # Options chosen for a conversation not saved yet (applied at its first prompt).
         self._pending: ConversationOptions | None = None
 
-    def _check_model_action(self, action: str) -> Any:
-        return NotImplemented
-
     # -- the catalog ---------------------------------------------------------------------------
 
     def _load_catalog(self) -> None:
