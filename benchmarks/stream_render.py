@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,12 @@ def tmux_run(
             return {"ok": False, "error": "not ready", "screen": tmux.screen(name)}
         time.sleep(0.5)
         run = run_id()
+        idle: list[float | None] = []
+        if probe_every:
+            # The same probes with nothing streaming: the floor of this measurement.
+            for n in range(6):
+                idle.append(type_probe(tmux, name, f"qi{n}x{run}", 5.0))
+                time.sleep(probe_every)
         tmux.send_literal(name, prompt(tokens, run, rate, EVERY))
         time.sleep(0.3)
         before = proc_stats(pid)
@@ -265,6 +272,10 @@ def tmux_run(
             if probe_every:
                 if probe is not None and probe[0] in screen:
                     probes.append(now - probe[1])
+                    clear_probe(tmux, name, probe[0])
+                    probe = None
+                elif probe is not None and "END" in seen and now - probe[1] > 2.0:
+                    probes.append(None)
                     probe = None
                 if "BEGIN" in seen and next_probe is None:
                     next_probe = now + probe_every / 2
@@ -290,9 +301,27 @@ def tmux_run(
             "cpu_s": after.get("cpu_s", 0) - before.get("cpu_s", 0),
             "peak_mib": after.get("VmHWM"),
             "probes_ms": [p * 1000 if p is not None else None for p in probes],
+            "idle_probes_ms": [p * 1000 if p is not None else None for p in idle],
         }
     finally:
         tmux.kill(name, pid)
+
+
+def clear_probe(tmux: Tmux, name: str, text: str) -> None:
+    """Delete a typed probe again (so the prompt never wraps a later one)."""
+    tmux.cmd(f"send-keys -t {name} -N {len(text)} BSpace")
+
+
+def type_probe(tmux: Tmux, name: str, text: str, timeout: float) -> float | None:
+    """Type ``text`` and time until it shows; then delete it."""
+    t0 = time.monotonic()
+    tmux.send_literal(name, text)
+    seen = tmux.wait_for(name, [text], timeout, poll=0.002)
+    if seen is None:
+        return None
+    clear_probe(tmux, name, text)
+    time.sleep(0.05)
+    return seen - t0
 
 
 # -- baselines -------------------------------------------------------------------------------------
@@ -343,13 +372,20 @@ def baseline_runs(
 # -- driver --------------------------------------------------------------------------------------
 
 
+def _sizes(value: str | None, default: str) -> list[int]:
+    text = default if value is None else value
+    return [int(n) for n in text.split(",") if n and n != "none"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2k and 20k, 2 runs each")
     parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3)")
-    parser.add_argument("--sizes", default=None, help="full-speed sizes (default 2000,20000,40000)")
-    parser.add_argument("--paced", default=None, help="sizes at 100 tokens/s (default 2000)")
+    parser.add_argument(
+        "--sizes", default=None, help="full-speed sizes (default 2000,20000,40000; none: skip)"
+    )
+    parser.add_argument("--paced", default=None, help="sizes at 100 tokens/s (default 2000; none)")
     parser.add_argument("--modes", default="headless,tmux")
     parser.add_argument("--typing-runs", type=int, default=None)
     parser.add_argument("--child", nargs=3, metavar=("TOKENS", "RATE", "TIMEOUT"))
@@ -360,12 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     runs = args.runs or (2 if args.quick else 3)
-    sizes = [
-        int(s)
-        for s in (args.sizes or ("2000,20000" if args.quick else "2000,20000,40000")).split(",")
-        if s
-    ]
-    paced = [int(s) for s in (args.paced or ("" if args.quick else "2000")).split(",") if s]
+    sizes = _sizes(args.sizes, "2000,20000" if args.quick else "2000,20000,40000")
+    paced = _sizes(args.paced, "" if args.quick else "2000")
     modes = [m for m in args.modes.split(",") if m]
     typing_runs = args.typing_runs if args.typing_runs is not None else (1 if args.quick else 3)
     cases = [(n, 0.0) for n in sizes] + [(n, 100.0) for n in paced]
@@ -423,21 +455,26 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
         probes: list[float | None] = []
+        idle_probes: list[float | None] = []
         typing_records = []
         for _ in range(typing_runs):
             result = tmux_run(tmux, env, home, 20000, 0.0, 300, probe_every=0.25)
             typing_records.append(result)
             probes += result.get("probes_ms", [])
+            idle_probes += result.get("idle_probes_ms", [])
             print(
                 json.dumps({"typing": result.get("probes_ms"), "end_s": result.get("end_s")}),
                 flush=True,
             )
-    report(records, probes, typing_records)
+    report(records, probes, typing_records, idle_probes)
     return 0
 
 
 def report(
-    records: list[dict[str, Any]], probes: list[float | None], typing: list[dict[str, Any]]
+    records: list[dict[str, Any]],
+    probes: list[float | None],
+    typing: list[dict[str, Any]],
+    idle: Sequence[float | None] = (),
 ) -> None:
     """Print the tables and save the figures."""
     rows = [
@@ -496,6 +533,12 @@ def report(
         if numbers
         else "typing: no probe"
     )
+    idle_numbers = [p for p in idle if p is not None]
+    if idle_numbers:
+        typing_line += (
+            f"\nsame probes with nothing streaming: p50 {percentile(idle_numbers, 50):.0f} ms, "
+            f"p95 {percentile(idle_numbers, 95):.0f} ms (n={len(idle)})"
+        )
     print()
     print(typing_line)
     checks = targets(summary, numbers)
@@ -508,6 +551,7 @@ def report(
             "records": records,
             "summary": summary,
             "typing_ms": probes,
+            "typing_idle_ms": list(idle),
             "typing": typing,
             "targets": checks,
         },

@@ -952,7 +952,8 @@ class Store:
         """Mark replies left ``streaming`` by a crashed tuichat as ``interrupted``.
 
         Only rows not written for ``stale_after`` seconds are claimed: another live tuichat
-        may be streaming into the same file and checkpoints every second.
+        may be streaming into the same file; it checkpoints every half second, and
+        refreshes the row every 2 s while the model is silent (``tuichat.chat``).
 
         Args:
             stale_after: Seconds without a checkpoint after which a stream is dead.

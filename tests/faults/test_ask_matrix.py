@@ -1,13 +1,13 @@
 """The fault matrix through ``tuichat ask``: real processes against the kit server.
 
-Every (fault, provider) cell runs ``python -m tuichat ask -p PROVIDER hello``, configured
-only through the environment (the provider's standard key and base URL variables and
-``TUICHAT_*``), against its own scripted :class:`~tuichat.testing.WireServer`. The cells
-run side by side once per module (each process waits on timeouts and retries, not on
-the CPU); each test then checks one cell: the exit code, stdout (exactly the text that
-arrived), stderr (one ``tuichat:`` line per retry and one sentence naming the provider,
-the cause and the fix), the requests the server saw, the stored reply, no traceback and
-no API key anywhere.
+Every (fault, provider) cell runs ``tuichat ask -p PROVIDER hello`` as a process of its
+own, configured only through the environment (the provider's standard key and base URL
+variables and ``TUICHAT_*``), against its own scripted :class:`~tuichat.testing.WireServer`.
+The cells run all at once, once per module (each process waits on timeouts and retries,
+not on the CPU; see :mod:`tests.faults.zygote`); each test then checks one cell: the exit
+code, stdout (exactly the text that arrived), stderr (one ``tuichat:`` line per retry and
+one sentence naming the provider, the cause and the fix), the requests the server saw,
+the stored reply, no traceback and no API key anywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +37,15 @@ from tests.faults.matrix import (
     UNRESOLVABLE,
     WIRES,
     Fault,
+    Script,
     Wire,
     cell_settings,
     check_sentence,
 )
+from tests.faults.zygote import Done, Job, run_all
 from tuichat.store import Store
 from tuichat.testing.contract import closed_port_url
 from tuichat.testing.server import WireServer
-
-#: Cells running at once: they mostly wait (timeouts, Retry-After), so more than cores.
-PARALLEL = 8
 
 #: In Python, for when no network namespace can be made: DNS fails the same way, locally.
 _NO_DNS = """
@@ -106,47 +106,66 @@ def _environment(root: Path, fault: Fault, wire: Wire, base_url: str) -> dict[st
     return env
 
 
-def _run_cell(
-    fault: Fault, wire: Wire, root: Path, certificate: Certificate, offline: list[str] | None
-) -> AskRun:
+@dataclass
+class Cell:
+    """One cell being run: its server, the script it plays and where its data goes."""
+
+    fault: Fault
+    wire: Wire
+    root: Path
+    server: WireServer
+    script: Script | None
+    argv: list[str]
+    env: dict[str, str]
+
+
+def _prepare(fault: Fault, wire: Wire, root: Path, certificate: Certificate) -> Cell:
     tls = certificate.server_context() if fault.endpoint == TLS else None
-    with WireServer(tls=tls) as server:
-        script = fault.arrange(server, wire)
-        base_url = {
-            KIT: server.url,
-            TLS: server.url,
-            REFUSED: closed_port_url(),
-            DNS: f"http://{UNRESOLVABLE}",
-        }[fault.endpoint]
-        command = tuichat_command("ask", "-p", wire.name, PROMPT)
-        if fault.endpoint == DNS:
-            if offline is not None:
-                command = [*offline, *command]
-            else:
-                command = [sys.executable, "-c", _NO_DNS, "ask", "-p", wire.name, PROMPT]
-        done = subprocess.run(
-            command,
-            env=_environment(root, fault, wire, base_url),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
-        run = AskRun(
-            done.returncode,
-            done.stdout,
-            done.stderr,
-            len(server.requests),
-            list(script.times) if script else [],
-        )
-    database = root / "data" / "tuichat.db"
+    server = WireServer(tls=tls).start()
+    script = fault.arrange(server, wire)
+    base_url = {
+        KIT: server.url,
+        TLS: server.url,
+        REFUSED: closed_port_url(),
+        DNS: f"http://{UNRESOLVABLE}",
+    }[fault.endpoint]
+    env = _environment(root, fault, wire, base_url)
+    return Cell(fault, wire, root, server, script, ["ask", "-p", wire.name, PROMPT], env)
+
+
+def _run_offline(cell: Cell, offline: list[str] | None) -> Done:
+    """A DNS cell: a real ``python -m tuichat`` in a network namespace of its own."""
+    if offline is not None:
+        command = [*offline, *tuichat_command(*cell.argv)]
+    else:
+        command = [sys.executable, "-c", _NO_DNS, *cell.argv]
+    done = subprocess.run(
+        command,
+        env=cell.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    return Done(done.returncode, done.stdout, done.stderr)
+
+
+def _outcome(cell: Cell, done: Done) -> AskRun:
+    run = AskRun(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        len(cell.server.requests),
+        list(cell.script.times) if cell.script else [],
+    )
+    database = cell.root / "data" / "tuichat.db"
     if database.exists():
         with Store(database) as store:
             for conversation in store.list_conversations():
                 run.messages += [
                     (m.role, m.status, m.content, m.error) for m in store.messages(conversation.id)
                 ]
-    for path in (root / "data").rglob("*"):
+    for path in (cell.root / "data").rglob("*"):
         if path.is_file():
             run.files[str(path)] = path.read_bytes()
     return run
@@ -155,22 +174,39 @@ def _run_cell(
 @pytest.fixture(scope="module")
 def ask_runs(
     tmp_path_factory: pytest.TempPathFactory, certificate: Certificate
-) -> dict[tuple[str, str], AskRun]:
-    """Run every cell once, side by side."""
+) -> Iterator[dict[tuple[str, str], AskRun]]:
+    """Run every cell once, all at the same time: real processes forked from a zygote
+    (the DNS cells as plain processes, for their network namespace)."""
     offline = _offline_prefix()
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        futures = {
-            (fault_id, provider): pool.submit(
-                _run_cell,
-                FAULTS_BY_ID[fault_id],
-                WIRES[provider],
-                tmp_path_factory.mktemp(f"ask-{fault_id}-{provider}"),
-                certificate,
-                offline,
+    cells = {
+        (fault_id, provider): _prepare(
+            FAULTS_BY_ID[fault_id],
+            WIRES[provider],
+            tmp_path_factory.mktemp(f"ask-{fault_id}-{provider}"),
+            certificate,
+        )
+        for fault_id, provider in CELLS
+    }
+    try:
+        dns = {key: cell for key, cell in cells.items() if cell.fault.endpoint == DNS}
+        with ThreadPoolExecutor(len(dns) or 1) as pool:
+            offline_runs = {
+                key: pool.submit(_run_offline, cell, offline) for key, cell in dns.items()
+            }
+            forked = run_all(
+                [
+                    Job(f"{key[0]}/{key[1]}", cell.argv, cell.env)
+                    for key, cell in cells.items()
+                    if key not in dns
+                ],
+                tmp_path_factory.mktemp("ask-streams"),
             )
-            for fault_id, provider in CELLS
-        }
-        return {cell: future.result() for cell, future in futures.items()}
+            results = {key: future.result() for key, future in offline_runs.items()}
+        results.update({key: forked[f"{key[0]}/{key[1]}"] for key in cells if key not in dns})
+        yield {key: _outcome(cell, results[key]) for key, cell in cells.items()}
+    finally:
+        for cell in cells.values():
+            cell.server.stop()
 
 
 @pytest.mark.parametrize(("fault_id", "provider"), CELLS)

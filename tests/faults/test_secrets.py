@@ -4,7 +4,8 @@ A kit server echoes every request's headers (where the key travels) into its rep
 its error messages and its model list, for each provider, its key coming from each of
 the places a key can come from: the environment (OpenAI), the config file (Anthropic)
 and ``api_key_cmd`` (Gemini). Then ``ask`` (a reply and an error), ``export`` (Markdown
-and JSON), ``providers``, ``models`` and ``doctor`` run as real processes whose HOME and XDG
+and JSON), ``providers``, ``models`` and ``doctor`` run as processes of their own (forked
+from :mod:`tests.faults.zygote`) whose HOME and XDG
 directories are inside the test's directory, and the app runs under Pilot, its
 screenshots saved. Every byte they wrote, and all they printed, is searched for the key.
 """
@@ -12,15 +13,15 @@ screenshots saved. Every byte they wrote, and all they printed, is searched for 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.app.support import SIZE, chat_screen, settle_reply, until
-from tests.faults.conftest import PLUGINS, tuichat_command
+from tests.faults.conftest import PLUGINS
 from tests.faults.matrix import WIRES, Wire, stream
+from tests.faults.zygote import Job, run_all
 from tuichat.app.app import TuichatApp
 from tuichat.config import load_config
 from tuichat.plugins import get_plugin_manager, load_providers
@@ -104,6 +105,7 @@ def test_nothing_written_or_printed_holds_a_key(
     home: Path,
     servers: dict[str, WireServer],
     process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     config = write_config(home, servers)
     env = process_env(
@@ -117,39 +119,38 @@ def test_nothing_written_or_printed_holds_a_key(
         OPENAI_API_KEY=KEYS["openai"],
         OPENAI_BASE_URL=f"{servers['openai'].url}/v1",
     )
-    runs: list[tuple[list[str], int, str, str]] = []
+    commands = [
+        *(
+            args
+            for provider in WIRES
+            for args in (
+                ["ask", "-p", provider, "echo me"],
+                ["ask", "-p", provider, "fail, and echo me"],
+                ["models", "-p", provider],
+            )
+        ),
+        ["providers"],
+        ["doctor"],  # probes every provider: its model lists echo the key
+    ]
+    # Real processes, forked from a zygote to save their start-up (see zygote.py).
+    first = run_all([Job(str(n), args, env) for n, args in enumerate(commands)], tmp_path)
+    exports = run_all(
+        [Job(f, ["export", "--all", "--format", f], env) for f in ("json", "md")], tmp_path
+    )
+    (home / "exports").mkdir()
+    for form, done in exports.items():
+        (home / "exports" / f"all.{form}").write_text(done.stdout)
+    runs = [(commands[int(n)], done) for n, done in first.items()]
+    runs += [(["export", form], done) for form, done in exports.items()]
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            tuichat_command(*args),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
-        runs.append((list(args), done.returncode, done.stdout, done.stderr))
-        return done.stdout
-
-    for provider in WIRES:
-        run("ask", "-p", provider, "echo me")
-        run("ask", "-p", provider, "fail, and echo me")
-        run("models", "-p", provider)
-    run("providers")
-    run("doctor")  # probes every provider: its model lists echo the key
-    exports = home / "exports"
-    exports.mkdir()
-    (exports / "all.json").write_text(run("export", "--all", "--format", "json"))
-    (exports / "all.md").write_text(run("export", "--all", "--format", "md"))
-
-    codes = [code for _, code, _, _ in runs]
+    codes = [done.returncode for _, done in runs]
     # doctor's own verdict depends on the terminal (none here): not checked.
     assert codes[:10] == [0, 1, 0] * 3 + [0] and codes[11:] == [0, 0], runs
-    # The replies were echoed (masked), the errors too: the test did expose the keys.
-    assert run("export", "--all", "--format", "md").count("***") >= 3
-    for args, _, out, err in runs:
+    # The replies were echoed (masked): the test did expose the keys.
+    assert exports["md"].stdout.count("***") >= 3
+    for args, done in runs:
         for key in KEYS.values():
-            assert key not in out and key not in err, f"{key} in the output of {args}"
+            assert key not in done.stdout + done.stderr, f"{key} in the output of {args}"
     for path in home.rglob("*"):
         if path.is_file() and path != config:
             data = path.read_bytes()

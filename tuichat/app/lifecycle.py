@@ -48,6 +48,7 @@ class _TolerantOutput:
         self.gone = False
 
     def write(self, text: str) -> int:
+        """Write ``text``, or drop it once the terminal is gone."""
         if not self.gone:
             try:
                 return self._stream.write(text)
@@ -56,6 +57,7 @@ class _TolerantOutput:
         return len(text)
 
     def flush(self) -> None:
+        """Flush, unless the terminal is gone."""
         if not self.gone:
             try:
                 self._stream.flush()
@@ -63,9 +65,11 @@ class _TolerantOutput:
                 self.gone = True
 
     def fileno(self) -> int:
+        """The terminal's descriptor (Textual asks it for the window size)."""
         return self._stream.fileno()
 
     def isatty(self) -> bool:
+        """Whether it still is a terminal."""
         return not self.gone and self._stream.isatty()
 
     def __getattr__(self, name: str) -> Any:

@@ -11,6 +11,7 @@ frame are what made stock Markdown widgets slow (DESIGN.md section 9).
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 from textual.app import ComposeResult
@@ -30,6 +31,31 @@ RENDER_BUDGET = 0.008
 
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
+
+_frozen = 0
+
+
+def _freeze_heap() -> None:
+    """Keep the garbage collector off the objects alive now, while a reply streams.
+
+    A fast stream allocates so much that Python runs full collections every few hundred
+    milliseconds, and each one walks every object of the app (the history, the
+    widgets, Textual's caches): 50-75 ms with the event loop stopped, i.e. keys that
+    wait. Frozen objects are skipped until :func:`_thaw_heap` (both are O(1)).
+    """
+    global _frozen
+    if _frozen == 0:
+        gc.freeze()
+    _frozen += 1
+
+
+def _thaw_heap() -> None:
+    """Undo :func:`_freeze_heap` once no reply streams any more."""
+    global _frozen
+    _frozen = max(0, _frozen - 1)
+    if _frozen == 0:
+        gc.unfreeze()
+
 
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
@@ -307,6 +333,7 @@ class ReplyView(Widget):
         self._interval = 1.0 / max(1, fps)
         self._last_flush = 0.0
         self._timer: Timer | None = None
+        self._froze = False
         self._yield_at = 0.0
         self._body: MarkdownText | None = None
         self.add_class(f"-{status}")
@@ -340,6 +367,21 @@ class ReplyView(Widget):
         if self._error:
             yield Static(Content(self._error), markup=False, classes="reply-error")
         yield Static(Content(self._meta), markup=False, classes="reply-meta")
+
+    def on_mount(self) -> None:
+        """A live reply keeps the garbage collector off the rest of the app meanwhile."""
+        if self._streaming and not self._froze:
+            self._froze = True
+            _freeze_heap()
+
+    def on_unmount(self) -> None:
+        """Removed while streaming (another conversation opened): thaw the heap."""
+        self._thaw()
+
+    def _thaw(self) -> None:
+        if self._froze:
+            self._froze = False
+            _thaw_heap()
 
     async def append(self, text: str) -> None:
         """Add a piece of the reply; it is drawn within one frame interval.
@@ -405,6 +447,7 @@ class ReplyView(Widget):
                 await body.remove()
         self._set_status(status)
         self.set_meta(meta)
+        self._thaw()
 
     def show_error(self, sentence: str) -> None:
         """Show one human sentence about what went wrong, under the text received.
