@@ -14,12 +14,30 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from tuichat.errors import ConfigError
-from tuichat.serve.settings import ServeSettings, is_loopback
+
+if TYPE_CHECKING:
+    from tuichat.serve.settings import ServeSettings
 
 if TYPE_CHECKING:
     from tuichat.runtime import Runtime
 
 __all__ = ["ServeSettings", "bind_socket", "check_bind", "is_loopback", "run", "url_for"]
+
+
+def __getattr__(name: str) -> object:
+    # pydantic (via the settings) costs ~0.1 s: keep `tuichat --help` and `ask` from paying it.
+    if name == "ServeSettings":
+        from tuichat.serve import settings
+
+        return getattr(settings, name)
+    raise AttributeError(name)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or name."""
+    from tuichat.serve.settings import is_loopback as check
+
+    return check(host)
 
 
 def check_bind(settings: ServeSettings) -> None:
