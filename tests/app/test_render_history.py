@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from tests.app.support import SIZE, chat_screen, visible_text
-from tuichat.app.widgets.history import FIRST_PAGE, PAGE, HistoryPager
+from tuichat.app.widgets.history import FIRST_PAGE, MAX_MOUNTED, PAGE, HistoryPager
 from tuichat.app.widgets.message import ReplyView, UserMessage
 from tuichat.runtime import Runtime
 
-TURNS = 150
+TURNS = 200
 
 
 def seed(runtime: Runtime) -> int:
@@ -53,15 +53,15 @@ async def test_a_long_conversation_mounts_lazily_and_loads_older_messages(
         assert log.scroll_y == log.max_scroll_y
         pager = log._tuichat_history
         assert isinstance(pager, HistoryPager)
-        assert pager.remaining == 2 * TURNS - FIRST_PAGE
+        assert (pager.older, pager.newer) == (2 * TURNS - FIRST_PAGE, 0)
 
         # At the top, older messages mount above and the view stays put.
-        older, pager.older = pager.older, []
+        pager._busy = True  # (hold the automatic loading while getting there)
         log.scroll_home(animate=False, immediate=True)
         await pilot.pause()
         # (The scrollbar's columns are left out: its thumb moves, rightly.)
         top_before = [line[:-3] for line in visible_text(pilot).splitlines()[:8]]
-        pager.older = older
+        pager._busy = False
         assert await pager.load_more() == PAGE
         await pilot.pause()
         assert len(mounted(log)) == FIRST_PAGE + PAGE
@@ -69,20 +69,28 @@ async def test_a_long_conversation_mounts_lazily_and_loads_older_messages(
         top_after = [line[:-3] for line in visible_text(pilot).splitlines()[:8]]
         assert top_after == top_before, "the view must not jump"
 
-        # Home again and again reaches the very first message.
-        async def home_until_first() -> bool:
+        # Home again and again reaches the very first message; the window stays bounded
+        # (messages far below are unmounted).
+        for _ in range(200):
             log.scroll_home(animate=False, immediate=True)
             await pilot.pause()
-            return mounted(log)[0] == "question 0"
-
-        for _ in range(100):
-            if await home_until_first():
+            assert len(mounted(log)) <= MAX_MOUNTED + PAGE  # (one page over, until trimmed)
+            if mounted(log)[0] == "question 0":
                 break
         assert mounted(log)[0] == "question 0"
-        assert pager.remaining == 0
-        assert len(mounted(log)) == 2 * TURNS
+        assert pager.older == 0 and pager.newer > 0
+        log.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert "question 0" in visible_text(pilot)
 
-        # The end is still there.
+        # End again and again comes back to the last message.
+        for _ in range(200):
+            log.scroll_end(animate=False, immediate=True)
+            await pilot.pause()
+            assert len(mounted(log)) <= MAX_MOUNTED + PAGE  # (one page over, until trimmed)
+            if pager.newer == 0 and not pager._busy:
+                break
         log.scroll_end(animate=False, immediate=True)
         await pilot.pause()
+        assert mounted(log)[-1] == f"## Answer {TURNS - 1}"
         assert f"Some text for answer {TURNS - 1}." in visible_text(pilot)

@@ -39,7 +39,7 @@ from tuichat.store import Message as StoredMessage
 from ..bindings import bindings_for
 from ..meta import message_meta, meta_line
 from ..widgets.chat_log import ChatLog, message_dom_id
-from ..widgets.history import HistoryPager, WidgetFactory, first_mounted
+from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed
 from ..widgets.message import InlineError, ReplyView, UserMessage
 from ..widgets.prompt import PromptInput
 from ..widgets.reasoning import ReasoningView
@@ -270,30 +270,29 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBa
                 return
         self._shown = {message.id: message for message in messages}
         self._counts = counts
-        widgets: list[Widget] = []
         self._live_view = None
-        # A long history mounts lazily: its last messages now, older ones as the log is
-        # scrolled up (HistoryPager), so 2,000 messages open as fast as 40.
-        start = first_mounted([message.id for message in messages], select)
-        older: list[WidgetFactory] = []
+        # A long history is shown through a window of mounted messages (HistoryPager):
+        # the last ones now, others as the log is scrolled, so 2,000 open as fast as 40.
+        items: list[WidgetFactory] = []
+        pinned: int | None = None
         for index, message in enumerate(messages):
             last = index == len(messages) - 1
             if live is not None and message.id == live.message_id:
                 view = self._live_reply_view(live)
                 self._live_view = view
-                widgets.append(view)
+                items.append(fixed(view))
+                pinned = index
                 continue
-            if index < start:
-                older.append(partial(self._message_widgets, message, counts.get(message.id), last))
-                continue
-            widgets.extend(self._message_widgets(message, counts.get(message.id), last))
+            items.append(partial(self._message_widgets, message, counts.get(message.id), last))
+        log = self.chat_log
+        pager = HistoryPager(log, items, pinned=pinned)
+        widgets = pager.window(first_mounted([message.id for message in messages], select))
         if not widgets and self.is_demo:
             widgets.append(WelcomePanel(id="welcome"))
-        log = self.chat_log
         with self.app.batch_update():
             await log.remove_children()
             await log.mount_all(widgets)
-        HistoryPager.install(log, older)
+        pager.install()
         if select is not None and select in self._shown:
             # After the layout, so the log knows where the message is.
             self.call_after_refresh(log.select, select, top=True)

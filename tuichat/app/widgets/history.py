@@ -1,10 +1,13 @@
-"""Mount a long conversation lazily: the last messages at once, older ones on scrolling up.
+"""Show a long conversation through a window of mounted messages.
 
 Every mounted widget costs layout and memory (2,000 messages mounted at once took 16 s
-and 350 MB), so a conversation opens with its last :data:`FIRST_PAGE` messages; the
-older ones wait as factories and are mounted :data:`PAGE` at a time, above the others,
-whenever the log is scrolled near its top. The view does not jump: the scroll offset
-grows by the height that was added above.
+and 350 MB, and every later mount re-lays them all out), so the log holds a window of
+at most :data:`MAX_MOUNTED` messages. A conversation opens with its last
+:data:`FIRST_PAGE` messages; when the view nears the top of the window, the
+:data:`PAGE` messages before it are mounted above, and when it nears the bottom, the
+ones after it below; messages far on the other side are unmounted again. Messages wait
+as factories (cheap), and the view never jumps: the first message in view keeps its
+distance from the top of the log.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from textual.widget import Widget
 #: Messages mounted when a conversation opens.
 FIRST_PAGE = 30
 
-#: Older messages mounted each time the log nears its top (small: each page is drawn
-#: while the person scrolls, so it must not stall a frame for long).
+#: Messages mounted at once when the view nears an edge of the window (small: each page
+#: is laid out and drawn while the person scrolls).
 PAGE = 16
+
+#: Most messages mounted at once; beyond, the far side of the window is unmounted.
+MAX_MOUNTED = 96
 
 _T = TypeVar("_T")
 
@@ -36,80 +42,204 @@ def first_mounted(items: Sequence[_T], keep: _T | None = None, page: int = FIRST
     return start
 
 
-class HistoryPager:
-    """Older messages of the log, mounted a page at a time as the log nears its top."""
+def fixed(*widgets: Widget) -> WidgetFactory:
+    """A factory for widgets that exist already (a live reply): mounted once, never again."""
+    return lambda: list(widgets)
 
-    def __init__(self, log: ScrollableContainer, older: list[WidgetFactory], page: int = PAGE):
+
+class HistoryPager:
+    """The messages of the log, mounted through a window that follows the view."""
+
+    def __init__(
+        self,
+        log: ScrollableContainer,
+        items: list[WidgetFactory],
+        *,
+        pinned: int | None = None,
+        page: int = PAGE,
+        limit: int = MAX_MOUNTED,
+    ) -> None:
         """Create it.
 
         Args:
             log: The scrolling log.
-            older: One factory per message not mounted yet, oldest first.
+            items: One factory per message, in order.
+            pinned: A message that is never unmounted (the reply streaming now).
             page: Messages mounted per step.
+            limit: Most messages mounted at once.
         """
         self.log = log
-        self.older = older
+        self.items = items
+        self.pinned = pinned
         self.page = page
-        self._loading = False
+        self.limit = max(limit, FIRST_PAGE + 2 * page)
+        self.lo = self.hi = len(items)
+        self.groups: dict[int, list[Widget]] = {}
+        self._busy = False
+        self._filling = False
+
+    @property
+    def older(self) -> int:
+        """Messages before the window."""
+        return self.lo
+
+    @property
+    def newer(self) -> int:
+        """Messages after the window."""
+        return len(self.items) - self.hi
 
     @property
     def remaining(self) -> int:
-        """Messages not mounted yet."""
-        return len(self.older)
+        """Messages not mounted."""
+        return self.older + self.newer
 
-    @classmethod
-    def install(cls, log: ScrollableContainer, older: list[WidgetFactory]) -> HistoryPager:
-        """Give ``log`` its older messages (replacing any previous ones)."""
-        pager = cls(log, older)
-        log._tuichat_history = pager  # type: ignore[attr-defined]
+    def _build(self, start: int, end: int) -> list[Widget]:
+        widgets: list[Widget] = []
+        for index in range(start, end):
+            group = list(self.items[index]())
+            self.groups[index] = group
+            widgets.extend(group)
+        return widgets
+
+    def window(self, start: int) -> list[Widget]:
+        """The widgets of the first window (messages ``start`` to the end), to mount."""
+        self.lo, self.hi = start, len(self.items)
+        return self._build(start, self.hi)
+
+    def install(self) -> HistoryPager:
+        """Watch the log's scrolling (replacing any previous pager of this log)."""
+        log = self.log
+        log._tuichat_history = self  # type: ignore[attr-defined]
         if not getattr(log, "_tuichat_history_watched", False):
             log._tuichat_history_watched = True  # type: ignore[attr-defined]
             log.watch(log, "scroll_y", lambda: _scrolled(log), init=False)
-        if older:
+        if self.remaining:
             # A log shorter than the screen never scrolls: fill it up now.
             log.call_after_refresh(_scrolled, log)
-        return pager
+        return self
+
+    # -- where the view is -------------------------------------------------------------------
+
+    def _top(self) -> int:
+        group = self.groups.get(self.lo)
+        return group[0].virtual_region.y if group else 0
+
+    def _bottom(self) -> int:
+        group = self.groups.get(self.hi - 1)
+        return group[-1].virtual_region.bottom if group else 0
 
     def near_top(self) -> bool:
-        """Whether the view is within two screens of the top of what is mounted."""
+        """Whether the view is within two screens of the first mounted message."""
         log = self.log
-        return log.scroll_y <= max(1, 2 * log.size.height)
+        return self.lo > 0 and log.scroll_y - self._top() <= max(1, 2 * log.size.height)
+
+    def near_bottom(self) -> bool:
+        """Whether the view is within two screens of the last mounted message."""
+        log = self.log
+        view_bottom = log.scroll_y + log.size.height
+        return self.newer > 0 and self._bottom() - view_bottom <= max(1, 2 * log.size.height)
+
+    # -- moving the window ---------------------------------------------------------------------
 
     async def load_more(self) -> int:
-        """Mount the next page of older messages above the others; returns how many."""
-        if self._loading or not self.older:
+        """Mount the page of messages before the window; returns how many."""
+        if self._busy or not self.lo:
             return 0
-        self._loading = True
+        self._busy = True
         try:
-            log = self.log
-            factories = self.older[-self.page :]
-            del self.older[-self.page :]
-            widgets = [widget for factory in factories for widget in factory()]
-            # Keep the first message in view where it is: find it, mount above, put it
-            # back at the same distance from the top (whoever scrolled meanwhile).
-            y = log.scroll_y
-            anchor = next(
-                (child for child in log.children if child.virtual_region.bottom > y), None
-            )
-            offset = anchor.virtual_region.y - y if anchor is not None else 0
-            # (No batch_update here: it would hold back the layout this waits for; the
-            # new messages may show for one frame before the offset is restored.)
-            if log.children:
-                await log.mount_all(widgets, before=0)
-            else:
-                await log.mount_all(widgets)
-            await _next_refresh(log)
-            following = log.is_anchored and not getattr(log, "_anchor_released", True)
-            if anchor is not None and anchor.is_attached and not following:
-                log.scroll_to(
-                    y=anchor.virtual_region.y - offset,
-                    animate=False,
-                    immediate=True,
-                    release_anchor=False,
-                )
-            return len(factories)
+            start = max(0, self.lo - self.page)
+            widgets = self._build(start, self.lo)
+            first = self.groups[self.lo][0] if self.lo in self.groups else None
+            async with _KeepView(self.log):
+                if first is not None and first.parent is self.log:
+                    await self.log.mount_all(widgets, before=first)
+                else:
+                    await self.log.mount_all(widgets, before=0)
+                count, self.lo = self.lo - start, start
+                await self._trim(from_bottom=True)
+            return count
         finally:
-            self._loading = False
+            self._busy = False
+
+    async def load_newer(self) -> int:
+        """Mount the page of messages after the window; returns how many."""
+        if self._busy or not self.newer:
+            return 0
+        self._busy = True
+        try:
+            end = min(len(self.items), self.hi + self.page)
+            widgets = self._build(self.hi, end)
+            last = self.groups[self.hi - 1][-1] if self.hi - 1 in self.groups else None
+            async with _KeepView(self.log):
+                if last is not None and last.parent is self.log:
+                    await self.log.mount_all(widgets, after=last)
+                else:
+                    await self.log.mount_all(widgets)
+                count, self.hi = end - self.hi, end
+                await self._trim(from_bottom=False)
+            return count
+        finally:
+            self._busy = False
+
+    async def _trim(self, *, from_bottom: bool) -> None:
+        """Unmount messages on the far side of the window, out of sight, over the limit."""
+        log = self.log
+        await _next_refresh(log)
+        doomed: list[Widget] = []
+        view_top, view_bottom = log.scroll_y, log.scroll_y + log.size.height
+        margin = 2 * log.size.height
+        while self.hi - self.lo > self.limit:
+            index = self.hi - 1 if from_bottom else self.lo
+            if index == self.pinned:
+                break
+            group = [widget for widget in self.groups.get(index, []) if widget.parent is log]
+            if group:
+                region_top = group[0].virtual_region.y
+                region_bottom = group[-1].virtual_region.bottom
+                if from_bottom and region_top < view_bottom + margin:
+                    break
+                if not from_bottom and region_bottom > view_top - margin:
+                    break
+            doomed += group
+            del self.groups[index]
+            if from_bottom:
+                self.hi -= 1
+            else:
+                self.lo += 1
+        if doomed:
+            await log.remove_children(doomed)
+
+
+class _KeepView:
+    """Keep the first message in view at the same place while the log changes around it."""
+
+    def __init__(self, log: ScrollableContainer) -> None:
+        self.log = log
+        self.anchor: Widget | None = None
+        self.offset = 0
+
+    async def __aenter__(self) -> _KeepView:
+        y = self.log.scroll_y
+        self.anchor = next(
+            (child for child in self.log.children if child.virtual_region.bottom > y), None
+        )
+        if self.anchor is not None:
+            self.offset = self.anchor.virtual_region.y - y
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        log, anchor = self.log, self.anchor
+        # (No batch_update: it would hold back the layout waited for here; new messages
+        # may show for one frame before the offset is restored.)
+        await _next_refresh(log)
+        following = log.is_anchored and not getattr(log, "_anchor_released", True)
+        if anchor is not None and anchor.parent is log and not following:
+            log.scroll_to(
+                y=anchor.virtual_region.y - self.offset,
+                animate=False,
+                immediate=True,
+                release_anchor=False,
+            )
 
 
 async def _next_refresh(widget: Widget, timeout: float = 1.0) -> None:
@@ -124,14 +254,24 @@ async def _next_refresh(widget: Widget, timeout: float = 1.0) -> None:
 
 def _scrolled(log: ScrollableContainer) -> None:
     pager: HistoryPager | None = getattr(log, "_tuichat_history", None)
-    if pager is None or not pager.older or pager._loading or not log.is_attached:
+    if pager is None or pager._busy or pager._filling or not pager.remaining:
         return
-    if pager.near_top():
-        log.run_worker(_fill(pager), group="history", exclusive=True, exit_on_error=False)
+    if log.is_attached and (pager.near_top() or pager.near_bottom()):
+        pager._filling = True
+        log.run_worker(_fill(pager), group="history", exit_on_error=False)
 
 
 async def _fill(pager: HistoryPager) -> None:
-    # Keep going while the view is still near the top (Home, or a short log).
-    while pager.older and pager.near_top() and pager.log.is_attached:
-        if not await pager.load_more():
-            break
+    # Keep going while the view is still near an edge (Home, End, or a short log).
+    try:
+        while pager.log.is_attached and pager.log._tuichat_history is pager:  # type: ignore[attr-defined]
+            if pager.near_top():
+                if not await pager.load_more():
+                    break
+            elif pager.near_bottom():
+                if not await pager.load_newer():
+                    break
+            else:
+                break
+    finally:
+        pager._filling = False
