@@ -14,6 +14,7 @@ import asyncio
 import gc
 import time
 
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.geometry import Size
@@ -177,6 +178,8 @@ class MarkdownText(Widget):
         self.frames = 0
         """How many times new text was taken in (:meth:`commit` with something new)."""
         self._catch_up_timer: Timer | None = None
+        self._style_cache: Style | None = None
+        self._context_cache: RenderContext | None = None
 
     @property
     def source(self) -> str:
@@ -184,14 +187,19 @@ class MarkdownText(Widget):
         return self.document.source
 
     def _render_context(self) -> RenderContext:
-        app = self.app
-        # hyperlinks are off in TokenMarkdown: each link's address is printed next to its
-        # text, so a reply cannot disguise where a link goes, and nothing opens on click.
-        return RenderContext(
-            app.console,
-            app.console_options,
-            "monokai" if app.current_theme.dark else "default",
-        )
+        # Kept until the styles change (a theme may switch the code theme): building it
+        # for every line painted showed in profiles.
+        context = self._context_cache
+        if context is None:
+            app = self.app
+            # hyperlinks are off in TokenMarkdown: each link's address is printed next to
+            # its text, so a reply cannot disguise where it goes, and nothing opens on click.
+            context = self._context_cache = RenderContext(
+                app.console,
+                app.console_options,
+                "monokai" if app.current_theme.dark else "default",
+            )
+        return context
 
     def append(self, text: str) -> None:
         """Queue more text (already neutralised); it shows at the next :meth:`commit`."""
@@ -269,7 +277,11 @@ class MarkdownText(Widget):
 
     def render_line(self, y: int) -> Strip:
         """Line ``y``, from the kept lines of its block."""
-        style = self.rich_style
+        # `rich_style` walks every ancestor's styles: once per style change, not per line
+        # (it was most of the cost of painting a frame).
+        style = self._style_cache
+        if style is None:
+            style = self._style_cache = self.rich_style
         width = self.size.width
         line = self.document.line(y, width, self._render_context())
         if line is None:
@@ -279,6 +291,8 @@ class MarkdownText(Widget):
     def notify_style_update(self) -> None:
         """A theme change may change the code theme: render again (lazily)."""
         super().notify_style_update()
+        self._style_cache = None
+        self._context_cache = None
         self.refresh(layout=True)
 
 
