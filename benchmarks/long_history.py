@@ -6,8 +6,10 @@ fresh process running the real app headless (Pilot, 120x40):
 
 * open: from asking the chat screen to show the conversation until the last reply's
   last line has been painted;
-* scroll to the top (Home, repeated while older messages load) until the first reply is
-  painted, then back to the end (End) until the last one is;
+* the Home key in the log (the first message, at once: a fresh window at the top)
+  until the first reply is painted, and the End key back until the last one is;
+* scroll to the top through every page (``scroll_home`` repeated while older messages
+  load, at most 30 s) until the first reply is painted, then back to the end;
 * stream a 2,000-token reply (as fast as possible) at its end, until its last line is
   painted.
 
@@ -147,8 +149,22 @@ async def _child(conversation_id: int, marker: str, tokens: int) -> dict[str, An
         await asyncio.wait_for(drawn.wait(), 60)
         out["to_end_s"] = time.perf_counter() - t2 if log.scroll_y == log.max_scroll_y else None
         await pilot.pause()
+        # The keys: Home shows the first message, End the last, without paging (a
+        # fresh window: its replies are painted anew; a short conversation has all of
+        # them mounted and painted already, so it has no figure here).
+        log.focus()
+        await pilot.pause()
+        t_home = time.perf_counter()
+        await pilot.press("home")
+        out["home_key_s"] = await until("FIRST", t_home, 10)
+        await pilot.pause()
+        t_end = time.perf_counter()
+        await pilot.press("end")
+        out["end_key_s"] = await until("LAST", t_end, 10)
+        await pilot.pause()
         # A reply streamed at the end of it all.
         box = screen.query_one("#prompt")
+        box.focus()
         box.insert(prompt(tokens, run))  # type: ignore[attr-defined]
         await pilot.pause()
         t3 = time.perf_counter()
@@ -218,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         [
             "conversation",
             "open → last reply painted",
-            "Home → first reply painted",
+            "Home key → first reply painted",
+            "End key → last reply painted",
+            "scroll to the top through every page",
             "if not reached in 30 s: messages loaded/s",
             "End → next frame",
             f"stream {args.tokens} tok at the end",
@@ -234,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             [
                 label,
                 stat(r.get("open_s") for r in rs),
+                stat(r.get("home_key_s") for r in rs),
+                stat(r.get("end_key_s") for r in rs),
                 stat(r.get("to_top_s") for r in rs),
                 stat((r.get("messages_loaded_per_s") for r in rs), ""),
                 stat(r.get("to_end_s") for r in rs),
@@ -244,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         summary[label] = {
-            k: median(r.get(k) for r in rs) for k in ("open_s", "to_top_s", "to_end_s", "stream_s")
+            k: median(r.get(k) for r in rs)
+            for k in ("open_s", "home_key_s", "end_key_s", "to_top_s", "to_end_s", "stream_s")
         }
     print()
     print(table(rows))

@@ -15,15 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["global", "sidebar", "messages"]
-"""Where an action's keys work: anywhere (``global``, even while typing), or only while the
-conversation list (``sidebar``) or the chat log (``messages``) has the focus."""
+Scope = Literal["global", "sidebar", "messages", "compare"]
+"""Where an action's keys work: anywhere (``global``, even while typing), only while the
+conversation list (``sidebar``) or the chat log (``messages``) has the focus, or on the
+compare screen (``compare``)."""
 
 #: Help-screen headings, in the order they are shown.
 SCOPE_TITLES: dict[Scope, str] = {
     "global": "Anywhere",
     "sidebar": "Conversation list (focused)",
     "messages": "Chat log (focused; acts on the selected message)",
+    "compare": "Compare mode (several models answer one prompt side by side)",
 }
 
 
@@ -61,6 +63,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("toggle-sidebar", "ctrl+b", "toggle_sidebar", "Show or hide the sidebar", "Sidebar"),
     ActionSpec("search", "ctrl+f", "search", "Search every prompt and reply", "Search"),
     ActionSpec("pick-model", "ctrl+l", "pick_model", "Choose the model (fuzzy search)", "Model"),
+    ActionSpec(
+        "compare", "f3", "compare", "Compare 2-3 models side by side on one prompt", "Compare"
+    ),
     ActionSpec(
         "conversation-options",
         "ctrl+o",
@@ -223,6 +228,77 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "toggle_reasoning",
         "Show or hide the reasoning",
         scope="messages",
+    ),
+    ActionSpec(
+        "show-comparison",
+        "v",
+        "show_comparison",
+        "Show the comparison this message is part of (pick another reply)",
+        scope="messages",
+    ),
+    # -- compare screen ---------------------------------------------------------------------
+    ActionSpec(
+        "compare-add-model",
+        "ctrl+l",
+        "add_model",
+        "Add a model to the comparison (fuzzy search)",
+        "Add model",
+        scope="compare",
+    ),
+    ActionSpec(
+        "compare-remove-model",
+        "ctrl+d",
+        "remove_model",
+        "Remove the last model of the comparison",
+        "Remove",
+        scope="compare",
+    ),
+    ActionSpec(
+        "compare-stop",
+        "escape",
+        "stop",
+        "Stop every reply; what arrived is kept",
+        "Stop",
+        scope="compare",
+        priority=False,
+    ),
+    # Esc stops while replies stream and goes back once they ended; the two never both apply.
+    ActionSpec(
+        "compare-back",
+        "escape",
+        "back",
+        "Back to the chat (reply 1 stays on show unless another was picked)",
+        "Back",
+        scope="compare",
+        priority=False,
+    ),
+    # Digits are typed into the prompt while it has the focus: not priority keys.
+    ActionSpec(
+        "compare-pick-1",
+        "1",
+        "pick(0)",
+        "Continue the conversation with reply 1",
+        "Pick",
+        scope="compare",
+        priority=False,
+    ),
+    ActionSpec(
+        "compare-pick-2",
+        "2",
+        "pick(1)",
+        "Continue the conversation with reply 2",
+        "Pick",
+        scope="compare",
+        priority=False,
+    ),
+    ActionSpec(
+        "compare-pick-3",
+        "3",
+        "pick(2)",
+        "Continue the conversation with reply 3",
+        "Pick",
+        scope="compare",
+        priority=False,
     ),
 )
 

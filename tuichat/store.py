@@ -864,6 +864,25 @@ class Store:
 
         return self._read(query)
 
+    def children(self, message_id: int) -> list[Message]:
+        """Return the messages that follow ``message_id`` directly (its replies, say).
+
+        Args:
+            message_id: Row id.
+
+        Returns:
+            Them in creation order ([] if there are none or the message does not exist).
+        """
+
+        def query(conn: sqlite3.Connection) -> list[Message]:
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE parent_id = ? ORDER BY position",
+                (message_id,),
+            ).fetchall()
+            return [_message(row) for row in rows]
+
+        return self._read(query)
+
     def set_head(self, conversation_id: int, message_id: int | None) -> None:
         """Make ``message_id`` the last message on show (None: show no message).
 

@@ -13,6 +13,7 @@ from tests.app.support import SIZE, chat_screen, send, settle_reply, until, visi
 from tests.fakes import Script
 from tuichat.app.app import THEME_KEY
 from tuichat.app.screens.chat import ChatScreen
+from tuichat.app.screens.compare import CompareScreen
 from tuichat.app.screens.help import HelpScreen
 from tuichat.app.screens.search import SearchScreen
 from tuichat.app.widgets.chat_log import ChatLog
@@ -26,7 +27,12 @@ from tuichat.store import Store
 def test_every_action_has_keys_a_method_and_a_unique_id() -> None:
     ids = [spec.id for spec in ACTIONS]
     assert len(ids) == len(set(ids))
-    targets = {"global": ChatScreen, "sidebar": ChatScreen, "messages": ChatScreen}
+    targets = {
+        "global": ChatScreen,
+        "sidebar": ChatScreen,
+        "messages": ChatScreen,
+        "compare": CompareScreen,
+    }
     for spec in ACTIONS:
         assert spec.keys.strip(), spec.id
         assert spec.id == spec.id.lower() and " " not in spec.id and "_" not in spec.id
@@ -38,6 +44,9 @@ def test_every_action_has_keys_a_method_and_a_unique_id() -> None:
     assert {b.id for b in ChatLog.BINDINGS} == {s.id for s in ACTIONS if s.scope == "messages"}
     assert {b.id for b in ConversationList.BINDINGS} == {
         s.id for s in ACTIONS if s.scope == "sidebar"
+    }
+    assert {b.id for b in CompareScreen.BINDINGS} == {  # type: ignore[union-attr]
+        s.id for s in ACTIONS if s.scope == "compare"
     }
 
 

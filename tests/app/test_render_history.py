@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app.support import SIZE, chat_screen, visible_text
+from tests.app.support import SIZE, chat_screen, until, visible_text
 from tuichat.app.widgets.history import FIRST_PAGE, MAX_MOUNTED, PAGE, HistoryPager
 from tuichat.app.widgets.message import ReplyView, UserMessage
 from tuichat.runtime import Runtime
@@ -80,8 +80,7 @@ async def test_a_long_conversation_mounts_lazily_and_loads_older_messages(
         assert mounted(log)[0] == "question 0"
         assert pager.older == 0 and pager.newer > 0
         log.scroll_home(animate=False, immediate=True)
-        await pilot.pause()
-        assert "question 0" in visible_text(pilot)
+        await until(pilot, lambda: "question 0" in visible_text(pilot), "the first message")
 
         # End again and again comes back to the last message.
         for _ in range(200):
@@ -94,3 +93,63 @@ async def test_a_long_conversation_mounts_lazily_and_loads_older_messages(
         await pilot.pause()
         assert mounted(log)[-1] == f"## Answer {TURNS - 1}"
         assert f"Some text for answer {TURNS - 1}." in visible_text(pilot)
+
+
+async def test_home_and_end_jump_to_the_ends_of_a_long_conversation(
+    make_app, build_runtime
+) -> None:
+    """Home in the log shows the first message at once, not page by page through 400."""
+    runtime = build_runtime(fake=True)
+    conversation_id = seed(runtime)
+    app = make_app(runtime=runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await screen._open(conversation_id)
+        await pilot.pause()
+        log = screen.chat_log
+        pager = log._tuichat_history
+        log.focus()
+        await pilot.pause()
+
+        await pilot.press("home")
+        await pilot.pause()
+        shown = mounted(log)
+        assert shown[0] == "question 0"
+        assert len(shown) <= FIRST_PAGE + 2 * PAGE, "a window at the top, not everything"
+        assert pager.older == 0 and pager.newer > 0
+        first = runtime.store.messages(conversation_id)[0]
+        assert log.selected_id == first.id
+        assert "question 0" in visible_text(pilot)
+
+        await pilot.press("end")
+        await pilot.pause()
+        assert mounted(log)[-1] == f"## Answer {TURNS - 1}"
+        assert pager.newer == 0
+        last = runtime.store.messages(conversation_id)[-1]
+        assert log.selected_id == last.id
+        assert f"Some text for answer {TURNS - 1}." in visible_text(pilot)
+
+
+async def test_opening_at_an_early_message_mounts_a_page_from_it(make_app, build_runtime) -> None:
+    """A search hit near the start of a long conversation mounts a page, not the 390
+    messages after it; scrolling down mounts the newer ones."""
+    runtime = build_runtime(fake=True)
+    conversation_id = seed(runtime)
+    target = runtime.store.messages(conversation_id)[10]
+    app = make_app(runtime=runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await screen._open(conversation_id, select=target.id)
+        await pilot.pause()
+        log = screen.chat_log
+        pager = log._tuichat_history
+        assert len(mounted(log)) <= FIRST_PAGE + 2 * PAGE
+        assert pager.newer > 0
+        await until(pilot, lambda: log.selected_id == target.id, "the hit selected")
+        await until(pilot, lambda: target.content in visible_text(pilot), "the hit in view")
+        for _ in range(100):
+            log.scroll_end(animate=False, immediate=True)
+            await pilot.pause()
+            if pager.newer == 0 and not pager._busy:
+                break
+        assert pager.newer == 0

@@ -25,10 +25,12 @@ from textual.pilot import Pilot
 from tests.app.support import chat_screen, fake, replies, send, settle_reply, until
 from tests.fakes import Script, failing, frozen
 from tuichat.app.app import TuichatApp
+from tuichat.app.screens.compare import CompareScreen
 from tuichat.app.screens.help import HelpScreen
 from tuichat.app.screens.models import ModelPickerScreen
 from tuichat.app.screens.options import OptionsScreen
 from tuichat.app.screens.search import SearchScreen
+from tuichat.app.widgets.prompt import PromptInput
 from tuichat.errors import AuthError, StreamInterrupted
 from tuichat.provider import Finish, ReasoningDelta, Usage
 from tuichat.runtime import Runtime
@@ -450,6 +452,91 @@ def test_no_color_at_80x24(
     app = make(snapshot_runtime, provider="fake")
     assert app.no_color
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def per_task_clock() -> Callable[[], float]:
+    """A :func:`ticking` clock per asyncio task: the columns of a comparison stream at once,
+    so one shared ticking clock would give figures that depend on how they interleave."""
+    clocks: dict[int, Callable[[], float]] = {}
+
+    def clock() -> float:
+        key = id(asyncio.current_task())
+        if key not in clocks:
+            clocks[key] = ticking()
+        return clocks[key]()
+
+    return clock
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_finished_comparison_of_three_models(
+    snap_compare,
+    build_runtime: Callable[..., Runtime],
+    snapshot_settings: dict[str, Any],
+    tmp_path: Path,
+    size,
+) -> None:
+    """You should see compare mode after three models answered one prompt.
+
+    The top line reads "You: Name a prime number and say why it is prime". Three bordered
+    columns, titled "1 · fake · fake-model", "2 · mini · mini-1" and "3 · broken ·
+    fake-model". Columns 1 and 2 hold their Markdown replies (bold, a list) under a dim
+    line "first token 0.25 s · N tokens · M tok/s · complete (stop)"; column 3 holds the
+    partial text "I think" and, in red, "openai rejected the API key (HTTP 401); check
+    OPENAI_API_KEY.", its line ending "failed". The first column is focused (accent
+    border). Below: "1/2/3 continue with that reply · Esc back to the chat", and the
+    footer lists Back and the pick keys. At 80x24 the columns are narrower and lose their
+    padding (and the blank line under the figures); the text wraps inside them.
+    """
+    settings = {
+        **snapshot_settings,
+        "providers": {
+            **snapshot_settings["providers"],
+            "mini": {"plugin": "fake", "default_model": "mini-1"},
+            "broken": {"plugin": "fake"},
+        },
+    }
+    store = Store(tmp_path / "data" / "tuichat.db", clock=ticking(NOON - 3600, 60.0))
+    runtime = build_runtime(settings, fake=True, store=store)
+    fake(runtime).queue(
+        Script(
+            deltas=chunks("**7** is prime: its only divisors are\n\n- 1\n- 7 itself\n"),
+            usage=Usage(input_tokens=12, output_tokens=15),
+        )
+    )
+    mini = runtime.provider("mini")
+    mini.queue(  # type: ignore[attr-defined]
+        Script(
+            deltas=chunks("Take **2**: the only even prime. No number but 1 and 2 divides it."),
+            usage=Usage(input_tokens=12, output_tokens=20),
+        )
+    )
+    runtime.provider("broken").queue(  # type: ignore[attr-defined]
+        failing(AuthError(AUTH_SENTENCE, provider="openai", status=401), "I think")
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ModelPickerScreen), "picker")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), "compare")
+        screen = pilot.app.screen
+        assert isinstance(screen, CompareScreen)
+        screen._add_choice(("mini", "mini-1"))
+        screen._add_choice(("broken", "fake-model"))
+        box = screen.query_one("#compare-prompt", PromptInput)
+        box.insert("Name a prime number and say why it is prime")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.phase == "done", "the comparison to end")
+        for column in screen.columns:
+            if column.reply is not None:
+                await column.reply.flush()
+        await pilot.pause()
+
+    app = TuichatApp(runtime, provider="fake", clock=per_task_clock(), now=lambda: NOON)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def chunks(text: str, size: int = 7) -> list[str]:

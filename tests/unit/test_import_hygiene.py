@@ -12,6 +12,7 @@ CORE = [
     "tuichat.cli",
     "tuichat.ask",
     "tuichat.chat",
+    "tuichat.compare",
     "tuichat.config",
     "tuichat.demo",
     "tuichat.errors",

@@ -159,3 +159,14 @@ def test_alternative_counts_rank_siblings(store: Store) -> None:
     store.set_head(c, q.id)
     r2 = store.add_message(c, "assistant", "r2")
     assert store.alternative_counts(c) == {r1.id: (1, 2), r2.id: (2, 2)}
+
+
+def test_children_are_the_messages_that_follow_one(store: Store) -> None:
+    c = store.create_conversation().id
+    q = store.add_message(c, "user", "q")
+    r1 = store.add_message(c, "assistant", "r1", parent_id=q.id)
+    r2 = store.add_message(c, "assistant", "r2", parent_id=q.id)
+    follow = store.add_message(c, "user", "more", parent_id=r1.id)
+    assert [m.id for m in store.children(q.id)] == [r1.id, r2.id]
+    assert [m.id for m in store.children(r1.id)] == [follow.id]
+    assert store.children(r2.id) == [] and store.children(9999) == []

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.driver import Driver
 from textual.screen import Screen
@@ -19,8 +20,12 @@ from tuichat.sanitize import one_line
 from tuichat.signals import SignalCatcher, exit_code
 
 from .commands import ActionCommands
+from .input_first import InputFirst
 from .lifecycle import hangup_safe
 from .screens.chat import ChatScreen, settle
+
+#: Input that a streaming reply lets through first (not mouse moves: they come in floods).
+_FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 #: The store setting remembering the theme picked in the app.
 THEME_KEY = "theme"
@@ -64,6 +69,8 @@ class TuichatApp(App[None]):
         self._now = now
         self._bad_theme: str | None = None
         self._signals = SignalCatcher(self._exit_for_signal)
+        self.input_first = InputFirst()
+        """Streams wait on it while a key press is not on screen yet."""
         theme = self._remembered_theme() or runtime.settings.ui.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -114,6 +121,9 @@ class TuichatApp(App[None]):
     def on_mount(self) -> None:
         """Apply the ``[keymap]``, remember theme changes, tell about an unknown theme."""
         self._signals.install()
+        # After the first frame: the HTTP client (httpcore, the TLS context) in a thread,
+        # so the first reply does not pay for it and the screen did not wait for it.
+        self.call_after_refresh(self._warm_up)
         for warning in self.runtime.config.warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
         self.set_keymap(self.runtime.settings.keymap)
@@ -125,6 +135,22 @@ class TuichatApp(App[None]):
                 severity="warning",
                 markup=False,
             )
+
+    async def on_event(self, event: events.Event) -> None:
+        """Input from the terminal comes first: note it, so a stream waits until it shows."""
+        noted = isinstance(event, _FIRST) and not event.is_forwarded
+        await super().on_event(event)
+        if noted:
+            # Queued behind the event itself on the widget it went to: runs once that
+            # widget has handled it and the screen has painted the result.
+            target = self.focused or self.screen
+            target.call_after_refresh(self.input_first.arrived())
+
+    def _warm_up(self) -> None:
+        self.run_worker(self._make_client, thread=True, group="warm-up", exit_on_error=False)
+
+    def _make_client(self) -> None:
+        self.runtime.client  # noqa: B018 (made on first use)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Copy ``text``: OSC 52 (wrapped for tmux or screen), and a native tool when local.

@@ -10,6 +10,9 @@ from textual.binding import Binding
 
 from tuichat.keymap import ACTIONS, Scope
 
+#: Scopes whose bindings are declared on a screen (the others on a focused widget).
+SCREEN_SCOPES: frozenset[Scope] = frozenset({"global", "compare"})
+
 
 def bindings_for(scope: Scope, *, namespace: str = "") -> list[Binding]:
     """The bindings of every action in ``scope``.
@@ -28,7 +31,8 @@ def bindings_for(scope: Scope, *, namespace: str = "") -> list[Binding]:
             f"{namespace}{spec.action}",
             spec.footer or spec.description,
             show=bool(spec.footer),
-            priority=spec.priority if scope == "global" else False,
+            # Screen-wide keys may win over the focused widget; a widget's keys never do.
+            priority=spec.priority if scope in SCREEN_SCOPES else False,
             id=spec.id,
             tooltip=spec.description,
         )

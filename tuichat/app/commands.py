@@ -15,26 +15,34 @@ from tuichat.keymap import ACTIONS, ActionSpec, effective_keys
 
 from .bindings import keys_label
 from .screens.chat import ChatScreen
+from .screens.compare import CompareScreen
 
 
 class ActionCommands(Provider):
-    """Every action of the chat screen, by name."""
+    """Every action of the screen under the palette (chat or compare), by name."""
 
-    def _target(self) -> ChatScreen | None:
+    def _target(self) -> ChatScreen | CompareScreen | None:
         # The palette is a screen of its own; the actions belong to the one under it.
         for screen in reversed(self.app.screen_stack):
-            if isinstance(screen, ChatScreen):
+            if isinstance(screen, ChatScreen | CompareScreen):
                 return screen
         return None
+
+    def _keymap(self) -> dict[str, str]:
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ChatScreen):
+                return screen.runtime.settings.keymap
+        return {}
 
     def _commands(self) -> list[tuple[str, str, ActionSpec]]:
         screen = self._target()
         if screen is None:
             return []
-        rebound = screen.runtime.settings.keymap
+        rebound = self._keymap()
+        on_compare = isinstance(screen, CompareScreen)
         commands: list[tuple[str, str, ActionSpec]] = []
         for spec in ACTIONS:
-            if not spec.palette:
+            if not spec.palette or (spec.scope == "compare") != on_compare:
                 continue
             namespace, name, params = parse(spec.action)
             if namespace:

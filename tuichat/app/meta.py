@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tuichat.compare import ColumnStats, group_of
 from tuichat.sanitize import one_line
 from tuichat.store import Message
 
@@ -23,6 +24,8 @@ class Hints:
     """Continues the last reply."""
     regenerate_key: str = "Ctrl+R"
     """Regenerates the last reply."""
+    compare_key: str = "v"
+    """Shows the comparison a reply is part of (chat log focused)."""
 
 
 def tokens_per_second(
@@ -52,6 +55,7 @@ def meta_line(
     hints: Hints | None = None,
     last: bool = False,
     note: str | None = None,
+    compared: bool = False,
 ) -> str:
     """Compose the line.
 
@@ -69,6 +73,7 @@ def meta_line(
         hints: Keys to offer for an unfinished reply (None: none offered).
         last: Whether this is the conversation's last message (the keys apply to it).
         note: Shown instead of the status (``retrying in 2 s``).
+        compared: Whether the reply is one of a side-by-side comparison.
 
     Returns:
         One line of plain text.
@@ -97,6 +102,9 @@ def meta_line(
         )
     if alternative is not None and alternative[1] > 1:
         parts.append(f"reply {alternative[0]}/{alternative[1]} ([ ] switch)")
+    if compared:
+        key = hints.compare_key if hints is not None else ""
+        parts.append(f"compared side by side ({key} shows it)" if key else "compared side by side")
     # The keys act on the last reply: an older one is reached with the message cursor.
     if hints is not None and last:
         if status in ("length", "cancelled", "interrupted"):
@@ -128,4 +136,33 @@ def message_meta(
         alternative=alternative,
         hints=hints,
         last=last,
+        compared=group_of(message) is not None,
     )
+
+
+def stats_line(stats: ColumnStats, *, note: str | None = None) -> str:
+    """The figures of a column, e.g. ``first token 0.42 s · 180 tokens · 95 tok/s · complete
+    (stop)``; while streaming the token count may be an estimate (``~180 tokens``).
+
+    Args:
+        stats: The column's figures.
+        note: Shown instead of the status (``retrying in 2 s (attempt 2 of 3)``).
+    """
+    parts: list[str] = []
+    if stats.ttft_ms is not None:
+        parts.append(f"first token {stats.ttft_ms / 1000:.2f} s")
+    elif stats.status == "streaming" and not note:
+        parts.append("waiting for the first token…")
+    if stats.tokens is not None:
+        plural = "s" if stats.tokens != 1 else ""
+        parts.append(f"{'~' if stats.estimated else ''}{stats.tokens} token{plural}")
+    if stats.tokens_per_second is not None:
+        parts.append(f"{stats.tokens_per_second:.0f} tok/s")
+    if note:
+        parts.append(one_line(note, 80))
+    elif not (stats.status == "streaming" and stats.ttft_ms is None):
+        label = STATUS_LABELS.get(stats.status, stats.status)
+        if stats.finish_reason and stats.status in ("complete", "length"):
+            label = f"{label} ({one_line(stats.finish_reason, 30)})"
+        parts.append(label)
+    return " · ".join(parts)

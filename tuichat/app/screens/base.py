@@ -115,7 +115,16 @@ class ChatScreenBase(Screen[None]):
 
     def hints(self) -> Hints:
         """The keys offered under an unfinished reply."""
-        return Hints(self.key_hint("continue-last"), self.key_hint("regenerate-last"))
+        return Hints(
+            self.key_hint("continue-last"),
+            self.key_hint("regenerate-last"),
+            self.key_hint("show-comparison"),
+        )
+
+    def input_pending(self) -> bool:
+        """Whether an input has not reached the screen yet (a stream lets it go first)."""
+        gate = getattr(self.app, "input_first", None)
+        return gate is not None and gate.pending
 
     # -- messages to the person ---------------------------------------------------------------
 
@@ -198,4 +207,26 @@ class ChatScreenBase(Screen[None]):
 
     def _draft_sent(self, *, was_new: bool) -> None:
         """Forget the draft of a prompt just sent."""
+        raise NotImplementedError
+
+    def _target_message(self) -> StoredMessage | None:
+        """The selected message while the log has focus, else the last reply."""
+        raise NotImplementedError
+
+    def _open_model_picker(
+        self, current: tuple[str, str], chosen: Callable[[tuple[str, str] | None], None]
+    ) -> None:
+        """Show the model picker (``current`` marked); ``chosen`` gets the choice or None."""
+        raise NotImplementedError
+
+    def _switch_model(self, provider_name: str, model: str, *, quiet: bool = False) -> bool:
+        """Chat with ``provider_name``'s ``model`` from now on, in this conversation."""
+        raise NotImplementedError
+
+    def _pending_params(self) -> dict[str, Any]:
+        """The options chosen for a conversation not saved yet."""
+        raise NotImplementedError
+
+    def _clear_pending_options(self) -> None:
+        """Forget them once the conversation is saved."""
         raise NotImplementedError

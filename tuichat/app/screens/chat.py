@@ -37,6 +37,7 @@ from tuichat.sanitize import neutralize
 from tuichat.store import Message as StoredMessage
 
 from ..bindings import bindings_for
+from ..input_first import InputFirst
 from ..meta import message_meta, meta_line
 from ..widgets.chat_log import ChatLog, message_dom_id
 from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed
@@ -47,6 +48,7 @@ from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
 from ..widgets.welcome import WelcomePanel
 from .base import ActiveReply, ChatScreenBase
+from .compare_actions import CompareActions
 from .conversation_actions import ConversationActions
 from .message_actions import MessageActions
 from .model_actions import ModelActions
@@ -63,7 +65,7 @@ def reasoning_dom_id(message_id: int) -> str:
     return f"r{message_id}"
 
 
-class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBase):
+class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActions, ChatScreenBase):
     """The main screen: conversations on the left, the chat on the right."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("global"))
@@ -212,7 +214,11 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBa
             return not self.responding and (
                 self._editing is not None or self.focused is not self.prompt
             )
-        for check in (self._check_conversation_action, self._check_message_action):
+        for check in (
+            self._check_conversation_action,
+            self._check_message_action,
+            self._check_compare_action,
+        ):
             verdict = check(action)
             if verdict is not NotImplemented:
                 return cast("bool | None", verdict)
@@ -348,6 +354,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBa
             streaming=True,
             status="streaming",
             fps=self.runtime.settings.ui.fps,
+            hold=self.input_pending,
             meta=self._live_meta(turn),
             id=message_dom_id(turn.message_id),
         )
@@ -464,9 +471,13 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, ChatScreenBa
         """
         provider = turn.provider
         retrying = False
+        # A key press waiting to be shown goes before the next delta (see input_first).
+        gate: InputFirst | None = getattr(self.app, "input_first", None)
         try:
             async with aclosing(turn.stream()) as events:
                 async for event in events:
+                    if gate is not None and gate.pending:
+                        await gate.wait()
                     if isinstance(event, TextDelta):
                         if retrying:
                             retrying = False

@@ -22,6 +22,7 @@ from tuichat.sanitize import neutralize, one_line
 from tuichat.store import Message as StoredMessage
 
 from ..widgets.chat_log import ChatLog, message_dom_id
+from ..widgets.history import pager_of
 from ..widgets.message import ReplyView
 from ..widgets.reasoning import ReasoningView
 from .base import ChatScreenBase
@@ -125,9 +126,16 @@ class MessageActions(ChatScreenBase):
         """Select the previous (-1) or next (1) message."""
         self.chat_log.move_selection(step)
 
-    def action_select_edge(self, last: bool) -> None:
-        """Select the first or the last message."""
-        self.chat_log.select_edge(last)
+    async def action_select_edge(self, last: bool) -> None:
+        """Select the first or the last message (of the whole conversation)."""
+        log = self.chat_log
+        pager = pager_of(log)
+        if pager is not None and (pager.newer if last else pager.older):
+            # Not page by page through a long history: a window at that end at once.
+            await pager.jump(len(pager.items) - 1 if last else 0)
+            if last:
+                log.anchor()
+        log.select_edge(last)
 
     @on(ChatLog.SelectionChanged, "#chat-log")
     def selection_changed(self) -> None:
@@ -247,6 +255,7 @@ class MessageActions(ChatScreenBase):
             streaming=True,
             status="streaming",
             fps=self.runtime.settings.ui.fps,
+            hold=self.input_pending,
             meta=f"{turn.provider.instance_name} · {turn.request.model} · continuing…",
             id=message_dom_id(target.id),
         )

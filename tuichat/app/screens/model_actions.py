@@ -4,6 +4,7 @@ presets, background titles, the theme and the help screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import work
@@ -88,18 +89,26 @@ class ModelActions(ChatScreenBase):
     def action_pick_model(self) -> None:
         """Choose the model of this conversation among every usable provider's models."""
 
-        async def chosen(choice: Choice | None) -> None:
-            self._picker = None
+        def chosen(choice: Choice | None) -> None:
             if choice is not None:
                 self._switch_model(*choice)
 
+        self._open_model_picker((self.provider.instance_name, self.model), chosen)
+
+    def _open_model_picker(self, current: Choice, chosen: Callable[[Choice | None], None]) -> None:
+        """Show the picker over the catalog (kept up to date while it is open)."""
+
+        def closed(choice: Choice | None) -> None:
+            self._picker = None
+            chosen(choice)
+
         self._picker = ModelPickerScreen(
             self._ordered_catalog(),
-            current=(self.provider.instance_name, self.model),
+            current=current,
             refresh=self._refresh_models,
             loading=sorted(self._loading_models),
         )
-        self.app.push_screen(self._picker, chosen)
+        self.app.push_screen(self._picker, closed)
 
     def _switch_model(self, provider_name: str, model: str, *, quiet: bool = False) -> bool:
         """Chat with ``provider_name``'s ``model`` from now on, in this conversation."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Callable
 
 from rich.style import Style
 from textual.app import ComposeResult
@@ -32,6 +33,9 @@ RENDER_BUDGET = 0.008
 
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
+
+#: While an input waits to be shown, drawing more of a reply is put off by this long.
+HOLD_RETRY = 0.004
 
 _frozen = 0
 
@@ -156,6 +160,7 @@ class MarkdownText(Widget):
         *,
         streaming: bool = False,
         fps: int = 30,
+        hold: Callable[[], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -165,10 +170,13 @@ class MarkdownText(Widget):
             source: Markdown text, already neutralised.
             streaming: Whether more text will come through :meth:`append`.
             fps: Most redraws per second while streaming (sets the render budget).
+            hold: Says when drawing more should wait a moment (an input is not on
+                screen yet: its frame goes first).
             id: The widget id.
             classes: CSS classes.
         """
         super().__init__(id=id, classes=classes)
+        self._hold = hold
         self._interval = 1.0 / max(1, fps)
         # While streaming, rendering closed blocks gets a third of a frame at a time: a
         # burst of text is drawn over the next frames instead of freezing the keys.
@@ -239,6 +247,9 @@ class MarkdownText(Widget):
 
     def _catch_up(self) -> None:
         self._catch_up_timer = None
+        if self._hold is not None and self._hold():
+            self._catch_up_timer = self.set_timer(HOLD_RETRY, self._catch_up)
+            return
         self.commit()
 
     def finish(self) -> None:
@@ -320,6 +331,7 @@ class ReplyView(Widget):
         error: str | None = None,
         streaming: bool = False,
         fps: int = 30,
+        hold: Callable[[], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -332,6 +344,8 @@ class ReplyView(Widget):
             error: An error sentence to show under the text.
             streaming: Whether more text will arrive through :meth:`append`.
             fps: Most redraws per second while streaming.
+            hold: Says when drawing more should wait a moment (an input is not on
+                screen yet: its frame goes first, then this text).
             id: The widget id.
             classes: CSS classes.
         """
@@ -344,7 +358,9 @@ class ReplyView(Widget):
         self._error = neutralize(error) if error else ""
         self._status = status
         self._streaming = streaming
+        self._fps = fps
         self._interval = 1.0 / max(1, fps)
+        self._hold = hold
         self._last_flush = 0.0
         self._timer: Timer | None = None
         self._froze = False
@@ -376,7 +392,13 @@ class ReplyView(Widget):
     def compose(self) -> ComposeResult:
         """The body (one widget, live or finished), the error and the meta line."""
         if self._streaming or self._parts:
-            self._body = MarkdownText(self.text, streaming=self._streaming, classes="reply-body")
+            self._body = MarkdownText(
+                self.text,
+                streaming=self._streaming,
+                fps=self._fps,
+                hold=self._hold,
+                classes="reply-body",
+            )
             yield self._body
         if self._error:
             yield Static(Content(self._error), markup=False, classes="reply-error")
@@ -421,9 +443,18 @@ class ReplyView(Widget):
             return
         wait = self._last_flush + self._interval - time.monotonic()
         if wait <= 0:
-            self._commit()
+            self._scheduled_commit()
         else:
-            self._timer = self.set_timer(wait, self._commit, name="reply-flush")
+            self._timer = self.set_timer(wait, self._scheduled_commit, name="reply-flush")
+
+    def _scheduled_commit(self) -> None:
+        self._timer = None
+        if self._hold is not None and self._hold():
+            # A key press waits to be shown: a frame with only its change is cheap, one
+            # that also scrolls the reply is not. Its frame first, this text right after.
+            self._timer = self.set_timer(HOLD_RETRY, self._scheduled_commit, name="reply-flush")
+            return
+        self._commit()
 
     def _commit(self) -> None:
         self._timer = None

@@ -1,0 +1,122 @@
+"""Input first: while a key press is not on screen yet, a streaming reply waits for it.
+
+The gate itself (:class:`InputFirst`), the app noting terminal input and releasing it
+once painted, and a live reply putting off drawing while an input waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import events
+from textual.app import App, ComposeResult
+
+from tests.app.support import chat_screen
+from tuichat.app.input_first import InputFirst
+from tuichat.app.widgets.message import ReplyView
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_input_is_pending_until_its_frame_reports_back() -> None:
+    gate = InputFirst(clock=Clock())
+    assert not gate.pending
+    shown = gate.arrived()
+    assert gate.pending
+    shown()
+    assert not gate.pending
+
+
+def test_an_older_input_shown_does_not_release_a_newer_one() -> None:
+    gate = InputFirst(clock=Clock())
+    first = gate.arrived()
+    second = gate.arrived()
+    first()
+    assert gate.pending
+    second()
+    assert not gate.pending
+
+
+def test_an_input_that_never_reports_back_is_given_up_after_the_hold() -> None:
+    clock = Clock()
+    gate = InputFirst(hold=0.1, clock=clock)
+    gate.arrived()
+    clock.now += 0.099
+    assert gate.pending
+    clock.now += 0.002
+    assert not gate.pending
+
+
+async def test_wait_returns_when_the_input_is_shown() -> None:
+    gate = InputFirst(hold=5.0)
+    shown = gate.arrived()
+    waiting = asyncio.create_task(gate.wait())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    shown()
+    await asyncio.wait_for(waiting, 1.0)
+    assert gate.waits == 1
+
+
+async def test_wait_gives_up_after_the_hold() -> None:
+    gate = InputFirst(hold=0.05)
+    gate.arrived()
+    await asyncio.wait_for(gate.wait(), 1.0)
+    assert not gate.pending
+
+
+async def test_wait_does_not_wait_with_nothing_pending() -> None:
+    gate = InputFirst()
+    await asyncio.wait_for(gate.wait(), 0.01)
+    assert gate.waits == 0
+
+
+async def test_the_app_notes_a_key_and_releases_it_once_painted(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat_screen(pilot)
+        gate = app.input_first
+        app.post_message(events.Key("x", "x"))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert gate.pending, "the key is noted as soon as the app takes it"
+        await pilot.pause()
+        assert not gate.pending, "once handled and painted, the stream may go on"
+        assert chat_screen(pilot).prompt.text == "x"
+
+        # Mouse moves come in floods: they never hold a stream up.
+        app.post_message(events.MouseMove(None, 1, 1, 0, 0, 0, False, False, False))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not gate.pending
+
+
+class HeldApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = False
+        self.view = ReplyView(streaming=True, status="streaming", hold=lambda: self.holding)
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+
+async def test_a_live_reply_puts_off_drawing_while_an_input_waits() -> None:
+    app = HeldApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        body = app.view.body
+        assert body is not None
+        app.holding = True
+        await app.view.append("First words.\n\n")
+        await pilot.pause(0.1)
+        assert body.frames == 0, "nothing drawn while an input waits to be shown"
+        app.holding = False
+        await pilot.pause(0.1)
+        assert body.frames == 1
+        assert "First words." in body.source

@@ -1,0 +1,79 @@
+"""Input first: a streaming reply steps aside until a key press is on screen.
+
+A fast stream never waits for the network (its bytes are already buffered), so the
+worker taking deltas in and the frames drawing them keep the event loop busy; a key
+press then queues behind several stream slices and renders, and the character shows
+50-200 ms late. With the gate, the app notes each key press (and paste, click or
+scroll); the reply worker, before taking the next delta, waits until that input has
+been handled *and* painted (or at most :data:`HOLD` seconds). The stream loses a few
+milliseconds per key; the key's frame comes next.
+
+"Painted" is known without reaching into Textual: ``call_after_refresh`` on the widget
+the key went to queues behind the key itself, and runs once the screen has refreshed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+#: Longest a stream waits for one input to be shown (a safety net: a key whose
+#: widget went away never reports back).
+HOLD = 0.1
+
+
+class InputFirst:
+    """Tells streaming work to wait while an input has not reached the screen yet.
+
+    Args:
+        hold: Longest :meth:`wait` waits, in seconds.
+        clock: Monotonic clock (tests).
+    """
+
+    def __init__(self, *, hold: float = HOLD, clock: Callable[[], float] = time.monotonic) -> None:
+        self._hold = hold
+        self._clock = clock
+        self._latest = 0
+        self._shown = 0
+        self._since = 0.0
+        self._event: asyncio.Event | None = None
+        self.waits = 0
+        """How many times a stream waited (for tests and benchmarks)."""
+
+    @property
+    def pending(self) -> bool:
+        """Whether an input is not on screen yet (and it was not given up on)."""
+        return self._shown != self._latest and self._clock() - self._since < self._hold
+
+    def arrived(self) -> Callable[[], None]:
+        """Note an input; returns the callback to run once it is on screen."""
+        self._latest += 1
+        token = self._latest
+        self._since = self._clock()
+        if self._event is not None:
+            self._event.clear()
+
+        def shown() -> None:
+            # An older input's frame does not release a newer one.
+            if token == self._latest:
+                self._shown = token
+                if self._event is not None:
+                    self._event.set()
+
+        return shown
+
+    async def wait(self) -> None:
+        """Return once the latest input is on screen, or after the hold at most."""
+        if not self.pending:
+            return
+        self.waits += 1
+        if self._event is None:
+            self._event = asyncio.Event()
+        left = self._hold - (self._clock() - self._since)
+        if left <= 0:
+            return
+        try:
+            await asyncio.wait_for(self._event.wait(), left)
+        except TimeoutError:
+            pass
