@@ -80,9 +80,14 @@ class ColumnStats:
     """The provider's normalised stop reason, once it finished."""
 
 
+#: Shortest time after the first token over which a speed is told: a reply that came in
+#: one or two chunks (or the first moments of one) has no meaningful rate.
+MIN_SPEED_SECONDS = 0.2
+
+
 def speed(tokens: int | None, seconds: float | None) -> float | None:
-    """Tokens per second, or None when it cannot be told (no tokens, no time)."""
-    if not tokens or seconds is None or seconds <= 0:
+    """Tokens per second, or None when it cannot be told (no tokens, too little time)."""
+    if not tokens or seconds is None or seconds < MIN_SPEED_SECONDS:
         return None
     return tokens / seconds
 
@@ -332,7 +337,17 @@ class Comparison:
         except asyncio.CancelledError:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Cancelled again meanwhile (Esc twice, the app quitting): the columns still
+            # close their streams and save their replies before this returns.
+            # (asyncio.wait, not gather: a cancelled gather cancels the columns again.)
+            while pending := [task for task in tasks if not task.done()]:
+                try:
+                    await asyncio.wait(pending)
+                except asyncio.CancelledError:
+                    continue
+            for task in tasks:
+                if not task.cancelled():
+                    task.exception()  # retrieved: a column's failure is in its row
             raise
         finally:
             self.abandon()

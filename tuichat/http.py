@@ -14,7 +14,9 @@ import json
 import os
 import random
 import ssl
+import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
@@ -46,12 +48,63 @@ def make_client(*, ca_bundle: str | os.PathLike[str] | None = None) -> httpx.Asy
     """
     from tuichat import __version__
 
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(60.0, connect=10.0),
-        headers={"user-agent": f"tuichat/{__version__}"},
-        verify=tls_context(ca_bundle),
-        follow_redirects=False,
-    )
+    options: dict[str, Any] = {
+        "timeout": httpx.Timeout(60.0, connect=10.0),
+        "headers": {"user-agent": f"tuichat/{__version__}"},
+        "follow_redirects": False,
+    }
+    if ca_bundle is not None or httpx_env_proxies():
+        # A bad CA bundle must stop tuichat at once, and proxy transports take the TLS
+        # context when the client is made: the whole client now.
+        return httpx.AsyncClient(verify=tls_context(ca_bundle), **options)
+    transport = _LazyTransport()
+    client = httpx.AsyncClient(transport=transport, **options)
+    _LAZY[client] = transport
+    return client
+
+
+def httpx_env_proxies() -> bool:
+    """Whether proxy variables are set that httpx would use (``HTTPS_PROXY``...)."""
+    return any(key.lower().endswith("_proxy") and value for key, value in os.environ.items())
+
+
+def warm_up(client: httpx.AsyncClient) -> None:
+    """Make the client's connection pool and TLS context now, if they wait for a first
+    request (safe from another thread)."""
+    transport = _LAZY.get(client)
+    if transport is not None:
+        transport.real()
+
+
+class _LazyTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, made at the first request.
+
+    Making it imports httpcore and loads the certificate authorities into a TLS context
+    (~60 ms): before the app's first frame that is time the person waits for nothing.
+    """
+
+    def __init__(self) -> None:
+        self._transport: httpx.AsyncHTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def real(self) -> httpx.AsyncHTTPTransport:
+        """The transport (made on the first call)."""
+        with self._lock:
+            if self._transport is None:
+                self._transport = httpx.AsyncHTTPTransport(verify=tls_context())
+            return self._transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the real transport."""
+        return await self.real().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the real transport, if it was made."""
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
+_LAZY: weakref.WeakKeyDictionary[httpx.AsyncClient, _LazyTransport] = weakref.WeakKeyDictionary()
 
 
 def tls_context(ca_bundle: str | os.PathLike[str] | None = None) -> ssl.SSLContext:

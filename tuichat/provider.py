@@ -15,7 +15,7 @@ import os
 import shlex
 import subprocess
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -170,29 +170,13 @@ class Provider(ABC):
         self,
         *,
         settings: ProviderSettings,
-        client: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
+        client: httpx.AsyncClient,
         instance_name: str | None = None,
     ) -> None:
         self.settings = settings
-        self._client = client
+        self.client = client
         self.instance_name = instance_name or self.name
         self._api_key: str | None = None
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """The shared HTTP client.
-
-        The app passes a factory: the client (httpcore, the TLS context, about 60 ms)
-        is made at the first request, or once the screen is up, not before it.
-        """
-        client = self._client
-        if callable(client):
-            client = self._client = client()
-        return client
-
-    @client.setter
-    def client(self, client: httpx.AsyncClient) -> None:
-        self._client = client
 
     @property
     def label(self) -> str:

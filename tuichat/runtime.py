@@ -7,7 +7,6 @@ client and the store, and turns config tables into provider instances.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +61,6 @@ class Runtime:
         self.registry = registry
         self.plugin_manager = plugin_manager
         self._client = client
-        self._client_lock = threading.Lock()
         self._store = store
         self._database_path = database_path
         self._providers: dict[str, Provider] = {}
@@ -87,16 +85,11 @@ class Runtime:
     @property
     def client(self) -> httpx.AsyncClient:
         """The one shared HTTP client, created on first use."""
-        return self._shared_client()
+        if self._client is None:
+            from tuichat.http import make_client
 
-    def _shared_client(self) -> httpx.AsyncClient:
-        # The app may warm the client up in a thread while a first request wants it.
-        with self._client_lock:
-            if self._client is None:
-                from tuichat.http import make_client
-
-                self._client = make_client(ca_bundle=self.settings.http.ca_bundle)
-            return self._client
+            self._client = make_client(ca_bundle=self.settings.http.ca_bundle)
+        return self._client
 
     @property
     def store(self) -> Store:
@@ -177,10 +170,7 @@ class Runtime:
         if name not in self._providers:
             cls, _ = self._table(name)
             settings = self.provider_settings(name)
-            # The client itself only when the provider first needs it (see Provider.client),
-            # unless a CA bundle is set: a bad one must stop tuichat before the app starts.
-            client = self.client if self.settings.http.ca_bundle else self._shared_client
-            self._providers[name] = cls(settings=settings, client=client, instance_name=name)
+            self._providers[name] = cls(settings=settings, client=self.client, instance_name=name)
         return self._providers[name]
 
     def describe(self, name: str) -> InstanceInfo:

@@ -151,7 +151,9 @@ async def test_two_models_stream_side_by_side_and_are_stored_as_siblings(make_ap
         assert second.reply is not None and second.reply.text == "Hello, models"
         for column in (first, second):
             stats = stats_text(column)
-            assert "first token" in stats and "tok/s" in stats, stats
+            assert "first token" in stats, stats
+            # The instant demo answers in one go: too short a time to tell a speed.
+            assert "tok/s" not in stats, stats
             assert "complete (stop)" in stats, stats
             assert "~" not in stats, "the demo reports its usage: no estimate once done"
         assert "2 tokens" in stats_text(second)

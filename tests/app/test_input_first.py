@@ -120,3 +120,18 @@ async def test_a_live_reply_puts_off_drawing_while_an_input_waits() -> None:
         await pilot.pause(0.1)
         assert body.frames == 1
         assert "First words." in body.source
+
+
+def test_a_flood_of_input_slows_a_stream_but_never_stops_it() -> None:
+    """Key repeat or an unbracketed paste: inputs keep coming before their frames.
+    The gate holds for one hold, then lets the stream run as long, and so on."""
+    clock = Clock()
+    gate = InputFirst(hold=0.1, clock=clock)
+    states = []
+    for _ in range(40):  # an input every 10 ms for 0.4 s, none shown yet
+        gate.arrived()
+        states.append(gate.pending)
+        clock.now += 0.01
+    held = sum(states) / len(states)
+    assert 0.3 <= held <= 0.7, states
+    assert states[:10] == [True] * 10, "a single burst is held at first"

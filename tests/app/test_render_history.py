@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.app.support import SIZE, chat_screen, until, visible_text
+from tests.app.support import SIZE, chat_screen, send, settle_reply, until, visible_text
+from tests.fakes import Script
 from tuichat.app.widgets.history import FIRST_PAGE, MAX_MOUNTED, PAGE, HistoryPager
 from tuichat.app.widgets.message import ReplyView, UserMessage
 from tuichat.runtime import Runtime
@@ -107,27 +108,25 @@ async def test_home_and_end_jump_to_the_ends_of_a_long_conversation(
         await screen._open(conversation_id)
         await pilot.pause()
         log = screen.chat_log
-        pager = log._tuichat_history
         log.focus()
         await pilot.pause()
+        first = runtime.store.messages(conversation_id)[0]
+        last = runtime.store.messages(conversation_id)[-1]
 
         await pilot.press("home")
-        await pilot.pause()
+        await until(pilot, lambda: log.selected_id == first.id, "the first message selected")
         shown = mounted(log)
         assert shown[0] == "question 0"
         assert len(shown) <= FIRST_PAGE + 2 * PAGE, "a window at the top, not everything"
+        pager = log._tuichat_history
         assert pager.older == 0 and pager.newer > 0
-        first = runtime.store.messages(conversation_id)[0]
-        assert log.selected_id == first.id
-        assert "question 0" in visible_text(pilot)
+        await until(pilot, lambda: "question 0" in visible_text(pilot), "it in view")
 
         await pilot.press("end")
-        await pilot.pause()
+        await until(pilot, lambda: log.selected_id == last.id, "the last message selected")
         assert mounted(log)[-1] == f"## Answer {TURNS - 1}"
-        assert pager.newer == 0
-        last = runtime.store.messages(conversation_id)[-1]
-        assert log.selected_id == last.id
-        assert f"Some text for answer {TURNS - 1}." in visible_text(pilot)
+        assert log._tuichat_history.newer == 0
+        await until(pilot, lambda: f"Some text for answer {TURNS - 1}." in visible_text(pilot))
 
 
 async def test_opening_at_an_early_message_mounts_a_page_from_it(make_app, build_runtime) -> None:
@@ -153,3 +152,27 @@ async def test_opening_at_an_early_message_mounts_a_page_from_it(make_app, build
             if pager.newer == 0 and not pager._busy:
                 break
         assert pager.newer == 0
+
+
+async def test_home_and_end_keep_what_was_sent_since_the_conversation_opened(
+    make_app, build_runtime
+) -> None:
+    """The log is drawn again from the store: a prompt and reply sent after opening
+    survive Home and End (they are not in the window the conversation opened with)."""
+    runtime = build_runtime(fake=True)
+    conversation_id = seed(runtime)
+    app = make_app(Script(deltas=["NEW REPLY TEXT"]), runtime=runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await screen._open(conversation_id)
+        await pilot.pause()
+        await send(pilot, "NEW PROMPT")
+        await settle_reply(pilot)
+        log = screen.chat_log
+        log.focus()
+        await pilot.pause()
+        await pilot.press("home")
+        await until(pilot, lambda: mounted(log)[:1] == ["question 0"], "the first message")
+        await pilot.press("end")
+        await until(pilot, lambda: mounted(log)[-2:] == ["NEW PROMPT", "NEW REPLY TEXT"], "end")
+        await until(pilot, lambda: "NEW REPLY TEXT" in visible_text(pilot), "the reply in view")

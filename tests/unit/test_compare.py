@@ -222,3 +222,45 @@ def test_live_figures_use_their_own_clock(store: Store) -> None:
     # ~11 tokens estimated from 40 characters, over 2 s of the live clock.
     assert stats.estimated and stats.tokens == 11
     assert stats.tokens_per_second == pytest.approx(5.5)
+
+
+def test_no_speed_is_told_over_too_short_a_time() -> None:
+    from tuichat.compare import MIN_SPEED_SECONDS, speed
+
+    assert speed(500, 0.001) is None, "thousands of tok/s right after the first token"
+    assert speed(500, MIN_SPEED_SECONDS / 2) is None
+    assert speed(0, 5.0) is None
+    assert speed(100, 2.0) == 50.0
+
+
+class SlowToClose(FakeProvider):
+    """Takes a moment to close its stream (as an HTTP stream may)."""
+
+    closed_fully = 0
+
+    async def stream_chat(self, request):  # type: ignore[no-untyped-def,override]
+        try:
+            async for event in super().stream_chat(request):
+                yield event
+        finally:
+            await asyncio.sleep(0.05)
+            self.closed_fully += 1
+
+
+async def test_cancelling_twice_still_waits_for_every_column_to_close(store: Store) -> None:
+    """Esc pressed twice, or the app quitting right after Esc: the second cancel must not
+    cut short the columns closing their streams and saving their replies."""
+    a = SlowToClose(settings=SlowToClose.Settings(), client=None, instance_name="a")  # type: ignore[arg-type]
+    b = SlowToClose(settings=SlowToClose.Settings(), client=None, instance_name="b")  # type: ignore[arg-type]
+    a.queue(frozen("Half a"))
+    b.queue(frozen("Half b"))
+    comparison = begin(store, a, b)
+    task = asyncio.create_task(comparison.run())
+    while not all(c.turn.state.content for c in comparison.columns):
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert a.closed_fully == b.closed_fully == 1, "both streams closed before run() returned"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -178,3 +179,35 @@ async def test_zero_max_retries_disables_retrying() -> None:
     with pytest.raises(errors.ServerError):
         [e async for e in stream_with_retries(provider, REQUEST)]
     assert len(provider.requests) == 1
+
+
+async def test_the_client_makes_its_transport_at_the_first_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pool and TLS context (~60 ms) wait for the first request, not the first frame;
+    a CA bundle or a proxy makes the whole client at once (their errors show at start)."""
+    from tuichat import http
+    from tuichat.testing import Response, WireServer
+
+    for name in [key for key in os.environ if key.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    client = http.make_client()
+    lazy = http._LAZY[client]
+    assert lazy._transport is None
+    with WireServer() as server:
+        server.enqueue(Response(body=b"hello"))
+        response = await client.get(f"{server.url}/x")
+    assert response.text == "hello"
+    assert lazy._transport is not None
+    await client.aclose()
+
+    warmed = http.make_client()
+    http.warm_up(warmed)
+    assert http._LAZY[warmed]._transport is not None
+    await warmed.aclose()
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    assert http.make_client() not in http._LAZY
+    monkeypatch.delenv("HTTPS_PROXY")
+    with pytest.raises(errors.ConfigError, match="not a usable PEM"):
+        http.make_client(ca_bundle=__file__)

@@ -82,32 +82,3 @@ def test_every_hook_has_a_test() -> None:
     assert specs == set(HOOK_TESTS)
     for test_name in HOOK_TESTS.values():
         assert test_name in globals()
-
-
-async def test_providers_share_one_client_made_at_first_use(build_runtime) -> None:
-    """Choosing a provider does not build the HTTP client (TLS context and all): the
-    screen is drawn first; the first request (or the app's warm-up) makes it, once."""
-    runtime = build_runtime(fake=True)
-    provider, _ = runtime.resolve("fake", None)
-    other = runtime.provider("demo")
-    assert runtime._client is None
-    client = provider.client
-    assert client is runtime.client is other.client
-    await runtime.aclose()
-
-
-def test_a_provider_takes_a_client_or_a_factory() -> None:
-    from tests.fakes import FakeProvider
-
-    made: list[object] = []
-
-    def factory() -> object:
-        made.append(object())
-        return made[-1]
-
-    lazy = FakeProvider(settings=FakeProvider.Settings(), client=factory)  # type: ignore[arg-type]
-    assert made == []
-    assert lazy.client is lazy.client is made[0]
-    sentinel = object()
-    given = FakeProvider(settings=FakeProvider.Settings(), client=sentinel)  # type: ignore[arg-type]
-    assert given.client is sentinel

@@ -143,14 +143,18 @@ class TuichatApp(App[None]):
         if noted:
             # Queued behind the event itself on the widget it went to: runs once that
             # widget has handled it and the screen has painted the result.
-            target = self.focused or self.screen
+            # (A mouse event goes to the widget under the pointer: the screen's queue.)
+            mouse = isinstance(event, events.MouseEvent)
+            target = self.screen if mouse else (self.focused or self.screen)
             target.call_after_refresh(self.input_first.arrived())
 
     def _warm_up(self) -> None:
         self.run_worker(self._make_client, thread=True, group="warm-up", exit_on_error=False)
 
     def _make_client(self) -> None:
-        self.runtime.client  # noqa: B018 (made on first use)
+        from tuichat.http import warm_up
+
+        warm_up(self.runtime.client)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Copy ``text``: OSC 52 (wrapped for tmux or screen), and a native tool when local.

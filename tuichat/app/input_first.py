@@ -6,7 +6,9 @@ press then queues behind several stream slices and renders, and the character sh
 50-200 ms late. With the gate, the app notes each key press (and paste, click or
 scroll); the reply worker, before taking the next delta, waits until that input has
 been handled *and* painted (or at most :data:`HOLD` seconds). The stream loses a few
-milliseconds per key; the key's frame comes next.
+milliseconds per key; the key's frame comes next. A flood of input (key repeat, a paste
+in a terminal without bracketed paste, a trackpad's scrolling) slows a stream but never
+stops it: after :data:`HOLD` seconds held, the stream gets as long again.
 
 "Painted" is known without reaching into Textual: ``call_after_refresh`` on the widget
 the key went to queues behind the key itself, and runs once the screen has refreshed.
@@ -37,6 +39,7 @@ class InputFirst:
         self._latest = 0
         self._shown = 0
         self._since = 0.0
+        self._held_since = 0.0
         self._event: asyncio.Event | None = None
         self.waits = 0
         """How many times a stream waited (for tests and benchmarks)."""
@@ -44,13 +47,27 @@ class InputFirst:
     @property
     def pending(self) -> bool:
         """Whether an input is not on screen yet (and it was not given up on)."""
-        return self._shown != self._latest and self._clock() - self._since < self._hold
+        if self._shown == self._latest:
+            return False
+        now = self._clock()
+        if now - self._since >= self._hold:
+            return False
+        held = now - self._held_since
+        if held < self._hold:
+            return True
+        if held < 2 * self._hold:
+            return False  # held for a whole hold: the stream's turn
+        self._held_since = now
+        return True
 
     def arrived(self) -> Callable[[], None]:
         """Note an input; returns the callback to run once it is on screen."""
+        now = self._clock()
+        if self._shown == self._latest or now - self._since >= self._hold:
+            self._held_since = now  # the gate closes now (it was open)
         self._latest += 1
         token = self._latest
-        self._since = self._clock()
+        self._since = now
         if self._event is not None:
             self._event.clear()
 

@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from tuichat import catalog
@@ -40,6 +40,7 @@ from ..bindings import bindings_for
 from ..input_first import InputFirst
 from ..meta import message_meta, meta_line
 from ..widgets.chat_log import ChatLog, message_dom_id
+from ..widgets.footer import KeysFooter
 from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed
 from ..widgets.message import InlineError, ReplyView, UserMessage
 from ..widgets.prompt import PromptInput
@@ -136,7 +137,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
                 yield PromptInput(
                     id="prompt", placeholder="Message · Enter sends · Ctrl+J new line"
                 )
-        yield Footer()
+        yield KeysFooter()
 
     async def on_mount(self) -> None:
         """Apply the UI settings, load the sidebar and show a fresh conversation."""

@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tuichat import compare
@@ -37,6 +37,7 @@ from tuichat.store import Store
 from ..bindings import bindings_for
 from ..meta import stats_line
 from ..widgets.compare_column import CompareColumn
+from ..widgets.footer import KeysFooter
 from ..widgets.message import ReplyView
 from ..widgets.prompt import PromptInput
 from .models import Choice
@@ -147,7 +148,7 @@ class CompareScreen(Screen[CompareOutcome | None]):
             id="compare-prompt",
             placeholder="Prompt for every model · Enter sends to all",
         )
-        yield Footer()
+        yield KeysFooter()
 
     def _new_column(self, index: int, choice: Choice) -> CompareColumn:
         return CompareColumn(
@@ -391,8 +392,10 @@ class CompareScreen(Screen[CompareOutcome | None]):
 
     def action_stop(self) -> None:
         """Stop every reply; what arrived is kept."""
-        if self._worker is not None:
-            self._worker.cancel()
+        worker = self._worker
+        # Once: cancelling again would interrupt the columns saving their replies.
+        if worker is not None and not worker.is_cancelled:
+            worker.cancel()
 
     # -- done ------------------------------------------------------------------------------
 

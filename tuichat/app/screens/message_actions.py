@@ -130,12 +130,20 @@ class MessageActions(ChatScreenBase):
         """Select the first or the last message (of the whole conversation)."""
         log = self.chat_log
         pager = pager_of(log)
-        if pager is not None and (pager.newer if last else pager.older):
-            # Not page by page through a long history: a window at that end at once.
-            await pager.jump(len(pager.items) - 1 if last else 0)
+        if pager is not None and (pager.newer if last else pager.older) and not self.responding:
+            # Not page by page through a long history: the log is drawn again from the
+            # store (prompts sent since it was drawn included) with a window at that end.
             if last:
-                log.anchor()
+                await self._render_log()
+            else:
+                first = self._first_message_id()
+                await self._render_log(select=first)
+                if first is not None:
+                    return  # selected once laid out (see _render_log)
         log.select_edge(last)
+
+    def _first_message_id(self) -> int | None:
+        return next(iter(self._shown), None)
 
     @on(ChatLog.SelectionChanged, "#chat-log")
     def selection_changed(self) -> None:

@@ -7,9 +7,8 @@ at most :data:`MAX_MOUNTED` messages. A conversation opens with its last
 :data:`PAGE` messages before it are mounted above, and when it nears the bottom, the
 ones after it below; messages far on the other side are unmounted again. Messages wait
 as factories (cheap), and the view never jumps: the first message in view keeps its
-distance from the top of the log. Home, End and a search hit far from the window do not
-page through everything in between: :meth:`HistoryPager.jump` puts a fresh window
-around the message.
+distance from the top of the log. A conversation opened at a message far from its end
+(a search hit, Home) mounts a page from that message, not everything after it.
 """
 
 from __future__ import annotations
@@ -79,7 +78,6 @@ class HistoryPager:
         self.groups: dict[int, list[Widget]] = {}
         self._busy = False
         self._filling = False
-        self._jumps = 0
 
     @property
     def older(self) -> int:
@@ -111,44 +109,6 @@ class HistoryPager:
         end = total if total - start <= self.limit else start + FIRST_PAGE
         self.lo, self.hi = start, end
         return self._build(start, end)
-
-    async def jump(self, index: int) -> bool:
-        """Show message ``index`` in a fresh window (the old one is unmounted).
-
-        Returns:
-            Whether message ``index`` is mounted now. Not while a streaming reply is
-            pinned and far from ``index`` (it cannot be unmounted): then the window moves
-            page by page as before.
-        """
-        total = len(self.items)
-        if not 0 <= index < total:
-            return False
-        if self.lo <= index < self.hi:
-            return True
-        if self.pinned is not None:
-            return False
-        # Paging towards the old edge stops; the page being mounted finishes first.
-        self._jumps += 1
-        for _ in range(500):
-            if not self._busy:
-                break
-            await asyncio.sleep(0.005)
-        else:
-            return False
-        self._busy = True
-        try:
-            # One page: what fills the screen; the fill mounts more once it is painted.
-            start = max(0, min(index, total - self.page))
-            end = min(total, start + self.page)
-            self.groups = {}
-            widgets = self._build(start, end)
-            with self.log.app.batch_update():
-                await self.log.remove_children()
-                await self.log.mount_all(widgets)
-            self.lo, self.hi = start, end
-            return True
-        finally:
-            self._busy = False
 
     def install(self) -> HistoryPager:
         """Watch the log's scrolling (replacing any previous pager of this log)."""
@@ -311,11 +271,9 @@ def _scrolled(log: ScrollableContainer) -> None:
 
 
 async def _fill(pager: HistoryPager) -> None:
-    # Keep going while the view is still near an edge (Home, End, or a short log), until
-    # a jump moves the window elsewhere.
-    jumps = pager._jumps
+    # Keep going while the view is still near an edge (Home, End, or a short log).
     try:
-        while pager.log.is_attached and pager_of(pager.log) is pager and pager._jumps == jumps:
+        while pager.log.is_attached and pager_of(pager.log) is pager:
             if pager.near_top():
                 if not await pager.load_more():
                     break
