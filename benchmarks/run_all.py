@@ -1,4 +1,4 @@
-"""Run benchmarks 1-6 one after the other (``--quick``: a few minutes in all).
+"""Run benchmarks 1-6 and compare mode one after the other (``--quick``: a few minutes in all).
 
 Run: ``python -m benchmarks.run_all [--quick]``. Each benchmark prints its own tables and
 saves its figures in ``benchmarks/results/<name>.json``. The peers comparison
@@ -13,7 +13,7 @@ import time
 
 from benchmarks._common import PYTHON, ROOT
 
-BENCHMARKS = ["stream_render", "startup", "long_history", "ask"]
+BENCHMARKS = ["stream_render", "startup", "long_history", "ask", "compare_streams"]
 
 
 def main() -> int:

@@ -568,8 +568,8 @@ async def test_three_columns_fit_at_80x24(make_app, build_runtime, size) -> None
         widths = [c.size.width for c in screen.columns]
         assert min(widths) >= 24, widths
         assert all(c.region.right <= 80 for c in screen.columns)
-        text = visible_text(pilot)
-        assert "A short reply." in text and "Hi there" in text
+        await until(pilot, lambda: "A short reply." in visible_text(pilot), "the reply drawn")
+        assert "Hi there" in visible_text(pilot)
 
 
 def _text(content: Any) -> str:

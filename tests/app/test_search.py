@@ -30,7 +30,8 @@ async def open_search(pilot, query: str) -> SearchScreen:
     screen = pilot.app.screen
     assert isinstance(screen, SearchScreen)
     await pilot.press(*query)
-    await until(pilot, lambda: bool(screen.hits), "results")
+    # (Results of a query half typed may show first: wait for the whole query's.)
+    await until(pilot, lambda: screen.settled and bool(screen.hits), "results")
     return screen
 
 

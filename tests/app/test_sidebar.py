@@ -238,6 +238,7 @@ async def test_a_draft_is_kept_per_conversation_and_across_restarts(
         assert screen.prompt.text == "unsent for a new chat"
         await screen._open(one)
         screen.prompt.insert(", and more")
+        await pilot.pause()  # (the change is seen; the save after the typing pause is not)
         # Quit before the typing pause: the draft is saved on the way out.
     with Store(tmp_path / "data" / "tuichat.db") as reopened:
         assert reopened.get_conversation(one).draft == "half a thought, and more"

@@ -113,6 +113,11 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         return self._query
 
     @property
+    def settled(self) -> bool:
+        """Whether the results are those of the query as typed (no search waits to run)."""
+        return self._timer is None
+
+    @property
     def hits(self) -> list[SearchHit]:
         """The results shown."""
         return list(self._hits)
