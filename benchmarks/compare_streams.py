@@ -7,8 +7,8 @@ app headless (Pilot, 120x40):
 
 * submit → every column's END marker painted;
 * key presses meanwhile: ``tab`` moves the focus between columns (the border changes);
-  one every 50 ms, timed from posting the key to the frame that shows the new focus
-  (p50, p95);
+  one every 250 ms (as stream_render's typing probes), timed from posting the key to
+  the frame that shows the new focus (p50, p95);
 * frames composed, CPU, peak RSS.
 
 Baseline in the same run: the same reply streamed once in the chat screen (one column,
@@ -46,7 +46,7 @@ from benchmarks._common import (
 )
 
 EVERY = 1000
-PROBE_EVERY = 0.05
+PROBE_EVERY = 0.25
 
 
 async def _child(mode: str, tokens: int) -> dict[str, Any]:

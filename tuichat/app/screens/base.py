@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker
 
 from tuichat.catalog import ProviderModels
@@ -58,6 +59,11 @@ class ActiveReply:
 
 class ChatScreenBase(Screen[None]):
     """State and helpers shared by the parts of the chat screen."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """The focused widget. Textual's own repaints the whole screen when the focus moves
+    (a full-screen update, ~40 ms with long replies on show, on every Tab); the widgets
+    whose look depends on the focus restyle and repaint themselves."""
 
     responding: reactive[bool] = reactive(False)
     """Whether a reply is streaming (the prompt is locked meanwhile)."""

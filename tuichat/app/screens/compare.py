@@ -21,9 +21,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -77,6 +78,11 @@ class CompareScreen(Screen[CompareOutcome | None]):
 
     # Focus follows the phase (see watch_phase): the prompt, then the first column.
     AUTO_FOCUS = None
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """The focused widget. Textual's own repaints the whole screen when the focus moves
+    (a full-screen update, ~40 ms with long replies on show, on every Tab); the widgets
+    whose look depends on the focus restyle and repaint themselves."""
 
     phase: reactive[str] = reactive("setup", init=False)
     """``setup``, ``streaming`` or ``done``."""
