@@ -24,6 +24,7 @@ from tuichat import errors
 from tuichat.chat import (
     CHECKPOINT_INTERVAL,
     Turn,
+    TurnState,
     build_request,
     estimate_tokens,
     title_from_prompt,
@@ -94,20 +95,28 @@ def speed(tokens: int | None, seconds: float | None) -> float | None:
 
 def stats_of(message: Message) -> ColumnStats:
     """The figures of a stored reply (a comparison shown again)."""
-    tokens = message.output_tokens
-    estimated = tokens is None and bool(message.content)
+    return _figures(message, generation_seconds(message.duration_ms, message.ttft_ms))
+
+
+def generation_seconds(duration_ms: float | None, ttft_ms: float | None) -> float | None:
+    """Seconds from the first token to the end, when both times are known."""
+    if duration_ms is None or ttft_ms is None:
+        return None
+    return (duration_ms - ttft_ms) / 1000
+
+
+def _figures(reply: Message | TurnState, seconds: float | None) -> ColumnStats:
+    tokens = reply.output_tokens
+    estimated = tokens is None and bool(reply.content)
     if estimated:
-        tokens = estimate_tokens(message.content)
-    seconds = None
-    if message.duration_ms is not None and message.ttft_ms is not None:
-        seconds = (message.duration_ms - message.ttft_ms) / 1000
+        tokens = estimate_tokens(reply.content)
     return ColumnStats(
-        status=message.status,
-        ttft_ms=message.ttft_ms,
+        status=reply.status,
+        ttft_ms=reply.ttft_ms,
         tokens=tokens,
         estimated=estimated,
         tokens_per_second=speed(tokens, seconds),
-        finish_reason=message.finish_reason,
+        finish_reason=reply.finish_reason,
     )
 
 
@@ -168,26 +177,14 @@ class Column:
     def stats(self) -> ColumnStats:
         """The column's figures now: final ones (from the turn's clock) once it ended."""
         state = self.turn.state
-        tokens = state.output_tokens
-        estimated = tokens is None and bool(state.content)
-        if estimated:
-            tokens = estimate_tokens(state.content)
         seconds: float | None = None
         if self.done:
-            if state.duration_ms is not None and state.ttft_ms is not None:
-                seconds = (state.duration_ms - state.ttft_ms) / 1000
+            seconds = generation_seconds(state.duration_ms, state.ttft_ms)
         elif self._first_at is not None:
             # The live speed runs on its own clock: reading the turn's clock at every
             # redraw would change the figures the turn saves.
             seconds = self._live_clock() - self._first_at
-        return ColumnStats(
-            status=state.status,
-            ttft_ms=state.ttft_ms,
-            tokens=tokens,
-            estimated=estimated,
-            tokens_per_second=speed(tokens, seconds),
-            finish_reason=state.finish_reason,
-        )
+        return _figures(state, seconds)
 
 
 class Comparison:

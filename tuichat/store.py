@@ -304,7 +304,9 @@ class Store:
         if version > LATEST_VERSION:
             raise newer_schema_error(version, path=self._name)
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            # Switching a new file to WAL needs it to itself: when several tuichats open a
+            # new store at once, SQLite answers "locked" at once, without a busy wait.
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             self._retry(lambda: migrate(conn, path=self._name))
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc

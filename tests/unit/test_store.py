@@ -570,3 +570,37 @@ def test_one_store_shared_between_threads(tmp_path: Path) -> None:
         messages = store.messages(conversation.id)
         assert len(messages) == 200
         assert {m.status for m in messages} == {"complete"}
+
+
+def _open_and_write(path: str, barrier: object, results: object) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    try:
+        with Store(Path(path)) as store:
+            conversation = store.create_conversation(title="at once")
+            store.add_message(conversation.id, "user", "hi")
+        results.put("ok")  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(f"{type(exc).__name__}: {exc}")  # type: ignore[attr-defined]
+
+
+def test_many_processes_creating_the_store_at_once_all_succeed(tmp_path: Path) -> None:
+    """Several tuichats started together on a new data directory (a script, a test run
+    forking them): switching the new file to WAL answered "locked" at once to all but
+    one, and they stopped with "stayed locked too long"."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for trial in range(30):
+        path = tmp_path / f"t{trial}" / "tuichat.db"
+        path.parent.mkdir()
+        barrier, results = context.Barrier(12), context.Queue()
+        workers = [
+            context.Process(target=_open_and_write, args=(str(path), barrier, results))
+            for _ in range(12)
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join()
+        assert outcomes == ["ok"] * 12, outcomes
