@@ -148,6 +148,25 @@ def isolated_home(base_url: str | None = None) -> Iterator[tuple[Path, dict[str,
         shutil.rmtree(home, ignore_errors=True)
 
 
+def child_json(
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    timeout: float | None = None,
+    failed: dict[str, Any] | None = None,
+    tail: int = 800,
+) -> dict[str, Any]:
+    """Run ``argv`` (a measuring child process) and return the JSON object of its last
+    output line; when there is none, ``failed`` plus the end of its stderr as ``error``."""
+    done = subprocess.run(
+        argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {**(failed or {}), "error": done.stderr[-tail:]}
+
+
 def tuichat_argv(*args: str) -> list[str]:
     """Run the checkout's tuichat with this Python."""
     return [PYTHON, "-m", "tuichat", *args]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from typing import Any
 
@@ -25,6 +24,7 @@ from benchmarks._common import (
     MODEL,
     PYTHON,
     ROOT,
+    child_json,
     isolated_home,
     median,
     prompt,
@@ -53,18 +53,7 @@ def plugin_run(env: dict[str, str], only_builtin: bool) -> dict[str, Any]:
     run_env = dict(env)
     if only_builtin:
         run_env["TUICHAT_LOAD_PLUGINS"] = ""
-    done = subprocess.run(
-        [PYTHON, "-c", PLUGIN_PROBE],
-        env=run_env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return {"error": done.stderr[-400:]}
+    return child_json([PYTHON, "-c", PLUGIN_PROBE], run_env, tail=400)
 
 
 def main(argv: list[str] | None = None) -> int:

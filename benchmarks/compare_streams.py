@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from typing import Any
@@ -34,6 +33,7 @@ from benchmarks._common import (
     MODEL,
     PYTHON,
     ROOT,
+    child_json,
     isolated_home,
     median,
     percentile,
@@ -144,19 +144,8 @@ async def _child(mode: str, tokens: int) -> dict[str, Any]:
 
 def child_run(env: dict[str, str], mode: str, tokens: int) -> dict[str, Any]:
     """One run in a fresh process (so peak RSS is this run's)."""
-    done = subprocess.run(
-        [PYTHON, "-m", "benchmarks.compare_streams", "--child", mode, str(tokens)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return {"mode": mode, "ok": False, "error": done.stderr[-800:]}
+    argv = [PYTHON, "-m", "benchmarks.compare_streams", "--child", mode, str(tokens)]
+    return child_json(argv, env, timeout=600, failed={"mode": mode, "ok": False})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from benchmarks._common import (
     MODEL,
     PYTHON,
     ROOT,
+    child_json,
     isolated_home,
     median,
     prompt,
@@ -179,27 +179,8 @@ def child_run(
     env: dict[str, str], conversation_id: int, marker: str, tokens: int
 ) -> dict[str, Any]:
     """One run in a fresh process."""
-    done = subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "benchmarks.long_history",
-            "--child",
-            str(conversation_id),
-            marker,
-            str(tokens),
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return {"error": done.stderr[-800:]}
+    argv = [PYTHON, "-m", "benchmarks.long_history", "--child", str(conversation_id), marker]
+    return child_json([*argv, str(tokens)], env, timeout=600)
 
 
 def main(argv: list[str] | None = None) -> int:

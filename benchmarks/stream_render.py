@@ -37,7 +37,6 @@ import os
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -50,6 +49,7 @@ from benchmarks._common import (
     PYTHON,
     ROOT,
     Tmux,
+    child_json,
     isolated_home,
     median,
     percentile,
@@ -196,19 +196,10 @@ async def _headless(tokens: int, rate: float, timeout: float) -> dict[str, Any]:
 
 def headless_run(env: dict[str, str], tokens: int, rate: float, timeout: float) -> dict[str, Any]:
     """One headless run in a fresh process (so peak RSS is this run's)."""
-    done = subprocess.run(
-        [PYTHON, "-m", "benchmarks.stream_render", "--child", str(tokens), str(rate), str(timeout)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout + 60,
-        check=False,
+    argv = [PYTHON, "-m", "benchmarks.stream_render", "--child", str(tokens), str(rate)]
+    return child_json(
+        [*argv, str(timeout)], env, timeout=timeout + 60, failed={"ok": False}, tail=600
     )
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return {"ok": False, "error": done.stderr[-600:]}
 
 
 # -- tmux ----------------------------------------------------------------------------------------
