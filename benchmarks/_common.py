@@ -123,6 +123,9 @@ def isolated_home(base_url: str | None = None) -> Iterator[tuple[Path, dict[str,
         for key, value in os.environ.items()
         if not key.startswith(("TUICHAT_", "TMUX", "OPENAI", "ANTHROPIC", "GEMINI"))
         and key.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+        # Measured as installed: Python keeps the compiled modules (a shell that forbids
+        # writing them would compile every edited module again at every launch).
+        and key != "PYTHONDONTWRITEBYTECODE"
     }
     env.update(
         HOME=str(home),

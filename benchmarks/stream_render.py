@@ -20,10 +20,9 @@ httpx-sse, ~20 lines), ``tuichat ask`` with stdout to a pipe, and ``llm`` (plain
 when installed (``$LLM_BIN``, ``llm`` on PATH, or ``$ANCHOR_VENVS/llm``).
 
 Typing while streaming (benchmark 2, tmux): a unique string is typed into the prompt
-every 0.25 s while a fast 20k reply streams, timed until it shows. tuichat locks its
-prompt while a reply streams, so this run starts the app through
-:mod:`benchmarks._typing_app`, which leaves the prompt writable: the figure is what a
-key press waits for while the reply renders.
+every 0.25 s while a fast 20k reply streams, timed until it shows (the prompt stays
+writable while a reply streams, so this is the real app): the figure is what a key press
+waits for while the reply renders.
 
 Run: ``python -m benchmarks.stream_render [--quick] [--runs N]``.
 """
@@ -218,13 +217,7 @@ def tmux_run(
     probe_every: float = 0.0,
 ) -> dict[str, Any]:
     """One run in tmux: launch, type the prompt, submit, watch the markers appear."""
-    argv = (
-        [PYTHON, "-m", "benchmarks._typing_app", "--provider", "openai", "--model", MODEL]
-        if probe_every
-        else tuichat_argv("--provider", "openai", "--model", MODEL)
-    )
-    if probe_every:
-        env = {**env, "PYTHONPATH": str(ROOT)}
+    argv = tuichat_argv("--provider", "openai", "--model", MODEL)
     name, pid = tmux.launch(argv, env, home)
     try:
         if tmux.wait_for(name, READY, 30) is None:

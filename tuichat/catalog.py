@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from tuichat.errors import TuichatError
-from tuichat.provider import ModelInfo, Provider
+from tuichat.protocol import ModelInfo
 from tuichat.sanitize import neutralize, one_line, redact
 
 if TYPE_CHECKING:
+    from tuichat.provider import Provider
     from tuichat.runtime import Runtime
     from tuichat.store import Store
 

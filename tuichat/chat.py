@@ -15,22 +15,25 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuichat import errors
-from tuichat.http import RetryPolicy, stream_with_retries
-from tuichat.provider import (
+from tuichat.protocol import (
     ChatEvent,
     ChatMessage,
     ChatRequest,
     Finish,
-    Provider,
     ReasoningDelta,
     TextDelta,
     Usage,
 )
 from tuichat.sanitize import StreamRedactor, neutralize, one_line, redact, storable
 from tuichat.store import Message, Store
+
+if TYPE_CHECKING:
+    # (Both load httpx or pydantic: the app's first frame must not wait for them.)
+    from tuichat.http import RetryPolicy
+    from tuichat.provider import Provider
 
 #: Statuses of an assistant message whose text may be sent back as history.
 HISTORY_STATUSES = frozenset({"complete", "length", "cancelled", "interrupted"})
@@ -255,6 +258,8 @@ class Turn:
             asyncio.CancelledError: After it is finalised as ``cancelled`` (``interrupted``
                 after :meth:`interrupt`).
         """
+        from tuichat.http import stream_with_retries
+
         state = self.state
         started = self.clock()
         saver = asyncio.create_task(self._checkpoint_every_interval())

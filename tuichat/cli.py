@@ -146,9 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 terminal=doctor.terminal_size(sys.stdout), probe=not args.offline
             )
             return doctor.report(checks, sys.stdout)
-        runtime = _load_runtime()
         if args.command is None:
-            return _run_tui(runtime, args)
+            return _run_tui(args)
+        runtime = _load_runtime()
         warn(runtime, sys.stderr)
         if args.command == "providers":
             return _providers(runtime, sys.stdout)
@@ -210,14 +210,33 @@ def _load_runtime() -> Runtime:
     return Runtime.load()
 
 
-def _run_tui(runtime: Runtime, args: argparse.Namespace) -> int:
-    # Fail on a bad provider before the screen switches to the app.
-    runtime.resolve(args.provider, args.model)
+def _run_tui(args: argparse.Namespace) -> int:
+    from tuichat import boot, locations
+    from tuichat.runtime import Runtime
+
+    # The same config, variables and plugins as a start that worked: its first frame
+    # needs nothing validated again, so the settings and plugins load after it.
+    path = locations.boot_path()
+    kept = boot.read(path)
+    digest = boot.fingerprint(
+        locations.config_path(),
+        kept[0].env_names if kept else (),
+        provider=args.provider,
+        model=args.model,
+    )
+    if kept is not None and kept[1] == digest:
+        runtime = Runtime.later(kept[0])
+    else:
+        runtime = Runtime.load()
+        # Fail on a bad provider before the screen switches to the app.
+        runtime.resolve(args.provider, args.model)
     open_store(runtime).recover_interrupted()
     from tuichat.app.app import TuichatApp
 
-    app = TuichatApp(runtime, provider=args.provider, model=args.model)
+    app = TuichatApp(runtime, provider=args.provider, model=args.model, remember=path)
     app.run()
+    if app.startup_error is not None:
+        return fail(app.startup_error)
     return app.return_code or 0
 
 

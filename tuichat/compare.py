@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuichat import errors
 from tuichat.chat import (
@@ -29,10 +29,13 @@ from tuichat.chat import (
     estimate_tokens,
     title_from_prompt,
 )
-from tuichat.http import RetryPolicy
-from tuichat.provider import ChatEvent, Provider, Retrying, TextDelta
+from tuichat.protocol import ChatEvent, Retrying, TextDelta
 from tuichat.sanitize import neutralize, redact
 from tuichat.store import Message, Store
+
+if TYPE_CHECKING:
+    from tuichat.http import RetryPolicy
+    from tuichat.provider import Provider
 
 #: The meta key tying a comparison's prompt and replies together.
 COMPARE_KEY = "compare"

@@ -29,3 +29,8 @@ def data_dir() -> Path:
 def database_path() -> Path:
     """The SQLite conversation store."""
     return data_dir() / "tuichat.db"
+
+
+def boot_path() -> Path:
+    """What the last start that worked needs for the next first frame (see tuichat.boot)."""
+    return data_dir() / "boot.json"

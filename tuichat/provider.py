@@ -16,101 +16,45 @@ import shlex
 import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from tuichat.errors import ConfigError
+from tuichat.protocol import (
+    ChatEvent,
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    FinishReason,
+    ModelInfo,
+    ReasoningDelta,
+    Retrying,
+    Role,
+    TextDelta,
+    Usage,
+)
 
 if TYPE_CHECKING:
     import httpx
 
-Role = Literal["system", "user", "assistant"]
-FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error"]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """One message of the conversation history sent to a model."""
-
-    role: Role
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRequest:
-    """Everything a provider needs for one reply.
-
-    ``messages`` holds the user/assistant turns in order; the system prompt travels
-    separately because every API places it differently.
-    """
-
-    model: str
-    messages: Sequence[ChatMessage]
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    #: Provider-specific request fields, merged into the body last.
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    """A piece of the reply's text."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReasoningDelta:
-    """A piece of the model's reasoning ("thinking"), kept apart from the reply."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts; either may be unknown. Later events replace earlier ones."""
-
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """The reply ended the way the provider said it ended.
-
-    ``reason`` is normalised; ``raw`` keeps the provider's own value (``end_turn``,
-    ``MAX_TOKENS``...).
-    """
-
-    reason: FinishReason
-    raw: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Retrying:
-    """Emitted by the core (never by a provider) before it retries a failed request."""
-
-    attempt: int
-    attempts: int
-    delay: float
-    error: str
-
-
-ChatEvent = TextDelta | ReasoningDelta | Usage | Finish | Retrying
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """A model a provider offers."""
-
-    id: str
-    provider: str
-    name: str | None = None
-    context_window: int | None = None
-    max_output_tokens: int | None = None
+__all__ = [
+    "ChatEvent",
+    "ChatMessage",
+    "ChatRequest",
+    "Finish",
+    "FinishReason",
+    "ModelInfo",
+    "Provider",
+    "ProviderSettings",
+    "ReasoningDelta",
+    "Retrying",
+    "Role",
+    "TextDelta",
+    "Usage",
+    "key_is_configured",
+    "resolve_api_key",
+]
 
 
 class ProviderSettings(BaseModel):

@@ -7,21 +7,21 @@ client and the store, and turns config tables into provider instances.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from tuichat.config import LoadedConfig, Settings, describe_validation_error, load_config
-from tuichat.errors import ConfigError, UsageError
-from tuichat.plugins import ProviderRegistry, get_plugin_manager, load_providers
-from tuichat.provider import Provider, ProviderSettings
+from tuichat.boot import Boot, UIPrefs
+from tuichat.errors import ConfigError, TuichatError, UsageError
 
 if TYPE_CHECKING:
     import httpx
     import pluggy
 
+    from tuichat.config import LoadedConfig, Settings
+    from tuichat.plugins import ProviderRegistry
+    from tuichat.provider import Provider, ProviderSettings
     from tuichat.store import Store
 
 
@@ -45,25 +45,39 @@ class InstanceInfo:
 
 
 class Runtime:
-    """Settings + plugins + shared client + store, created once per process."""
+    """Settings + plugins + shared client + store, created once per process.
+
+    Built loaded (:meth:`load`) or to load later (:meth:`later`): then the settings and
+    plugins load on first use, or when :meth:`finish_loading` is called, and until then
+    :attr:`ui` and :attr:`keymap` answer from the remembered :class:`~tuichat.boot.Boot`.
+    """
 
     def __init__(
         self,
-        config: LoadedConfig,
-        registry: ProviderRegistry,
+        config: LoadedConfig | None,
+        registry: ProviderRegistry | None,
         *,
         plugin_manager: pluggy.PluginManager | None = None,
         client: httpx.AsyncClient | None = None,
         store: Store | None = None,
         database_path: Path | None = None,
+        boot: Boot | None = None,
+        config_path: Path | None = None,
+        load_entrypoints: bool = True,
     ) -> None:
-        self.config = config
-        self.registry = registry
-        self.plugin_manager = plugin_manager
+        self._config = config
+        self._registry = registry
+        self._plugin_manager = plugin_manager
         self._client = client
         self._store = store
         self._database_path = database_path
         self._providers: dict[str, Provider] = {}
+        self.boot = boot
+        """The first frame's values when built by :meth:`later`."""
+        self._config_path = config_path
+        self._load_entrypoints = load_entrypoints
+        self._loading = threading.Lock()
+        self._load_error: TuichatError | None = None
 
     @classmethod
     def load(cls, *, config_path: Path | None = None, load_entrypoints: bool = True) -> Runtime:
@@ -73,14 +87,106 @@ class Runtime:
             ConfigError: The config file or environment is wrong.
             PluginError: A plugin failed to load or registered a duplicate name.
         """
-        config = load_config(config_path)
-        pm = get_plugin_manager(load_entrypoints=load_entrypoints)
-        return cls(config, load_providers(pm), plugin_manager=pm)
+        runtime = cls(None, None, config_path=config_path, load_entrypoints=load_entrypoints)
+        runtime.finish_loading()
+        return runtime
+
+    @classmethod
+    def later(cls, boot: Boot, *, config_path: Path | None = None) -> Runtime:
+        """A runtime that loads its settings and plugins on first use (see :mod:`tuichat.boot`)."""
+        return cls(None, None, boot=boot, config_path=config_path)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the settings and plugins are loaded."""
+        return self._config is not None
+
+    def finish_loading(self) -> None:
+        """Load the settings and plugins now, unless done (safe from any thread).
+
+        Raises:
+            ConfigError: The config file or environment is wrong.
+            PluginError: A plugin failed to load or registered a duplicate name.
+        """
+        with self._loading:
+            if self._config is not None:
+                return
+            if self._load_error is not None:
+                raise self._load_error
+            from tuichat.config import load_config
+            from tuichat.plugins import get_plugin_manager, load_providers
+
+            try:
+                config = load_config(self._config_path)
+                pm = get_plugin_manager(load_entrypoints=self._load_entrypoints)
+                registry = load_providers(pm)
+            except TuichatError as exc:
+                self._load_error = exc
+                raise
+            self._plugin_manager, self._registry = pm, registry
+            self._config = config  # last: it is what ``loaded`` tells
+
+    @property
+    def config(self) -> LoadedConfig:
+        """The loaded config (loading it now if it is not)."""
+        if self._config is None:
+            self.finish_loading()
+        assert self._config is not None
+        return self._config
+
+    @property
+    def registry(self) -> ProviderRegistry:
+        """The providers the plugins registered (loading them now if they are not)."""
+        if self._config is None:
+            self.finish_loading()
+        assert self._registry is not None
+        return self._registry
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager | None:
+        """The plugin manager (None when the registry was given ready-made)."""
+        if self._config is None:
+            self.finish_loading()
+        return self._plugin_manager
 
     @property
     def settings(self) -> Settings:
         """The loaded settings."""
         return self.config.settings
+
+    @property
+    def ui(self) -> UIPrefs:
+        """The ``[ui]`` settings the app applies; remembered ones until the config loads."""
+        if self._config is None and self.boot is not None:
+            return self.boot.ui
+        ui = self.settings.ui
+        return UIPrefs(theme=ui.theme, sidebar=ui.sidebar, cursor_blink=ui.cursor_blink, fps=ui.fps)
+
+    @property
+    def keymap(self) -> dict[str, str]:
+        """The ``[keymap]``; the remembered one until the config loads."""
+        if self._config is None and self.boot is not None:
+            return self.boot.keymap
+        return self.settings.keymap
+
+    def boot_values(self, provider: Provider, model: str) -> Boot:
+        """What the next start needs for its first frame, chatting with ``provider``."""
+        env_names: set[str] = set()
+        for name in self.instance_names():
+            try:
+                instance = self.provider(name)
+            except TuichatError:
+                continue
+            env_names.update(instance.key_env_names())
+            env_names.update(type(instance).base_url_env)
+        return Boot(
+            ui=self.ui,
+            keymap=dict(self.keymap),
+            provider=provider.instance_name,
+            model=model,
+            demo=provider.name == "demo",
+            env_names=tuple(sorted(env_names)),
+        )
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -151,6 +257,10 @@ class Runtime:
         Raises:
             ConfigError: naming ``providers.<name>.<key>``, its line and what is expected.
         """
+        from pydantic import ValidationError
+
+        from tuichat.config import describe_validation_error
+
         cls, table = self._table(name)
         try:
             return cls.Settings.model_validate(table)

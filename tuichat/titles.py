@@ -12,9 +12,13 @@ import asyncio
 import logging
 import re
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
-from tuichat.provider import ChatMessage, ChatRequest, Provider, TextDelta
+from tuichat.protocol import ChatMessage, ChatRequest, TextDelta
 from tuichat.sanitize import one_line, redact
+
+if TYPE_CHECKING:
+    from tuichat.provider import Provider
 
 log = logging.getLogger(__name__)
 

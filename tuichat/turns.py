@@ -17,11 +17,13 @@ prefill with ``supports_prefill = True``.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuichat.chat import Turn, build_request
-from tuichat.provider import Provider
 from tuichat.store import Message, Store
+
+if TYPE_CHECKING:
+    from tuichat.provider import Provider
 
 #: Plugins whose API continues a trailing assistant message (prefill).
 PREFILL_PLUGINS = frozenset({"anthropic"})

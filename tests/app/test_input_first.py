@@ -53,6 +53,39 @@ def test_an_input_that_never_reports_back_is_given_up_after_the_hold() -> None:
     assert not gate.pending
 
 
+def test_a_key_read_by_the_input_thread_closes_the_gate_before_the_app_takes_it() -> None:
+    clock = Clock()
+    gate = InputFirst(hold=0.1, clock=clock)
+    gate.incoming()
+    assert gate.pending, "read, not taken in yet: the stream already waits"
+    clock.now += 0.01
+    shown = gate.arrived()
+    assert gate.pending, "taken in, not painted yet"
+    shown()
+    assert not gate.pending
+
+
+def test_a_read_key_the_app_never_takes_is_given_up_after_the_hold() -> None:
+    clock = Clock()
+    gate = InputFirst(hold=0.1, clock=clock)
+    gate.incoming()
+    clock.now += 0.101
+    assert not gate.pending
+
+
+async def test_wait_follows_a_read_key_until_it_is_shown() -> None:
+    gate = InputFirst(hold=5.0)
+    gate.incoming()
+    waiting = asyncio.create_task(gate.wait())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    shown = gate.arrived()
+    await asyncio.sleep(0.01)
+    assert not waiting.done(), "taken in but not painted: still waiting"
+    shown()
+    await asyncio.wait_for(waiting, 1.0)
+
+
 async def test_wait_returns_when_the_input_is_shown() -> None:
     gate = InputFirst(hold=5.0)
     shown = gate.arrived()

@@ -13,6 +13,7 @@ from tests.app.support import (
     replies,
     send,
     settle_reply,
+    toasts,
     until,
     visible_text,
 )
@@ -57,25 +58,42 @@ async def test_a_demo_reply_is_shown_and_stored(make_app) -> None:
         assert "hello" in visible_text(pilot)
 
 
-async def test_the_prompt_is_locked_while_a_reply_streams(make_app) -> None:
+async def test_the_next_message_can_be_written_while_a_reply_streams(make_app) -> None:
     block = asyncio.Event()
-    app = make_app(frozen("Half ", block=block))
+    app = make_app(frozen("Half ", block=block), Script(deltas=["Second answer."]))
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
+        provider = fake(app.runtime)
         await send(pilot, "question")
-        await fake(app.runtime).waiting.wait()
+        await provider.waiting.wait()
         assert screen.responding
-        assert screen.prompt.read_only and screen.prompt.has_class("-responding")
+        assert not screen.prompt.read_only and screen.prompt.has_class("-responding")
+        assert screen.prompt.has_focus
         assert screen.prompt.text == ""
-        await pilot.press(*"typed")
+
+        # Typing while the reply streams lands in the prompt, newline key included.
+        await pilot.press(*"next", "ctrl+j", *"one")
+        await until(pilot, lambda: screen.prompt.text == "next\none", "the typed text")
+        # Enter does not send it (nor clear it): a hint says the reply is still streaming.
         await pilot.press("enter")
-        assert screen.prompt.text == ""
-        assert len(replies(pilot)) == 1
+        await until(pilot, lambda: bool(toasts(pilot)), "the hint")
+        assert "still streaming" in toasts(pilot)[-1] and "Esc" in toasts(pilot)[-1]
+        assert screen.prompt.text == "next\none"
+        assert len(replies(pilot)) == 1 and len(provider.requests) == 1
+        assert [m.text for m in screen.query(UserMessage)] == ["question"]
+
         block.set()
         await settle_reply(pilot)
-        assert not screen.prompt.read_only
         assert not screen.prompt.has_class("-responding")
         assert replies(pilot)[0].status == "complete"
+        assert screen.prompt.text == "next\none", "the reply ending keeps the text"
+
+        # Once the reply has ended, Enter sends what was written meanwhile.
+        await pilot.press("enter")
+        await settle_reply(pilot)
+        assert [m.text for m in screen.query(UserMessage)] == ["question", "next\none"]
+        assert [r.text for r in replies(pilot)] == ["Half ", "Second answer."]
+        assert screen.prompt.text == ""
 
 
 async def test_escape_stops_the_reply_and_keeps_what_arrived(make_app) -> None:

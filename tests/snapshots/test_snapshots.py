@@ -189,7 +189,8 @@ def test_a_reply_frozen_mid_stream(snap_compare, snapshot_runtime: Runtime, size
     A collapsed "Reasoning (thinking…)" line, then the live reply: a "Streaming" heading,
     one paragraph and the first bullet ("tokens arrive one by one"), with the meta line
     "fake · fake-model · streaming…". The status bar says "responding… Esc stops"; the
-    prompt is greyed (locked); the footer offers "esc Stop".
+    prompt stays writable (not greyed), its hint "Next message · Enter sends once the reply
+    ends · Esc stops it"; the footer offers "esc Stop".
     """
     fake(snapshot_runtime).queue(
         frozen(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events
@@ -13,7 +15,7 @@ from textual.driver import Driver
 from textual.screen import Screen
 from textual.theme import Theme
 
-from tuichat import clipboard
+from tuichat import boot, clipboard
 from tuichat.errors import TuichatError
 from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
@@ -51,18 +53,26 @@ class TuichatApp(App[None]):
         model: str | None = None,
         clock: Callable[[], float] | None = None,
         now: Callable[[], float] | None = None,
+        remember: Path | None = None,
     ) -> None:
         """Create it.
 
         Args:
-            runtime: Settings, providers and store; closed when the app exits.
+            runtime: Settings, providers and store; closed when the app exits. One
+                still loading (:meth:`Runtime.later`) finishes right after the first
+                frame.
             provider: Provider instance to chat with (default: from the settings).
             model: Model, or ``provider/model``.
             clock: Replaces the turns' monotonic clock (tests, for stable timings).
             now: Replaces the wall clock of the sidebar's date groups (tests).
+            remember: Where to keep what the next start's first frame needs
+                (:mod:`tuichat.boot`), once this start has loaded.
         """
         super().__init__()
         self.runtime = runtime
+        self._remember = remember
+        self.startup_error: TuichatError | None = None
+        """Why the runtime failed to load after the first frame (the app then exits)."""
         self._provider = provider
         self._model = model
         self._clock = clock
@@ -71,7 +81,7 @@ class TuichatApp(App[None]):
         self._signals = SignalCatcher(self._exit_for_signal)
         self.input_first = InputFirst()
         """Streams wait on it while a key press is not on screen yet."""
-        theme = self._remembered_theme() or runtime.settings.ui.theme
+        theme = self._remembered_theme() or runtime.ui.theme
         if theme in self.available_themes:
             self.theme = theme
         else:
@@ -87,7 +97,7 @@ class TuichatApp(App[None]):
             kept = self.runtime.store.get_setting(THEME_KEY)
         except TuichatError:
             return None
-        if not isinstance(kept, dict) or kept.get("config") != self.runtime.settings.ui.theme:
+        if not isinstance(kept, dict) or kept.get("config") != self.runtime.ui.theme:
             return None
         name = kept.get("name")
         return name if isinstance(name, str) else None
@@ -95,7 +105,7 @@ class TuichatApp(App[None]):
     def _remember_theme(self, theme: Theme) -> None:
         try:
             self.runtime.store.set_setting(
-                THEME_KEY, {"name": theme.name, "config": self.runtime.settings.ui.theme}
+                THEME_KEY, {"name": theme.name, "config": self.runtime.ui.theme}
             )
         except TuichatError:
             pass  # not remembered this time; the theme still applies now
@@ -121,12 +131,11 @@ class TuichatApp(App[None]):
     def on_mount(self) -> None:
         """Apply the ``[keymap]``, remember theme changes, tell about an unknown theme."""
         self._signals.install()
-        # After the first frame: the HTTP client (httpcore, the TLS context) in a thread,
-        # so the first reply does not pay for it and the screen did not wait for it.
-        self.call_after_refresh(self._warm_up)
-        for warning in self.runtime.config.warnings:
-            self.notify(warning, severity="warning", timeout=15, markup=False)
-        self.set_keymap(self.runtime.settings.keymap)
+        # After the first frame: the settings and plugins if they still load, then the
+        # HTTP client (httpcore, the TLS context), in a thread, so that neither the
+        # screen nor the first reply waits for them.
+        self.call_after_refresh(self._finish_start)
+        self.set_keymap(self.runtime.keymap)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._bad_theme is not None:
             self.notify(
@@ -148,13 +157,62 @@ class TuichatApp(App[None]):
             target = self.screen if mouse else (self.focused or self.screen)
             target.call_after_refresh(self.input_first.arrived())
 
-    def _warm_up(self) -> None:
-        self.run_worker(self._make_client, thread=True, group="warm-up", exit_on_error=False)
+    def _finish_start(self) -> None:
+        self.run_worker(self._load_runtime(), group="start", exit_on_error=False)
 
-    def _make_client(self) -> None:
+    async def _load_runtime(self) -> None:
+        runtime = self.runtime
+        if not runtime.loaded:
+            try:
+                await asyncio.to_thread(runtime.finish_loading)
+            except TuichatError as exc:
+                # The config changed in a way the remembered start could not see (a
+                # ca_bundle deleted): stop with its sentence, as a start that checks first.
+                self.startup_error = exc
+                self.exit(return_code=exc.exit_code)
+                return
+            self._apply_loaded_settings()
+        for warning in runtime.config.warnings:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):
+                await screen.runtime_loaded()
+        await asyncio.to_thread(self._warm_up)
+
+    def _apply_loaded_settings(self) -> None:
+        """Settings that differ from the remembered ones (a config edited meanwhile)."""
+        remembered, runtime = self.runtime.boot, self.runtime
+        if remembered is None:
+            return
+        if runtime.keymap != remembered.keymap:
+            self.set_keymap(runtime.keymap)
+        if runtime.ui.theme != remembered.ui.theme:
+            theme = self._remembered_theme() or runtime.ui.theme
+            if theme in self.available_themes:
+                self.theme = theme
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen) and runtime.ui != remembered.ui:
+                screen.apply_ui()
+
+    def _warm_up(self) -> None:
         from tuichat.http import warm_up
 
         warm_up(self.runtime.client)
+        if self._remember is not None:
+            self._keep_boot(self._remember)
+
+    def _keep_boot(self, path: Path) -> None:
+        """Remember this start's first-frame values for the next (see tuichat.boot)."""
+        runtime = self.runtime
+        try:
+            provider, model = runtime.resolve(self._provider, self._model)
+        except TuichatError:
+            return  # the chat fell back to the demo: check again next time
+        values = runtime.boot_values(provider, model)
+        digest = boot.fingerprint(
+            runtime.config.path, values.env_names, provider=self._provider, model=self._model
+        )
+        boot.write(path, values, digest)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Copy ``text``: OSC 52 (wrapped for tmux or screen), and a native tool when local.

@@ -7,6 +7,7 @@ screen's ``check_action`` says) are offered, and each shows its key as rebound.
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -15,7 +16,9 @@ from tuichat.keymap import ACTIONS, ActionSpec, effective_keys
 
 from .bindings import keys_label
 from .screens.chat import ChatScreen
-from .screens.compare import CompareScreen
+
+if TYPE_CHECKING:
+    from .screens.compare import CompareScreen
 
 
 class ActionCommands(Provider):
@@ -23,6 +26,8 @@ class ActionCommands(Provider):
 
     def _target(self) -> ChatScreen | CompareScreen | None:
         # The palette is a screen of its own; the actions belong to the one under it.
+        from .screens.compare import CompareScreen  # (loaded with compare mode, not before)
+
         for screen in reversed(self.app.screen_stack):
             if isinstance(screen, ChatScreen | CompareScreen):
                 return screen
@@ -31,7 +36,7 @@ class ActionCommands(Provider):
     def _keymap(self) -> dict[str, str]:
         for screen in self.app.screen_stack:
             if isinstance(screen, ChatScreen):
-                return screen.runtime.settings.keymap
+                return screen.runtime.keymap
         return {}
 
     def _commands(self) -> list[tuple[str, str, ActionSpec]]:
@@ -39,7 +44,7 @@ class ActionCommands(Provider):
         if screen is None:
             return []
         rebound = self._keymap()
-        on_compare = isinstance(screen, CompareScreen)
+        on_compare = not isinstance(screen, ChatScreen)
         commands: list[tuple[str, str, ActionSpec]] = []
         for spec in ACTIONS:
             if not spec.palette or (spec.scope == "compare") != on_compare:

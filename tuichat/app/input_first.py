@@ -12,6 +12,12 @@ stops it: after :data:`HOLD` seconds held, the stream gets as long again.
 
 "Painted" is known without reaching into Textual: ``call_after_refresh`` on the widget
 the key went to queues behind the key itself, and runs once the screen has refreshed.
+
+The gate closes as soon as the terminal's input thread has *read* the key
+(:meth:`InputFirst.incoming`), not only once the app's task takes it in: a key posted
+from that thread waits for every task already queued in the event loop, and a stream
+slice or a reply's redraw (10-20 ms each) starting meanwhile put ~30 ms before the key
+was even looked at, and its frame behind a scrolled log.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from collections.abc import Callable
 #: Longest a stream waits for one input to be shown (a safety net: a key whose
 #: widget went away never reports back).
 HOLD = 0.1
+
+#: How often a waiting stream looks whether the app has taken a read key in (the input
+#: thread cannot wake an asyncio event itself; this lasts a few milliseconds at most).
+POLL = 0.001
 
 
 class InputFirst:
@@ -40,17 +50,24 @@ class InputFirst:
         self._shown = 0
         self._since = 0.0
         self._held_since = 0.0
+        self._incoming = 0.0
         self._event: asyncio.Event | None = None
         self.waits = 0
         """How many times a stream waited (for tests and benchmarks)."""
 
     @property
+    def _in_transit(self) -> bool:
+        """Whether an input was read from the terminal that the app has not taken in yet."""
+        return self._incoming > self._since
+
+    @property
     def pending(self) -> bool:
         """Whether an input is not on screen yet (and it was not given up on)."""
-        if self._shown == self._latest:
+        read = self._in_transit
+        if self._shown == self._latest and not read:
             return False
         now = self._clock()
-        if now - self._since >= self._hold:
+        if now - (self._incoming if read else self._since) >= self._hold:
             return False
         held = now - self._held_since
         if held < self._hold:
@@ -59,6 +76,17 @@ class InputFirst:
             return False  # held for a whole hold: the stream's turn
         self._held_since = now
         return True
+
+    def incoming(self) -> None:
+        """Note that input was read from the terminal (called from the input thread).
+
+        Only plain assignments: the event loop reads them in :attr:`pending` and
+        :meth:`wait` (a stale read there costs a millisecond, never a lost key).
+        """
+        now = self._clock()
+        if not self.pending:
+            self._held_since = now  # the gate closes now (it was open)
+        self._incoming = now
 
     def arrived(self) -> Callable[[], None]:
         """Note an input; returns the callback to run once it is on screen."""
@@ -85,6 +113,11 @@ class InputFirst:
         if not self.pending:
             return
         self.waits += 1
+        while self._in_transit and self.pending:
+            # Read, not taken in yet: the app's task is queued and runs within a few ms.
+            await asyncio.sleep(POLL)
+        if not self.pending:
+            return
         if self._event is None:
             self._event = asyncio.Event()
         left = self._hold - (self._clock() - self._since)

@@ -10,6 +10,10 @@ SIGHUP it stands for, so :class:`~tuichat.signals.SignalCatcher` always gets its
 Input that is not UTF-8 (a binary paste, a terminal set to Latin-1) made Textual's input
 thread raise ``UnicodeDecodeError`` and the app die with a traceback; here such bytes
 arrive as U+FFFD instead.
+
+The same driver tells the input-first gate (:mod:`tuichat.app.input_first`) about a key
+the moment its thread reads it, so a streaming reply steps aside before the key even
+reaches the app.
 """
 
 from __future__ import annotations
@@ -22,13 +26,19 @@ import signal
 from collections.abc import Callable
 from typing import IO, Any
 
+from textual import events
 from textual.driver import Driver
+from textual.message import Message
 
 try:
     from textual.drivers import linux_driver
     from textual.drivers.linux_driver import LinuxDriver
 except ImportError:  # Windows: no termios, no hang-ups to survive
     LinuxDriver = None  # type: ignore[assignment,misc]
+
+
+#: Input a streaming reply lets through first (as the app's; not mouse moves: floods).
+_FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 
 def _lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
@@ -87,6 +97,14 @@ if LinuxDriver is not None:
             # The input thread makes its decoder from this module-level name (Textual
             # 8.2.8, LinuxDriver.run_input_thread): there is no other way in.
             linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[attr-defined,assignment]
+
+        def process_message(self, message: Message) -> None:
+            """Pass on what the input thread parsed; input closes the gate at once."""
+            if isinstance(message, _FIRST):
+                gate = getattr(self._app, "input_first", None)
+                if gate is not None:
+                    gate.incoming()
+            super().process_message(message)
 
         def run_input_thread(self) -> None:
             """Read keys; a terminal that fails to read has hung up: say so with SIGHUP."""

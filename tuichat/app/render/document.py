@@ -252,16 +252,37 @@ class MarkdownDocument:
         """How many closed blocks are shown."""
         return len(self.splitter.closed) if self.budget is None else self._shown
 
-    def _cache(self, width: int, context: RenderContext) -> _WidthCache:
+    def _width_cache(self, width: int, context: RenderContext) -> _WidthCache:
         key = context.key(width)
         cache = self._caches.get(key)
         if cache is None:
             # Keep one width: a resize re-wraps (lazily), it does not accumulate.
             self._caches.clear()
             cache = self._caches[key] = _WidthCache()
+        return cache
+
+    def _cache(self, width: int, context: RenderContext) -> _WidthCache:
+        cache = self._width_cache(width, context)
         for _ in range(len(cache.heights), self._target()):
             self._render_next(cache, width, context)
         return cache
+
+    def prepare(self, width: int, context: RenderContext, budget: float) -> bool:
+        """Render closed blocks at ``width`` before they are first needed, for at most
+        ``budget`` seconds (at least one block): a page of history about to be shown
+        is measured in small steps while the app is idle, not all at once in a layout.
+
+        Returns:
+            Whether every closed block is rendered at ``width`` now.
+        """
+        cache = self._width_cache(width, context)
+        closed = len(self.splitter.closed)
+        deadline = time.perf_counter() + budget
+        while len(cache.heights) < closed:
+            self._render_next(cache, width, context)
+            if time.perf_counter() >= deadline:
+                break
+        return len(cache.heights) >= closed
 
     def _render_next(self, cache: _WidthCache, width: int, context: RenderContext) -> None:
         index = len(cache.heights)

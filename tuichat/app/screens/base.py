@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
@@ -21,7 +21,6 @@ from tuichat.catalog import ProviderModels
 from tuichat.chat import Turn
 from tuichat.errors import TuichatError
 from tuichat.keymap import BY_ID, effective_keys
-from tuichat.provider import Provider
 from tuichat.runtime import Runtime
 from tuichat.sanitize import neutralize, one_line, redact
 from tuichat.store import Message as StoredMessage
@@ -35,6 +34,9 @@ from ..widgets.prompt import PromptInput
 from ..widgets.reasoning import ReasoningView
 from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from tuichat.provider import Provider
 
 
 @dataclass
@@ -112,11 +114,16 @@ class ChatScreenBase(Screen[None]):
         """Whether the offline demo provider answers."""
         return self.provider.name == "demo"
 
+    @property
+    def provider_name(self) -> str:
+        """The provider instance the chat is with, as the status bar names it."""
+        return self.provider.instance_name
+
     # -- keys ---------------------------------------------------------------------------------
 
     def key_hint(self, binding_id: str) -> str:
         """How the key(s) of an action read, after the person's ``[keymap]`` (``Ctrl+T``)."""
-        keys = effective_keys(BY_ID[binding_id], self.runtime.settings.keymap)
+        keys = effective_keys(BY_ID[binding_id], self.runtime.keymap)
         return keys_label(keys.split(",")[0])
 
     def hints(self) -> Hints:

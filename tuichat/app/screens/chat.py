@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,14 +24,13 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tuichat import catalog
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import TuichatError
-from tuichat.http import RetryPolicy
-from tuichat.provider import Provider, ReasoningDelta, Retrying, TextDelta
+from tuichat.protocol import ReasoningDelta, Retrying, TextDelta
 from tuichat.runtime import Runtime
 from tuichat.sanitize import neutralize
 from tuichat.store import Message as StoredMessage
@@ -54,11 +53,18 @@ from .conversation_actions import ConversationActions
 from .message_actions import MessageActions
 from .model_actions import ModelActions
 
+if TYPE_CHECKING:
+    from tuichat.provider import Provider
+
 #: Conversations per sidebar page.
 SIDEBAR_PAGE = 50
 
 #: Below this many columns the sidebar starts hidden.
 NARROW_COLUMNS = 100
+
+
+#: The empty prompt's hint (another one shows while a reply streams).
+PLACEHOLDER = "Message · Enter sends · Ctrl+J new line"
 
 
 def reasoning_dom_id(message_id: int) -> str:
@@ -106,12 +112,15 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self._clock = clock
         self.now = now or time.time
         self._startup_error: str | None = None
-        try:
-            self.provider, self.model = runtime.resolve(provider, model)
-        except TuichatError as exc:
-            # cli.py checks this before starting; still, never die here: fall back.
-            self._startup_error = neutralize(str(exc))
-            self.provider, self.model = runtime.resolve("demo", None)
+        self._asked = (provider, model)
+        self._provider: Provider | None = None
+        boot = runtime.boot
+        if runtime.loaded or boot is None:
+            self._resolve()
+        else:
+            # The first frame names what the last start resolved for the same config
+            # and arguments (tuichat.boot); runtime_loaded() resolves for real.
+            self.model = boot.model
         self._sidebar_choice: bool | None = None
         self.conversation_id: int | None = None
         """The conversation in the chat log; None until the first prompt is saved."""
@@ -125,6 +134,55 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self._init_conversation_actions()
         self._init_model_actions()
 
+    def _resolve(self) -> None:
+        provider, model = self._asked
+        try:
+            self._provider, self.model = self.runtime.resolve(provider, model)
+        except TuichatError as exc:
+            # cli.py checks this before starting; still, never die here: fall back.
+            self._startup_error = neutralize(str(exc))
+            self._provider, self.model = self.runtime.resolve("demo", None)
+
+    @property
+    def provider(self) -> Provider:
+        """The provider the chat is with (resolved now if the runtime is still loading)."""
+        if self._provider is None:
+            self._resolve()
+        assert self._provider is not None
+        return self._provider
+
+    @provider.setter
+    def provider(self, provider: Provider) -> None:
+        self._provider = provider
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether the offline demo provider answers."""
+        boot = self.runtime.boot
+        if self._provider is None and boot is not None:
+            return boot.demo
+        return self.provider.name == "demo"
+
+    @property
+    def provider_name(self) -> str:
+        """The provider instance the chat is with, as the status bar names it."""
+        boot = self.runtime.boot
+        if self._provider is None and boot is not None:
+            return boot.provider
+        return self.provider.instance_name
+
+    async def runtime_loaded(self) -> None:
+        """The settings and plugins are in: resolve the provider, fetch model lists."""
+        if self._provider is None:
+            shown = (self.provider_name, self.model, self.is_demo)
+            self._resolve()
+            if shown != (self.provider_name, self.model, self.is_demo):
+                self._show_model()
+        self._load_catalog()
+        if self._startup_error:
+            await self.chat_log.mount(InlineError(self._startup_error))
+            self._startup_error = None
+
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -134,23 +192,23 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat-log")
                 yield StatusBar(id="status-bar")
-                yield PromptInput(
-                    id="prompt", placeholder="Message · Enter sends · Ctrl+J new line"
-                )
+                yield PromptInput(id="prompt", placeholder=PLACEHOLDER)
         yield KeysFooter()
 
     async def on_mount(self) -> None:
         """Apply the UI settings, load the sidebar and show a fresh conversation."""
-        ui = self.runtime.settings.ui
         self.prompt.focus()
-        self._place_sidebar()
-        self.prompt.cursor_blink = ui.cursor_blink
+        self.apply_ui()
         self._show_model()
         await self._reload_sidebar()
         await self._open(None, save_draft=False)
-        self._load_catalog()
-        if self._startup_error:
-            await self.chat_log.mount(InlineError(self._startup_error))
+        if self.runtime.loaded:
+            await self.runtime_loaded()
+
+    def apply_ui(self) -> None:
+        """Apply the ``[ui]`` settings of this screen (the sidebar, the cursor)."""
+        self._place_sidebar()
+        self.prompt.cursor_blink = self.runtime.ui.cursor_blink
 
     def on_resize(self) -> None:
         """Hide the sidebar in a narrow terminal, unless the person chose otherwise."""
@@ -163,7 +221,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
     def _place_sidebar(self) -> None:
         show = self._sidebar_choice
         if show is None:
-            show = self.runtime.settings.ui.sidebar and self.app.size.width >= NARROW_COLUMNS
+            show = self.runtime.ui.sidebar and self.app.size.width >= NARROW_COLUMNS
         if not show and self.sidebar.has_focus_within:
             self.prompt.focus()
         self.set_class(not show, "-no-sidebar")
@@ -176,13 +234,19 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             self.sidebar.option_list.focus()
 
     def _show_model(self) -> None:
-        self.status_bar.show_model(self.provider.instance_name, self.model, demo=self.is_demo)
+        self.status_bar.show_model(self.provider_name, self.model, demo=self.is_demo)
 
     def watch_responding(self, responding: bool) -> None:
-        """Lock the prompt while a reply streams, and show Esc in the footer."""
+        """While a reply streams: the prompt stays writable (the next message can be
+        written meanwhile, Enter does not send it yet) and the footer offers Esc."""
         prompt = self.prompt
-        prompt.read_only = responding
         prompt.set_class(responding, "-responding")
+        prompt.placeholder = (
+            f"Next message · Enter sends once the reply ends · {self.key_hint('stop-reply')} "
+            "stops it"
+            if responding
+            else PLACEHOLDER
+        )
         self._update_note()
         self.refresh_bindings()
 
@@ -354,7 +418,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             turn.state.content,
             streaming=True,
             status="streaming",
-            fps=self.runtime.settings.ui.fps,
+            fps=self.runtime.ui.fps,
             hold=self.input_pending,
             meta=self._live_meta(turn),
             id=message_dom_id(turn.message_id),
@@ -366,6 +430,12 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
         """Save the prompt, start the reply and stream it in a worker."""
         if self.responding:
+            # The next message may be written while a reply streams, but sent only after
+            # it: its history must hold the whole reply. The text stays in the prompt.
+            self.tell(
+                "A reply is still streaming: Enter sends this once it ends "
+                f"({self.key_hint('stop-reply')} stops it)."
+            )
             return
         text = event.text
         if not await self._provider_ready():
@@ -411,6 +481,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         return True
 
     def _turn_options(self) -> dict[str, Any]:
+        from tuichat.http import RetryPolicy  # (httpx: not before the first frame)
+
         settings = self.runtime.settings
         conversation = None
         if self.conversation_id is not None:
@@ -646,12 +718,6 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         log = self.chat_log
         await log.mount(InlineError(sentence))
         log.anchor()
-
-    @on(Markdown.LinkClicked)
-    def show_link(self, event: Markdown.LinkClicked) -> None:
-        """Links are never opened by a click: show where they lead instead."""
-        event.stop()
-        self.tell(event.href, title="Link")
 
 
 async def settle(worker: Worker[None]) -> None:

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 from tuichat import compare
 from tuichat.compare import Column, Comparison, StoredComparison
 from tuichat.errors import TuichatError
-from tuichat.provider import ChatEvent, TextDelta
+from tuichat.protocol import ChatEvent, TextDelta
 from tuichat.sanitize import neutralize, one_line
 from tuichat.store import Store
 

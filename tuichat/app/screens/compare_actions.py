@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuichat import catalog, compare
 from tuichat.compare import Comparison, Contender
 from tuichat.errors import TuichatError
 
 from .base import ChatScreenBase
-from .compare import CompareOutcome, CompareScreen
 from .models import Choice
+
+if TYPE_CHECKING:
+    from .compare import CompareOutcome
 
 
 class CompareActions(ChatScreenBase):
@@ -35,6 +37,8 @@ class CompareActions(ChatScreenBase):
         """Open compare mode with the chat's model and the prompt typed so far."""
         if self.responding or self._editing is not None:
             return
+        from .compare import CompareScreen  # (not before the first frame)
+
         screen = CompareScreen(
             self.store,
             choices=[(self.provider.instance_name, self.model)],
@@ -42,8 +46,8 @@ class CompareActions(ChatScreenBase):
             start=self._start_comparison,
             choose_model=self._open_model_picker,
             key_hint=self.key_hint,
-            fps=self.runtime.settings.ui.fps,
-            cursor_blink=self.runtime.settings.ui.cursor_blink,
+            fps=self.runtime.ui.fps,
+            cursor_blink=self.runtime.ui.cursor_blink,
         )
         self.app.push_screen(screen, self._comparison_closed)
 
@@ -61,12 +65,14 @@ class CompareActions(ChatScreenBase):
             self.tell("This message is not part of a comparison.")
             return
         on_show = next((r.id for r in stored.replies if r.id in self._shown), None)
+        from .compare import CompareScreen
+
         screen = CompareScreen(
             self.store,
             stored=stored,
             on_show=on_show,
             key_hint=self.key_hint,
-            fps=self.runtime.settings.ui.fps,
+            fps=self.runtime.ui.fps,
         )
         self.app.push_screen(screen, self._comparison_closed)
 

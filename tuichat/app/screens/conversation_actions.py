@@ -285,9 +285,8 @@ class ConversationActions(ChatScreenBase):
         if self._editing is not None:
             return
         # Kept on every change: when quitting, the prompt is gone before the screen.
+        # (Saved while a reply streams too: the next message may be written meanwhile.)
         self._prompt_text = self.prompt.text
-        if self.responding:
-            return
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)

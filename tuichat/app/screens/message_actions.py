@@ -262,7 +262,7 @@ class MessageActions(ChatScreenBase):
             turn.state.content,
             streaming=True,
             status="streaming",
-            fps=self.runtime.settings.ui.fps,
+            fps=self.runtime.ui.fps,
             hold=self.input_pending,
             meta=f"{turn.provider.instance_name} · {turn.request.model} · continuing…",
             id=message_dom_id(target.id),

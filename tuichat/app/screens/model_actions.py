@@ -5,20 +5,22 @@ presets, background titles, the theme and the help screen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
 from tuichat import catalog, titles
 from tuichat.catalog import ProviderModels
 from tuichat.errors import TuichatError
-from tuichat.provider import Provider
 from tuichat.sanitize import one_line
 
 from .base import ChatScreenBase
 from .help import HelpScreen
 from .models import Choice, ModelPickerScreen
 from .options import ConversationOptions, OptionsScreen
+
+if TYPE_CHECKING:
+    from tuichat.provider import Provider
 
 
 class ModelActions(ChatScreenBase):
@@ -248,7 +250,7 @@ class ModelActions(ChatScreenBase):
 
     def action_help(self) -> None:
         """Show every key."""
-        self.app.push_screen(HelpScreen(self.runtime.settings.keymap))
+        self.app.push_screen(HelpScreen(self.runtime.keymap))
 
 
 def _params(options: ConversationOptions) -> dict[str, Any]:

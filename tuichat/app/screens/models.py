@@ -20,7 +20,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuichat.catalog import ProviderModels
-from tuichat.provider import ModelInfo
+from tuichat.protocol import ModelInfo
 from tuichat.sanitize import one_line
 
 Choice = tuple[str, str]

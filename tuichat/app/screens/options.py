@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,8 +18,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, TextArea
 
-from tuichat.config import PresetSettings
 from tuichat.sanitize import one_line
+
+if TYPE_CHECKING:
+    from tuichat.config import PresetSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ frame are what made stock Markdown widgets slow (DESIGN.md section 9).
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from textual.app import ComposeResult
@@ -26,7 +26,10 @@ from textual.widgets import Static
 
 from tuichat.sanitize import neutralize, one_line
 
-from ..render import MarkdownDocument, RenderContext
+from .. import heap
+
+if TYPE_CHECKING:
+    from ..render import MarkdownDocument, RenderContext
 
 #: Most seconds of Markdown rendering per frame while a reply streams.
 RENDER_BUDGET = 0.008
@@ -36,31 +39,6 @@ YIELD_EVERY = 0.004
 
 #: While an input waits to be shown, drawing more of a reply is put off by this long.
 HOLD_RETRY = 0.004
-
-_frozen = 0
-
-
-def _freeze_heap() -> None:
-    """Keep the garbage collector off the objects alive now, while a reply streams.
-
-    A fast stream allocates so much that Python runs full collections every few hundred
-    milliseconds, and each one walks every object of the app (the history, the
-    widgets, Textual's caches): 50-75 ms with the event loop stopped, i.e. keys that
-    wait. Frozen objects are skipped until :func:`_thaw_heap` (both are O(1)).
-    """
-    global _frozen
-    if _frozen == 0:
-        gc.freeze()
-    _frozen += 1
-
-
-def _thaw_heap() -> None:
-    """Undo :func:`_freeze_heap` once no reply streams any more."""
-    global _frozen
-    _frozen = max(0, _frozen - 1)
-    if _frozen == 0:
-        gc.unfreeze()
-
 
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
@@ -181,7 +159,13 @@ class MarkdownText(Widget):
         # While streaming, rendering closed blocks gets a third of a frame at a time: a
         # burst of text is drawn over the next frames instead of freezing the keys.
         budget = min(RENDER_BUDGET, self._interval / 3) if streaming else None
-        self.document = MarkdownDocument(source, finished=not streaming, budget=budget)
+        # (markdown-it, rich.markdown, Pygments: only once a message is shown, so that
+        # the app's first frame does not wait for them.)
+        from ..render import MarkdownDocument
+
+        self.document: MarkdownDocument = MarkdownDocument(
+            source, finished=not streaming, budget=budget
+        )
         """The blocks and their rendered lines."""
         self.frames = 0
         """How many times new text was taken in (:meth:`commit` with something new)."""
@@ -199,6 +183,8 @@ class MarkdownText(Widget):
         # for every line painted showed in profiles.
         context = self._context_cache
         if context is None:
+            from ..render import RenderContext
+
             app = self.app
             # hyperlinks are off in TokenMarkdown: each link's address is printed next to
             # its text, so a reply cannot disguise where it goes, and nothing opens on click.
@@ -281,6 +267,19 @@ class MarkdownText(Widget):
     def get_content_width(self, container: Size, viewport: Size) -> int:
         """As wide as the container: the text wraps to it."""
         return container.width
+
+    def measure(self) -> tuple[int, RenderContext] | None:
+        """The width and rendering context this (mounted) body draws at, to prepare
+        others like it (:meth:`prepare`); None before it is laid out."""
+        width = self.size.width
+        if not width or not self.is_mounted:
+            return None
+        return width, self._render_context()
+
+    def prepare(self, width: int, context: RenderContext, budget: float) -> bool:
+        """Render the text at ``width`` ahead of its first layout, for about ``budget``
+        seconds; returns whether it is all rendered (see ``MarkdownDocument.prepare``)."""
+        return self.document.prepare(width, context, budget)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The number of lines at ``width`` (closed blocks are measured once per width)."""
@@ -389,9 +388,8 @@ class ReplyView(Widget):
         """The Markdown body (None for an empty finished reply)."""
         return self._body
 
-    def compose(self) -> ComposeResult:
-        """The body (one widget, live or finished), the error and the meta line."""
-        if self._streaming or self._parts:
+    def _make_body(self) -> MarkdownText | None:
+        if self._body is None and (self._streaming or self._parts):
             self._body = MarkdownText(
                 self.text,
                 streaming=self._streaming,
@@ -399,7 +397,19 @@ class ReplyView(Widget):
                 hold=self._hold,
                 classes="reply-body",
             )
-            yield self._body
+        return self._body
+
+    def prepare(self, width: int, context: RenderContext, budget: float) -> bool:
+        """Before it is mounted: parse and render the body at ``width`` for about
+        ``budget`` seconds; returns whether it is ready (its layout will cost nothing)."""
+        body = self._make_body()
+        return body is None or body.prepare(width, context, budget)
+
+    def compose(self) -> ComposeResult:
+        """The body (one widget, live or finished), the error and the meta line."""
+        body = self._make_body()
+        if body is not None:
+            yield body
         if self._error:
             yield Static(Content(self._error), markup=False, classes="reply-error")
         yield Static(Content(self._meta), markup=False, classes="reply-meta")
@@ -408,7 +418,7 @@ class ReplyView(Widget):
         """A live reply keeps the garbage collector off the rest of the app meanwhile."""
         if self._streaming and not self._froze:
             self._froze = True
-            _freeze_heap()
+            heap.stream_started()
 
     def on_unmount(self) -> None:
         """Removed while streaming (another conversation opened): thaw the heap."""
@@ -417,7 +427,7 @@ class ReplyView(Widget):
     def _thaw(self) -> None:
         if self._froze:
             self._froze = False
-            _thaw_heap()
+            heap.stream_ended()
 
     async def append(self, text: str) -> None:
         """Add a piece of the reply; it is drawn within one frame interval.

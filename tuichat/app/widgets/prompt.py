@@ -16,8 +16,8 @@ class PromptInput(TextArea):
 
     A paste (bracketed paste or Ctrl+V) only inserts text, however many lines it holds:
     sending is always a separate, deliberate Enter. The box grows with its content up to
-    its CSS ``max-height``. While a reply streams the screen makes it read-only and adds
-    the ``-responding`` class.
+    its CSS ``max-height``. While a reply streams it stays writable (the screen adds the
+    ``-responding`` class and decides what Enter does then); ``read_only`` locks it.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -70,8 +70,11 @@ class PromptInput(TextArea):
             self.action_submit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show Send and Newline as unavailable while the box is locked."""
+        """Show Send and Newline as unavailable while the box is locked, and Send while a
+        reply streams (Enter then keeps the text; the screen says why)."""
         if action in ("submit", "newline") and self.read_only:
+            return None
+        if action == "submit" and self.has_class("-responding"):
             return None
         return True
 

@@ -1,0 +1,88 @@
+"""Full garbage collections wait for the person to be idle; streaming freezes the heap."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from tuichat.app import heap
+from tuichat.app.heap import DUE, FORCE, IDLE, IdleCollector
+
+
+class World:
+    """The collector's view of the app, set by each test."""
+
+    def __init__(self) -> None:
+        self.idle = 0.0
+        self.busy = False
+        self.pending = 0
+        self.runs = 0
+
+    def collector(self) -> IdleCollector:
+        def collect() -> None:
+            self.runs += 1
+            self.pending = 0
+
+        return IdleCollector(
+            lambda: self.idle,
+            busy=lambda: self.busy,
+            pending=lambda: self.pending,
+            collect=collect,
+        )
+
+
+def test_a_due_collection_waits_until_the_person_is_idle() -> None:
+    world = World()
+    collector = world.collector()
+    world.pending = DUE
+    world.idle = IDLE / 2
+    assert not collector.tick()
+    world.idle = IDLE
+    assert collector.tick() and world.runs == 1
+    assert not collector.tick(), "nothing is due right after one"
+
+
+def test_nothing_runs_before_it_is_due_or_while_a_reply_streams() -> None:
+    world = World()
+    collector = world.collector()
+    world.idle = 60.0
+    world.pending = DUE - 1
+    assert not collector.tick()
+    world.pending = DUE
+    world.busy = True
+    assert not collector.tick()
+    assert world.runs == 0
+
+
+def test_a_session_that_never_pauses_still_collects() -> None:
+    world = World()
+    collector = world.collector()
+    world.busy = True
+    world.pending = FORCE
+    assert collector.tick() and world.runs == 1
+
+
+def test_python_starts_no_full_collection_while_installed() -> None:
+    before = gc.get_threshold()
+    collector = IdleCollector(lambda: 0.0)
+    collector.install()
+    try:
+        assert gc.get_threshold()[:2] == before[:2]
+        assert gc.get_threshold()[2] > 10**6
+    finally:
+        collector.uninstall()
+    assert gc.get_threshold() == before
+
+
+def test_streaming_freezes_the_heap_and_hands_the_gil_over_more_often() -> None:
+    interval = sys.getswitchinterval()
+    gc.unfreeze()
+    with heap.streaming():
+        with heap.streaming():
+            assert heap.streaming_replies() == 2
+            assert gc.get_freeze_count() > 0
+            assert sys.getswitchinterval() <= heap.SWITCH_INTERVAL
+        assert gc.get_freeze_count() > 0, "frozen until the last reply ends"
+    assert heap.streaming_replies() == 0
+    assert gc.get_freeze_count() == 0
+    assert sys.getswitchinterval() == interval

@@ -1,0 +1,138 @@
+"""The garbage collector, kept out of the moments a person waits for the screen.
+
+A full collection walks every object the app holds. With a long conversation open (its
+window of mounted messages, their rendered lines, Textual's caches) that is some 300,000
+objects: 130-250 ms with the event loop stopped. Python starts one whenever enough
+objects have survived the younger generations, that is while the person scrolls, types
+or watches a reply stream; scrolling up through a 2,000-message conversation, every
+freeze over 100 ms was one of them. So, while the app runs:
+
+* Python starts no full collection itself; the young generations are still collected
+  as usual (about a millisecond each);
+* a full collection runs once the person has left the keyboard and mouse alone for
+  :data:`IDLE` seconds and no reply streams, if the young generations were collected
+  :data:`DUE` times since the last one (the count at which Python would have started it);
+* whatever the activity, at :data:`FORCE` such collections it runs anyway: memory stays
+  bounded in a session that never pauses;
+* while a reply streams (:func:`streaming`) the heap is frozen (``gc.freeze``): a
+  collection, forced or young, skips everything that existed before the reply.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+#: Seconds without input after which a due full collection runs.
+IDLE = 1.0
+
+#: Young-generation collections after which a full one is due (Python's own threshold).
+DUE = 10
+
+#: Young-generation collections after which a full one runs, idle or not.
+FORCE = 100
+
+#: The GIL switch interval while a reply streams (Python's default is 5 ms): with the
+#: event loop busy, the terminal's input thread got the GIL back only every 5 ms, once
+#: per key it passed on, so a burst of typed keys reached the app over tens of ms.
+SWITCH_INTERVAL = 0.001
+
+#: A third threshold no count reaches: Python never starts a full collection itself.
+_NEVER = 1 << 30
+
+_streams = 0
+_switch_interval = 0.0
+
+
+def streaming_replies() -> int:
+    """How many replies stream now (inside :func:`streaming`)."""
+    return _streams
+
+
+def stream_started() -> None:
+    """A reply starts streaming: freeze the heap and hand the GIL over more often."""
+    global _streams, _switch_interval
+    if _streams == 0:
+        gc.freeze()
+        _switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(_switch_interval, SWITCH_INTERVAL))
+    _streams += 1
+
+
+def stream_ended() -> None:
+    """A reply stopped streaming; after the last one, thaw the heap."""
+    global _streams
+    if _streams == 0:
+        return
+    _streams -= 1
+    if _streams == 0:
+        gc.unfreeze()
+        if _switch_interval:
+            sys.setswitchinterval(_switch_interval)
+
+
+@contextmanager
+def streaming() -> Iterator[None]:
+    """:func:`stream_started` and :func:`stream_ended` around a block."""
+    stream_started()
+    try:
+        yield
+    finally:
+        stream_ended()
+
+
+class IdleCollector:
+    """Runs full collections when the person is idle (see the module doc).
+
+    Args:
+        idle_for: Seconds since the last input.
+        busy: Whether something must not be interrupted (a reply streams).
+        pending: Young-generation collections since the last full one.
+        collect: Runs a full collection.
+    """
+
+    def __init__(
+        self,
+        idle_for: Callable[[], float],
+        *,
+        busy: Callable[[], bool] = lambda: _streams > 0,
+        pending: Callable[[], int] = lambda: gc.get_count()[2],
+        collect: Callable[[], object] = gc.collect,
+    ) -> None:
+        self._idle_for = idle_for
+        self._busy = busy
+        self._pending = pending
+        self._collect = collect
+        self._thresholds: tuple[int, int, int] | None = None
+        self.collections = 0
+        """Full collections run so far."""
+        self.longest = 0.0
+        """The longest of them, in seconds."""
+
+    def install(self) -> None:
+        """Stop Python from starting full collections itself."""
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            young, middle, _ = self._thresholds
+            gc.set_threshold(young, middle, _NEVER)
+
+    def uninstall(self) -> None:
+        """Give Python its own thresholds back (the app is leaving)."""
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
+
+    def tick(self) -> bool:
+        """Run a full collection if one is due now; returns whether it ran."""
+        pending = self._pending()
+        if pending < FORCE:
+            if pending < DUE or self._busy() or self._idle_for() < IDLE:
+                return False
+        started = time.perf_counter()
+        self._collect()
+        self.longest = max(self.longest, time.perf_counter() - started)
+        self.collections += 1
+        return True
