@@ -176,3 +176,33 @@ async def test_home_and_end_keep_what_was_sent_since_the_conversation_opened(
         await pilot.press("end")
         await until(pilot, lambda: mounted(log)[-2:] == ["NEW PROMPT", "NEW REPLY TEXT"], "end")
         await until(pilot, lambda: "NEW REPLY TEXT" in visible_text(pilot), "the reply in view")
+
+
+async def test_the_page_above_is_rendered_ahead_so_mounting_it_renders_nothing(
+    make_app, build_runtime
+) -> None:
+    runtime = build_runtime(fake=True)
+    conversation_id = seed(runtime)
+    app = make_app(runtime=runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await screen._open(conversation_id)
+        log = screen.chat_log
+        pager = log._tuichat_history
+        assert isinstance(pager, HistoryPager)
+        await until(pilot, lambda: pager._prepared_above is not None, "the page above ready")
+        ready = [w for group in pager._ready.values() for w in group]
+        replies = [w for w in ready if isinstance(w, ReplyView)]
+        assert len(ready) == PAGE and len(replies) == PAGE // 2
+        renders = {id(r): r.body.document.block_renders for r in replies if r.body}
+        assert all(renders.values()), "rendered before being mounted"
+
+        assert await pager.load_more() == PAGE
+        await pilot.pause()
+        assert all(r.is_mounted for r in replies), "the prepared widgets themselves mounted"
+        after = {id(r): r.body.document.block_renders for r in replies if r.body}
+        assert after == renders, "their layout found every block rendered at its width"
+        # And the next page up is prepared in turn.
+        await until(
+            pilot, lambda: pager._prepared_above == (pager.lo, log.size.width), "the next page"
+        )

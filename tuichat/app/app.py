@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -21,6 +22,7 @@ from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
 from tuichat.signals import SignalCatcher, exit_code
 
+from . import heap
 from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
@@ -81,6 +83,9 @@ class TuichatApp(App[None]):
         self._signals = SignalCatcher(self._exit_for_signal)
         self.input_first = InputFirst()
         """Streams wait on it while a key press is not on screen yet."""
+        self._last_input = time.monotonic()
+        self.collector = heap.IdleCollector(lambda: time.monotonic() - self._last_input)
+        """Full garbage collections, when the person is idle."""
         theme = self._remembered_theme() or runtime.ui.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -131,6 +136,8 @@ class TuichatApp(App[None]):
     def on_mount(self) -> None:
         """Apply the ``[keymap]``, remember theme changes, tell about an unknown theme."""
         self._signals.install()
+        self.collector.install()
+        self.set_interval(heap.IDLE / 4, self.collector.tick, name="idle-collector")
         # After the first frame: the settings and plugins if they still load, then the
         # HTTP client (httpcore, the TLS context), in a thread, so that neither the
         # screen nor the first reply waits for them.
@@ -148,6 +155,8 @@ class TuichatApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         """Input from the terminal comes first: note it, so a stream waits until it shows."""
         noted = isinstance(event, _FIRST) and not event.is_forwarded
+        if noted:
+            self._last_input = time.monotonic()
         await super().on_event(event)
         if noted:
             # Queued behind the event itself on the widget it went to: runs once that
@@ -240,6 +249,7 @@ class TuichatApp(App[None]):
             worker.cancel()
             await settle(worker)
         self._signals.remove()
+        self.collector.uninstall()
         await self.runtime.aclose()
 
 

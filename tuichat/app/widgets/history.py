@@ -9,16 +9,29 @@ ones after it below; messages far on the other side are unmounted again. Message
 as factories (cheap), and the view never jumps: the first message in view keeps its
 distance from the top of the log. A conversation opened at a message far from its end
 (a search hit, Home) mounts a page from that message, not everything after it.
+
+Mounting a page of Markdown replies costs their rendering (a reply with a table and
+highlighted code takes tens of milliseconds), and it used to come all at once, in the
+layout that made room for them: the scrolling froze for a third of a second. So while
+older messages remain, the page above the window is built and rendered ahead, a few
+milliseconds at a time (:data:`PREFETCH_BUDGET` every :data:`PREFETCH_EVERY`); when the
+view reaches it, mounting it only lays it out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.containers import ScrollableContainer
 from textual.widget import Widget
+
+from .message import MarkdownText, ReplyView
+
+if TYPE_CHECKING:
+    from ..render import RenderContext
 
 #: Messages mounted when a conversation opens.
 FIRST_PAGE = 30
@@ -29,6 +42,12 @@ PAGE = 16
 
 #: Most messages mounted at once; beyond, the far side of the window is unmounted.
 MAX_MOUNTED = 96
+
+#: How often the page above the window is prepared a little further (seconds).
+PREFETCH_EVERY = 0.05
+
+#: Most seconds of preparing per step (a key press waits at most about this long).
+PREFETCH_BUDGET = 0.006
 
 _T = TypeVar("_T")
 
@@ -76,6 +95,11 @@ class HistoryPager:
         self.limit = max(limit, FIRST_PAGE + 2 * page)
         self.lo = self.hi = len(items)
         self.groups: dict[int, list[Widget]] = {}
+        self._ready: dict[int, list[Widget]] = {}
+        """Messages above the window built (and rendered) ahead, not mounted yet."""
+        self._prepared_above: tuple[int, int] | None = None
+        """The window's first message and the log's width when the page above it was
+        last found ready."""
         self._busy = False
         self._filling = False
 
@@ -97,10 +121,38 @@ class HistoryPager:
     def _build(self, start: int, end: int) -> list[Widget]:
         widgets: list[Widget] = []
         for index in range(start, end):
-            group = list(self.items[index]())
+            group = self._ready.pop(index, None) or list(self.items[index]())
             self.groups[index] = group
             widgets.extend(group)
         return widgets
+
+    def prefetch(self, measure: tuple[int, RenderContext] | None, budget: float) -> bool:
+        """Build and render the page above the window, for about ``budget`` seconds.
+
+        Args:
+            measure: The width and context a reply's body is drawn at (from a mounted
+                one); None to only build the widgets.
+            budget: Most seconds to spend now.
+
+        Returns:
+            Whether more remains to prepare.
+        """
+        if self._busy:
+            return True
+        deadline = time.perf_counter() + budget
+        for index in range(self.lo - 1, max(0, self.lo - self.page) - 1, -1):
+            group = self._ready.get(index)
+            if group is None:
+                group = self._ready[index] = list(self.items[index]())
+            for widget in group:
+                if measure is None or not isinstance(widget, ReplyView):
+                    continue
+                left = deadline - time.perf_counter()
+                if left <= 0 or not widget.prepare(*measure, left):
+                    return True
+            if time.perf_counter() >= deadline:
+                return index > max(0, self.lo - self.page)
+        return False
 
     def window(self, start: int) -> list[Widget]:
         """The widgets of the first window, to mount: messages ``start`` to the end, or
@@ -117,6 +169,7 @@ class HistoryPager:
         if not getattr(log, "_tuichat_history_watched", False):
             log._tuichat_history_watched = True  # type: ignore[attr-defined]
             log.watch(log, "scroll_y", lambda: _scrolled(log), init=False)
+            log.set_interval(PREFETCH_EVERY, lambda: _prefetch(log), name="history-prefetch")
         if self.remaining:
             # A log shorter than the screen never scrolls: fill it up now.
             log.call_after_refresh(_scrolled, log)
@@ -259,6 +312,21 @@ async def _next_refresh(widget: Widget, timeout: float = 1.0) -> None:
 def pager_of(log: ScrollableContainer) -> HistoryPager | None:
     """The pager showing ``log``'s messages, if one is installed."""
     return getattr(log, "_tuichat_history", None)
+
+
+def _prefetch(log: ScrollableContainer) -> None:
+    pager = pager_of(log)
+    if pager is None or not pager.lo or pager._filling or not log.is_attached:
+        return
+    if pager._prepared_above == (pager.lo, log.size.width):
+        return
+    measure = None
+    for body in log.query(MarkdownText):
+        measure = body.measure()
+        if measure is not None:
+            break
+    if not pager.prefetch(measure, PREFETCH_BUDGET) and measure is not None:
+        pager._prepared_above = (pager.lo, log.size.width)
 
 
 def _scrolled(log: ScrollableContainer) -> None:
