@@ -10,6 +10,10 @@ fresh process running the real app headless (Pilot, 120x40):
   until the first reply is painted, and the End key back until the last one is;
 * scroll to the top through every page (``scroll_home`` repeated while older messages
   load, at most 30 s) until the first reply is painted, then back to the end;
+* read it upwards: a PageUp key every :data:`PAGE_UP_EVERY` seconds from the end for
+  :data:`PAGE_UP_FOR` seconds (or until the first reply is painted), posted as terminal
+  keys; the figures are the event loop's stalls meanwhile (a ticker wakes every 2 ms:
+  the longest gap, the 99th percentile, how many exceed 100 ms) and messages mounted;
 * stream a 2,000-token reply (as fast as possible) at its end, until its last line is
   painted.
 
@@ -75,6 +79,8 @@ def build(data_dir: Path, messages: int, marker: str) -> int:
 
 
 TOP_LIMIT = 30.0
+PAGE_UP_EVERY = 0.1
+PAGE_UP_FOR = 20.0
 FIRST_PAGE_GUESS = 30
 
 
@@ -162,6 +168,9 @@ async def _child(conversation_id: int, marker: str, tokens: int) -> dict[str, An
         await pilot.press("end")
         out["end_key_s"] = await until("LAST", t_end, 10)
         await pilot.pause()
+        out.update(await _page_up(app, log))
+        log.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
         # A reply streamed at the end of it all.
         box = screen.query_one("#prompt")
         box.focus()
@@ -173,6 +182,47 @@ async def _child(conversation_id: int, marker: str, tokens: int) -> dict[str, An
         await press
     out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+async def _page_up(app: Any, log: Any) -> dict[str, Any]:
+    """PageUp keys from the end at a reading pace; the event loop's stalls meanwhile."""
+    from textual import events
+
+    pager = getattr(log, "_tuichat_history", None)
+    older = pager.older if pager is not None else 0
+    gaps: list[float] = []
+    running = True
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while running:
+            await asyncio.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    presses = 0
+    while time.perf_counter() - started < PAGE_UP_FOR:
+        if log.scroll_y == 0 and (pager is None or not pager.older):
+            break  # at the top
+        app.post_message(events.Key("pageup", None))
+        presses += 1
+        await asyncio.sleep(PAGE_UP_EVERY)
+    elapsed = time.perf_counter() - started
+    running = False
+    await tick
+    gaps.sort()
+    mounted = older - (pager.older if pager is not None else 0)
+    return {
+        "pageup_presses": presses,
+        "pageup_s": elapsed,
+        "pageup_messages_per_s": mounted / elapsed,
+        "pageup_stall_max_ms": gaps[-1] * 1000 if gaps else None,
+        "pageup_stall_p99_ms": gaps[int(len(gaps) * 0.99)] * 1000 if gaps else None,
+        "pageup_stalls_over_100ms": sum(gap > 0.1 for gap in gaps),
+    }
 
 
 def child_run(
@@ -220,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
             "scroll to the top through every page",
             "if not reached in 30 s: messages loaded/s",
             "End → next frame",
+            f"PageUp every {PAGE_UP_EVERY * 1000:.0f} ms: longest stall ms",
+            "stall p99 ms",
+            "stalls > 100 ms",
+            "messages mounted/s",
             f"stream {args.tokens} tok at the end",
             "widgets after open",
             "after top",
@@ -238,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
                 stat(r.get("to_top_s") for r in rs),
                 stat((r.get("messages_loaded_per_s") for r in rs), ""),
                 stat(r.get("to_end_s") for r in rs),
+                stat((r.get("pageup_stall_max_ms") for r in rs), ""),
+                stat((r.get("pageup_stall_p99_ms") for r in rs), ""),
+                stat((r.get("pageup_stalls_over_100ms") for r in rs), ""),
+                stat((r.get("pageup_messages_per_s") for r in rs), ""),
                 stat(r.get("stream_s") for r in rs),
                 stat((r.get("widgets") for r in rs), ""),
                 stat((r.get("widgets_after_top") for r in rs), ""),
