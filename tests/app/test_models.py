@@ -241,3 +241,23 @@ async def test_older_turns_left_out_are_announced(make_app, build_runtime) -> No
         await screen._open(None)
         await screen._open(conversation.id)
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
+
+
+
+async def test_the_screen_takes_the_settings_and_plugins_in_once(make_app, monkeypatch) -> None:
+    """(Twice would start a second round of model-list requests.)"""
+    from tuichat.app.screens.chat import ChatScreen
+
+    calls: list[int] = []
+    real = ChatScreen.runtime_loaded
+
+    async def counted(self: ChatScreen) -> None:
+        calls.append(1)
+        await real(self)
+
+    monkeypatch.setattr(ChatScreen, "runtime_loaded", counted)
+    app = make_app(provider="fake")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: not app.workers, "the start to finish")
+        await wait_for_models(pilot)
+    assert len(calls) == 1

@@ -181,11 +181,14 @@ class TuichatApp(App[None]):
                 self.exit(return_code=exc.exit_code)
                 return
             self._apply_loaded_settings()
+            # (A runtime loaded before the app started was taken in by the screen's mount.)
+            for screen in self.screen_stack:
+                if isinstance(screen, ChatScreen):
+                    await screen.runtime_loaded()
         for warning in runtime.config.warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
-        for screen in self.screen_stack:
-            if isinstance(screen, ChatScreen):
-                await screen.runtime_loaded()
+        if self._remember is not None:
+            await self._keep_boot(self._remember)
         await asyncio.to_thread(self._warm_up)
 
     def _apply_loaded_settings(self) -> None:
@@ -207,10 +210,8 @@ class TuichatApp(App[None]):
         from tuichat.http import warm_up
 
         warm_up(self.runtime.client)
-        if self._remember is not None:
-            self._keep_boot(self._remember)
 
-    def _keep_boot(self, path: Path) -> None:
+    async def _keep_boot(self, path: Path) -> None:
         """Remember this start's first-frame values for the next (see tuichat.boot)."""
         runtime = self.runtime
         try:
@@ -218,10 +219,13 @@ class TuichatApp(App[None]):
         except TuichatError:
             return  # the chat fell back to the demo: check again next time
         values = runtime.boot_values(provider, model)
-        digest = boot.fingerprint(
-            runtime.config.path, values.env_names, provider=self._provider, model=self._model
-        )
-        boot.write(path, values, digest)
+        config, asked = runtime.config.path, (self._provider, self._model)
+
+        def keep() -> None:
+            digest = boot.fingerprint(config, values.env_names, provider=asked[0], model=asked[1])
+            boot.write(path, values, digest)
+
+        await asyncio.to_thread(keep)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Copy ``text``: OSC 52 (wrapped for tmux or screen), and a native tool when local.
