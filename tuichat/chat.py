@@ -112,10 +112,15 @@ def build_request(
 
 @dataclass
 class TurnState:
-    """What a turn has received so far and how it ended."""
+    """What a turn has received so far and how it ended.
 
-    content: str = ""
-    reasoning: str = ""
+    ``content`` and ``reasoning`` are kept as pieces and joined when read: ``+=`` on an
+    attribute copies the whole string every time (CPython resizes in place only a
+    local), which made a long reply cost quadratic time in copying.
+    """
+
+    _content: list[str] = field(default_factory=list, repr=False)
+    _reasoning: list[str] = field(default_factory=list, repr=False)
     status: str = "streaming"
     finish_reason: str | None = None
     input_tokens: int | None = None
@@ -124,6 +129,40 @@ class TurnState:
     duration_ms: float | None = None
     error: errors.TuichatError | None = None
     retries: list[str] = field(default_factory=list)
+
+    @property
+    def content(self) -> str:
+        """The reply's text so far."""
+        return _joined(self._content)
+
+    @content.setter
+    def content(self, text: str) -> None:
+        self._content = [text] if text else []
+
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning so far."""
+        return _joined(self._reasoning)
+
+    @reasoning.setter
+    def reasoning(self, text: str) -> None:
+        self._reasoning = [text] if text else []
+
+    def add_content(self, text: str) -> None:
+        """Append to the reply's text (O(1))."""
+        if text:
+            self._content.append(text)
+
+    def add_reasoning(self, text: str) -> None:
+        """Append to the reasoning (O(1))."""
+        if text:
+            self._reasoning.append(text)
+
+
+def _joined(parts: list[str]) -> str:
+    if len(parts) > 1:
+        parts[:] = ["".join(parts)]
+    return parts[0] if parts else ""
 
 
 #: Turns of this process whose row is not finalised yet (see :func:`live_turns`).
@@ -280,11 +319,11 @@ class Turn:
                             if state.ttft_ms is None and event.text:
                                 state.ttft_ms = (self.clock() - started) * 1000
                             text = masks[0].feed(storable(event.text))
-                            state.content += text
+                            state.add_content(text)
                             event = TextDelta(text)
                         else:
                             text = masks[1].feed(storable(event.text))
-                            state.reasoning += text
+                            state.add_reasoning(text)
                             event = ReasoningDelta(text)
                         if not text:
                             continue  # held back: it may be the start of a secret
@@ -347,10 +386,10 @@ class Turn:
         released: list[ChatEvent] = []
         text, reasoning = masks[0].flush(), masks[1].flush()
         if reasoning:
-            self.state.reasoning += reasoning
+            self.state.add_reasoning(reasoning)
             released.append(ReasoningDelta(reasoning))
         if text:
-            self.state.content += text
+            self.state.add_content(text)
             released.append(TextDelta(text))
         return released
 
