@@ -63,10 +63,23 @@ def _options(request: RecordedRequest) -> dict[str, str]:
     return dict(_OPTION.findall(text))
 
 
+def _max_tokens(request: RecordedRequest) -> int | None:
+    try:
+        body = request.json()
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    except (ValueError, AttributeError):
+        return None
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
 def chat(request: RecordedRequest) -> Response:
-    """Stream the reply the prompt asks for."""
+    """Stream the reply the prompt asks for (no longer than the request's max tokens,
+    as a real server: the app's background title request asks for 40)."""
     options = _options(request)
     tokens = int(options.get("tokens", "200"))
+    limit = _max_tokens(request)
+    if limit is not None:
+        tokens = min(tokens, limit)
     rate = float(options.get("rate", "0"))
     reply = marked_reply(tokens, options.get("run", "x"), int(options.get("every", "1000")))
     frames = openai_chat_stream(reply, model=MODEL_IDS[0], usage=(12, len(reply)))

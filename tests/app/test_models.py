@@ -243,7 +243,6 @@ async def test_older_turns_left_out_are_announced(make_app, build_runtime) -> No
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
 
 
-
 async def test_the_screen_takes_the_settings_and_plugins_in_once(make_app, monkeypatch) -> None:
     """(Twice would start a second round of model-list requests.)"""
     from tuichat.app.screens.chat import ChatScreen

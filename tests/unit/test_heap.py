@@ -6,7 +6,7 @@ import gc
 import sys
 
 from tuichat.app import heap
-from tuichat.app.heap import DUE, FORCE, IDLE, IdleCollector
+from tuichat.app.heap import DUE, FORCE, FORCE_AFTER, IDLE, IdleCollector
 
 
 class World:
@@ -17,6 +17,7 @@ class World:
         self.busy = False
         self.pending = 0
         self.runs = 0
+        self.now = 0.0
 
     def collector(self) -> IdleCollector:
         def collect() -> None:
@@ -28,6 +29,7 @@ class World:
             busy=lambda: self.busy,
             pending=lambda: self.pending,
             collect=collect,
+            clock=lambda: self.now,
         )
 
 
@@ -54,12 +56,19 @@ def test_nothing_runs_before_it_is_due_or_while_a_reply_streams() -> None:
     assert world.runs == 0
 
 
-def test_a_session_that_never_pauses_still_collects() -> None:
+def test_a_session_that_never_pauses_still_collects_now_and_then() -> None:
     world = World()
     collector = world.collector()
-    world.busy = True
     world.pending = FORCE
+    assert not collector.tick(), "not right after the last one"
+    world.now = FORCE_AFTER
+    world.busy = True
+    assert not collector.tick(), "not while a reply streams"
+    world.busy = False
     assert collector.tick() and world.runs == 1
+    world.pending = FORCE
+    world.now += FORCE_AFTER / 2
+    assert not collector.tick()
 
 
 def test_python_starts_no_full_collection_while_installed() -> None:

@@ -12,7 +12,8 @@ freeze over 100 ms was one of them. So, while the app runs:
 * a full collection runs once the person has left the keyboard and mouse alone for
   :data:`IDLE` seconds and no reply streams, if the young generations were collected
   :data:`DUE` times since the last one (the count at which Python would have started it);
-* whatever the activity, at :data:`FORCE` such collections it runs anyway: memory stays
+* whatever the activity, at :data:`FORCE` such collections it runs anyway, at most
+  once every :data:`FORCE_AFTER` seconds and never while a reply streams: memory stays
   bounded in a session that never pauses;
 * while a reply streams (:func:`streaming`) the heap is frozen (``gc.freeze``): a
   collection, forced or young, skips everything that existed before the reply.
@@ -32,8 +33,11 @@ IDLE = 1.0
 #: Young-generation collections after which a full one is due (Python's own threshold).
 DUE = 10
 
-#: Young-generation collections after which a full one runs, idle or not.
+#: Young-generation collections after which a full one runs, idle or not, ...
 FORCE = 100
+
+#: ... once this many seconds passed since the last full collection.
+FORCE_AFTER = 60.0
 
 #: The GIL switch interval while a reply streams (Python's default is 5 ms): with the
 #: event loop busy, the terminal's input thread got the GIL back only every 5 ms, once
@@ -92,6 +96,7 @@ class IdleCollector:
         busy: Whether something must not be interrupted (a reply streams).
         pending: Young-generation collections since the last full one.
         collect: Runs a full collection.
+        clock: Monotonic clock.
     """
 
     def __init__(
@@ -101,8 +106,11 @@ class IdleCollector:
         busy: Callable[[], bool] = lambda: _streams > 0,
         pending: Callable[[], int] = lambda: gc.get_count()[2],
         collect: Callable[[], object] = gc.collect,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._idle_for = idle_for
+        self._clock = clock
+        self._last = clock()
         self._busy = busy
         self._pending = pending
         self._collect = collect
@@ -128,11 +136,15 @@ class IdleCollector:
     def tick(self) -> bool:
         """Run a full collection if one is due now; returns whether it ran."""
         pending = self._pending()
-        if pending < FORCE:
-            if pending < DUE or self._busy() or self._idle_for() < IDLE:
+        if pending < DUE or self._busy():
+            return False
+        if self._idle_for() < IDLE:
+            forced = pending >= FORCE and self._clock() - self._last >= FORCE_AFTER
+            if not forced:
                 return False
         started = time.perf_counter()
         self._collect()
+        self._last = self._clock()
         self.longest = max(self.longest, time.perf_counter() - started)
         self.collections += 1
         return True
