@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from textual.containers import ScrollableContainer
 from textual.widget import Widget
 
+from .. import heap
 from .message import MarkdownText, ReplyView
 
 if TYPE_CHECKING:
@@ -318,6 +319,8 @@ def _prefetch(log: ScrollableContainer) -> None:
     pager = pager_of(log)
     if pager is None or not pager.lo or pager._filling or not log.is_attached:
         return
+    if heap.streaming_replies():
+        return  # the reply comes first; the page above can wait
     if pager._prepared_above == (pager.lo, log.size.width):
         return
     measure = None
