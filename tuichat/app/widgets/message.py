@@ -40,6 +40,9 @@ YIELD_EVERY = 0.004
 #: While an input waits to be shown, drawing more of a reply is put off by this long.
 HOLD_RETRY = 0.004
 
+#: Between two slices of the blocks left to draw once a reply is complete.
+CATCH_UP_FINISHED = 0.001
+
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
     "streaming": "streaming…",
@@ -228,7 +231,10 @@ class MarkdownText(Widget):
             return False
         caught_up = document.advance(width, self._render_context())
         if not caught_up and self._catch_up_timer is None:
-            self._catch_up_timer = self.set_timer(self._interval, self._catch_up)
+            # Once the text is complete, nothing else competes: the next slice comes
+            # at once (after the frames and keys already waiting), not a frame later.
+            delay = CATCH_UP_FINISHED if document.finished else self._interval
+            self._catch_up_timer = self.set_timer(delay, self._catch_up)
         return not caught_up
 
     def _catch_up(self) -> None:
@@ -494,8 +500,11 @@ class ReplyView(Widget):
         body = self._body
         if body is not None:
             if self._parts:
+                # Blocks still waiting to be drawn (a burst at the end) are drawn by the
+                # catch-up timer, a slice per frame with input first: awaited here, they
+                # kept the screen busy, so a key pressed as the reply ended waited for
+                # all of them (100+ ms after a fast 20k reply).
                 body.finish()
-                await body.drawn()
             else:
                 # Nothing arrived: a history of replies stays a few widgets each.
                 self._body = None
