@@ -75,10 +75,14 @@ def fingerprint(
     provider: str | None,
     model: str | None,
     environ: Mapping[str, str] | None = None,
+    config_text: str | None = None,
 ) -> str:
     """A digest of everything the first frame's values depend on (see the module doc).
 
-    Secret variables contribute whether they are set, never their values.
+    No secret contributes its value, hashed or not: the provider variables ``env_names``
+    (keys, and base URLs that may carry credentials) and secret-looking or key-holding
+    ``TUICHAT_`` variables count by their presence, and the config's ``api_key`` values
+    by theirs. ``config_text`` is the config as loaded (default: read from the file).
     """
     from tuichat import __version__
 
@@ -90,14 +94,19 @@ def fingerprint(
 
     add("version", __version__, FORMAT, sys.version_info[:2])
     add("cli", provider, model)
-    try:
-        add("config", str(config_path), hashlib.sha256(config_path.read_bytes()).hexdigest())
-    except OSError as exc:
-        add("config", str(config_path), type(exc).__name__)
-    names = {name for name in environ if name.startswith("TUICHAT_")} | set(env_names)
+    if config_text is None:
+        try:
+            config_text = config_path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            add("config", str(config_path), type(exc).__name__)
+    if config_text is not None:
+        add("config", str(config_path), _config_digest(config_text))
+    providers = set(env_names)
+    # pydantic-settings reads TUICHAT_ variables whatever their case.
+    names = {name for name in environ if name.upper().startswith("TUICHAT_")} | providers
     for name in sorted(names):
         value = environ.get(name)
-        if value is None or _is_secret(name):
+        if value is None or name in providers or _is_secret(name) or "api_key" in value.lower():
             add("env", name, bool(value and value.strip()))
         else:
             add("env", name, value)
@@ -110,6 +119,28 @@ def fingerprint(
         except OSError:
             add("mtime", entry, None)
     return digest.hexdigest()
+
+
+def _config_digest(text: str) -> str:
+    """The config's content with every ``api_key`` reduced to whether it is set."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return "invalid TOML"
+
+    def scrub(value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                key: bool(item) if key == "api_key" else scrub(item) for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        return value
+
+    canonical = json.dumps(scrub(data), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def read(path: Path) -> tuple[Boot, str] | None:
@@ -139,7 +170,10 @@ def write(path: Path, boot: Boot, fingerprint_: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        # Yours only, like the store: it says which providers you have keys for.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data, sort_keys=True))
         os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)

@@ -127,6 +127,11 @@ class Runtime:
             self._config = config  # last: it is what ``loaded`` tells
 
     @property
+    def load_error(self) -> TuichatError | None:
+        """Why loading the settings or plugins failed, if it did."""
+        return self._load_error
+
+    @property
     def config(self) -> LoadedConfig:
         """The loaded config (loading it now if it is not)."""
         if self._config is None:

@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from tests.app.support import SIZE, chat_screen, until
 from tuichat import locations
@@ -173,3 +174,20 @@ def test_the_second_start_paints_without_loading_settings_plugins_or_http(
     assert first["loaded"] is True  # nothing remembered yet: validated before the screen
     second = start()
     assert second == {"loaded": False, "heavy": []}
+
+
+async def test_a_prompt_sent_before_a_failing_load_stops_with_the_sentence(
+    isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "deleted.pem"
+    isolated_env.write_text(f'[http]\nca_bundle = "{gone}"\n')
+    # The load after the first frame has not run yet when Enter needs the provider.
+    monkeypatch.setattr(TuichatApp, "_finish_start", lambda self: None)
+    app = TuichatApp(Runtime.later(DEMO))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hi")
+        # (Posted, not pressed: Pilot's press waits for a screen that is going away.)
+        app.post_message(events.Key("enter", None))
+        await until(pilot, lambda: app.startup_error is not None, "the load failed")
+    assert app.return_code == 2
+    assert "ca_bundle" in str(app.startup_error)

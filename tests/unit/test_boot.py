@@ -85,3 +85,33 @@ def test_no_key_lands_in_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     boot.write(path, BOOT, digest(tmp_path / "config.toml", dict(os.environ)))
     text = path.read_text()
     assert "sk-secret" not in text and "sk-other" not in text
+
+
+def test_tuichat_variables_count_whatever_their_case(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    assert digest(config, {"tuichat_provider": "bogus"}) != digest(config, {})
+
+
+def test_no_key_contributes_its_value_wherever_it_is_set(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    # A provider's own key variable (``api_key_env``) is one of ``env_names``.
+    names = ("MY_OPENAI",)
+    one = boot.fingerprint(config, names, provider=None, model=None, environ={"MY_OPENAI": "a"})
+    two = boot.fingerprint(config, names, provider=None, model=None, environ={"MY_OPENAI": "b"})
+    assert one == two
+    tables = 'TUICHAT_PROVIDERS={"openai": {"api_key": "%s"}}'
+    assert digest(config, dict([(tables % "sk-a").split("=", 1)])) == digest(
+        config, dict([(tables % "sk-b").split("=", 1)])
+    )
+    config.write_text('[providers.openai]\napi_key = "sk-a"\n')
+    with_a = digest(config, {})
+    config.write_text('[providers.openai]\napi_key = "sk-b"\n')
+    assert digest(config, {}) == with_a
+    config.write_text('[providers.openai]\nbase_url = "http://127.0.0.1:1/v1"\n')
+    assert digest(config, {}) != with_a
+
+
+def test_the_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "boot.json"
+    boot.write(path, BOOT, "abc")
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -191,6 +191,17 @@ class TuichatApp(App[None]):
             await self._keep_boot(self._remember)
         await asyncio.to_thread(self._warm_up)
 
+    def _handle_exception(self, error: Exception) -> None:
+        # (Textual's hook for an exception no handler caught.) A remembered start whose
+        # settings or plugins fail to load when a handler needed them first (Enter
+        # pressed before the load finished) stops as the load's own worker would: with
+        # the one sentence, not a traceback.
+        if isinstance(error, TuichatError) and error is self.runtime.load_error:
+            self.startup_error = error
+            self.exit(return_code=error.exit_code)
+            return
+        super()._handle_exception(error)
+
     def _apply_loaded_settings(self) -> None:
         """Settings that differ from the remembered ones (a config edited meanwhile)."""
         remembered, runtime = self.runtime.boot, self.runtime
@@ -219,10 +230,17 @@ class TuichatApp(App[None]):
         except TuichatError:
             return  # the chat fell back to the demo: check again next time
         values = runtime.boot_values(provider, model)
-        config, asked = runtime.config.path, (self._provider, self._model)
+        config, asked = runtime.config, (self._provider, self._model)
 
         def keep() -> None:
-            digest = boot.fingerprint(config, values.env_names, provider=asked[0], model=asked[1])
+            # The config as it was loaded, not as the file may be by now.
+            digest = boot.fingerprint(
+                config.path,
+                values.env_names,
+                provider=asked[0],
+                model=asked[1],
+                config_text=config.text,
+            )
             boot.write(path, values, digest)
 
         await asyncio.to_thread(keep)

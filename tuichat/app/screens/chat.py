@@ -139,6 +139,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         try:
             self._provider, self.model = self.runtime.resolve(provider, model)
         except TuichatError as exc:
+            if exc is self.runtime.load_error:
+                raise  # the settings did not load: the app stops with it (app.py)
             # cli.py checks this before starting; still, never die here: fall back.
             self._startup_error = neutralize(str(exc))
             self._provider, self.model = self.runtime.resolve("demo", None)

@@ -140,6 +140,9 @@ class HistoryPager:
         """
         if self._busy:
             return True
+        above = range(max(0, self.lo - self.page), self.lo)
+        for index in [index for index in self._ready if index not in above]:
+            del self._ready[index]  # the window moved on: built for nothing, let go
         deadline = time.perf_counter() + budget
         for index in range(self.lo - 1, max(0, self.lo - self.page) - 1, -1):
             group = self._ready.get(index)
