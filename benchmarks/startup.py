@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             for label in order:
                 command, case_env, case_home = cases[label]
                 if case_env is cold_env:
-                    cold_config.write_text(f"# edited {rep}\n", encoding="utf-8")
+                    cold_config.write_text(f'system_prompt = "edited {rep}"\n', encoding="utf-8")
                 result = launch(tmux, command, case_env, case_home, READY[label])
                 records.append({"case": label, "rep": rep, **result})
                 print(records[-1], flush=True)
