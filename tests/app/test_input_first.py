@@ -168,3 +168,15 @@ def test_a_flood_of_input_slows_a_stream_but_never_stops_it() -> None:
     held = sum(states) / len(states)
     assert 0.3 <= held <= 0.7, states
     assert states[:10] == [True] * 10, "a single burst is held at first"
+
+
+def test_idle_time_counts_from_the_last_input_or_the_start() -> None:
+    now = [10.0]
+    gate = InputFirst(clock=lambda: now[0])
+    now[0] = 12.0
+    assert gate.idle_for() == 2.0
+    gate.arrived()
+    now[0] = 12.5
+    assert gate.idle_for() == 0.5
+    gate.incoming()
+    assert gate.idle_for() == 0.0

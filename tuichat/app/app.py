@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -83,10 +82,13 @@ class TuichatApp(App[None]):
         self._signals = SignalCatcher(self._exit_for_signal)
         self.input_first = InputFirst()
         """Streams wait on it while a key press is not on screen yet."""
-        self._last_input = time.monotonic()
-        self.collector = heap.IdleCollector(lambda: time.monotonic() - self._last_input)
+        self.collector = heap.IdleCollector(self.input_first.idle_for)
         """Full garbage collections, when the person is idle."""
-        theme = self._remembered_theme() or runtime.ui.theme
+        self._apply_theme()
+
+    def _apply_theme(self) -> None:
+        """The theme picked in the app, else ``[ui] theme`` (an unknown one is told)."""
+        theme = self._remembered_theme() or self.runtime.ui.theme
         if theme in self.available_themes:
             self.theme = theme
         else:
@@ -155,8 +157,6 @@ class TuichatApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         """Input from the terminal comes first: note it, so a stream waits until it shows."""
         noted = isinstance(event, _FIRST) and not event.is_forwarded
-        if noted:
-            self._last_input = time.monotonic()
         await super().on_event(event)
         if noted:
             # Queued behind the event itself on the widget it went to: runs once that
@@ -210,9 +210,7 @@ class TuichatApp(App[None]):
         if runtime.keymap != remembered.keymap:
             self.set_keymap(runtime.keymap)
         if runtime.ui.theme != remembered.ui.theme:
-            theme = self._remembered_theme() or runtime.ui.theme
-            if theme in self.available_themes:
-                self.theme = theme
+            self._apply_theme()
         for screen in self.screen_stack:
             if isinstance(screen, ChatScreen) and runtime.ui != remembered.ui:
                 screen.apply_ui()

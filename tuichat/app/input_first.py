@@ -51,6 +51,7 @@ class InputFirst:
         self._since = 0.0
         self._held_since = 0.0
         self._incoming = 0.0
+        self._created = clock()
         self._event: asyncio.Event | None = None
         self.waits = 0
         """How many times a stream waited (for tests and benchmarks)."""
@@ -76,6 +77,11 @@ class InputFirst:
             return False  # held for a whole hold: the stream's turn
         self._held_since = now
         return True
+
+    def idle_for(self) -> float:
+        """Seconds since the last input was read from the terminal or taken in (or,
+        before any, since the gate was made: the app's start)."""
+        return self._clock() - max(self._since, self._incoming, self._created)
 
     def incoming(self) -> None:
         """Note that input was read from the terminal (called from the input thread).

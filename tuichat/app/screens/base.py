@@ -36,6 +36,7 @@ from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
 
 if TYPE_CHECKING:
+    from tuichat.boot import Boot
     from tuichat.provider import Provider
 
 
@@ -72,6 +73,7 @@ class ChatScreenBase(Screen[None]):
 
     runtime: Runtime
     provider: Provider
+    _provider: Provider | None
     model: str
     conversation_id: int | None
     now: Callable[[], float]
@@ -109,15 +111,21 @@ class ChatScreenBase(Screen[None]):
         """The line above the prompt."""
         return self.query_one("#status-bar", StatusBar)
 
+    def _remembered(self) -> Boot | None:
+        """The last start's values while the provider is not resolved yet (tuichat.boot)."""
+        return self.runtime.boot if self._provider is None else None
+
     @property
     def is_demo(self) -> bool:
         """Whether the offline demo provider answers."""
-        return self.provider.name == "demo"
+        remembered = self._remembered()
+        return remembered.demo if remembered else self.provider.name == "demo"
 
     @property
     def provider_name(self) -> str:
         """The provider instance the chat is with, as the status bar names it."""
-        return self.provider.instance_name
+        remembered = self._remembered()
+        return remembered.provider if remembered else self.provider.instance_name
 
     # -- keys ---------------------------------------------------------------------------------
 

@@ -157,22 +157,6 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
     def provider(self, provider: Provider) -> None:
         self._provider = provider
 
-    @property
-    def is_demo(self) -> bool:
-        """Whether the offline demo provider answers."""
-        boot = self.runtime.boot
-        if self._provider is None and boot is not None:
-            return boot.demo
-        return self.provider.name == "demo"
-
-    @property
-    def provider_name(self) -> str:
-        """The provider instance the chat is with, as the status bar names it."""
-        boot = self.runtime.boot
-        if self._provider is None and boot is not None:
-            return boot.provider
-        return self.provider.instance_name
-
     async def runtime_loaded(self) -> None:
         """The settings and plugins are in: resolve the provider, fetch model lists."""
         if self._provider is None:
