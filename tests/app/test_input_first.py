@@ -7,6 +7,7 @@ once painted, and a live reply putting off drawing while an input waits.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -127,6 +128,43 @@ async def test_the_app_notes_a_key_and_releases_it_once_painted(make_app) -> Non
         app.post_message(events.MouseMove(None, 1, 1, 0, 0, 0, False, False, False))
         await asyncio.sleep(0)
         await asyncio.sleep(0)
+        assert not gate.pending
+
+
+async def test_the_gate_opens_only_once_the_key_is_painted(make_app) -> None:
+    """The screen runs "after refresh" callbacks at its next idle moment; the prompt asks
+    for its repaint only once its own queue is empty. Released at the first of those, the
+    gate opened before the key's frame, and a reply's work went ahead of it."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = chat_screen(pilot).prompt
+        await pilot.pause()
+        painted: list[str] = []
+        render_line = prompt.render_line
+
+        def spy(y: int):  # type: ignore[no-untyped-def]
+            painted.append(prompt.text)
+            return render_line(y)
+
+        prompt.render_line = spy  # type: ignore[method-assign]
+        gate = app.input_first
+        arrived = gate.arrived
+        painted_when_released: list[bool] = []
+
+        def noting() -> Callable[[], None]:
+            shown = arrived()
+
+            def released() -> None:
+                painted_when_released.append("x" in painted)
+                shown()
+
+            return released
+
+        gate.arrived = noting  # type: ignore[method-assign]
+        app.post_message(events.Key("x", "x"))
+        await pilot.pause()
+        await pilot.pause()
+        assert painted_when_released == [True], "released only after the frame with the key"
         assert not gate.pending
 
 

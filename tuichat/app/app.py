@@ -164,7 +164,12 @@ class TuichatApp(App[None]):
             # (A mouse event goes to the widget under the pointer: the screen's queue.)
             mouse = isinstance(event, events.MouseEvent)
             target = self.screen if mouse else (self.focused or self.screen)
-            target.call_after_refresh(self.input_first.arrived())
+            shown = self.input_first.arrived()
+            # Twice: the screen runs "after refresh" callbacks at its next idle moment
+            # with nothing to paint, and the widget asks for its repaint only once its
+            # own queue is empty, after the first callback reached the screen. Once,
+            # the gate opened before the key's frame and the reply's work went first.
+            target.call_after_refresh(target.call_after_refresh, shown)
 
     def _finish_start(self) -> None:
         self.run_worker(self._load_runtime(), group="start", exit_on_error=False)

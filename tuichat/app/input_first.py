@@ -57,14 +57,14 @@ class InputFirst:
         """How many times a stream waited (for tests and benchmarks)."""
 
     @property
-    def _in_transit(self) -> bool:
+    def in_transit(self) -> bool:
         """Whether an input was read from the terminal that the app has not taken in yet."""
         return self._incoming > self._since
 
     @property
     def pending(self) -> bool:
         """Whether an input is not on screen yet (and it was not given up on)."""
-        read = self._in_transit
+        read = self.in_transit
         if self._shown == self._latest and not read:
             return False
         now = self._clock()
@@ -119,7 +119,7 @@ class InputFirst:
         if not self.pending:
             return
         self.waits += 1
-        while self._in_transit and self.pending:
+        while self.in_transit and self.pending:
             # Read, not taken in yet: the app's task is queued and runs within a few ms.
             await asyncio.sleep(POLL)
         if not self.pending:

@@ -27,6 +27,7 @@ from tuichat.store import Message as StoredMessage
 from tuichat.store import Store
 
 from ..bindings import keys_label
+from ..frames import PromptFrames
 from ..meta import Hints
 from ..widgets.chat_log import ChatLog
 from ..widgets.message import ReplyView
@@ -60,7 +61,7 @@ class ActiveReply:
     """Whether this answers the first prompt of a new conversation (titles)."""
 
 
-class ChatScreenBase(Screen[None]):
+class ChatScreenBase(PromptFrames, Screen[None]):
     """State and helpers shared by the parts of the chat screen."""
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)

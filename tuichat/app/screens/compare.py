@@ -36,6 +36,7 @@ from tuichat.sanitize import neutralize, one_line
 from tuichat.store import Store
 
 from ..bindings import bindings_for
+from ..frames import PromptFrames
 from ..meta import stats_line
 from ..widgets.compare_column import CompareColumn
 from ..widgets.footer import KeysFooter
@@ -71,7 +72,7 @@ class CompareOutcome:
     """The prompt typed but not sent."""
 
 
-class CompareScreen(Screen[CompareOutcome | None]):
+class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
     """Two or three models answer one prompt side by side; pick one to continue with."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("compare"))

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext
 
 #: Most seconds of Markdown rendering per frame while a reply streams.
-RENDER_BUDGET = 0.008
+RENDER_BUDGET = 0.004
 
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
