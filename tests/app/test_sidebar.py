@@ -329,3 +329,31 @@ async def test_the_demo_never_asks_for_a_title(make_app) -> None:
         assert not [w for w in app.workers if w.group == "title"]
         [conversation] = app.runtime.store.list_conversations()
         assert conversation.title == "hello"
+
+
+async def test_a_reply_ending_in_the_top_conversation_leaves_the_sidebar_as_it_is(
+    make_app,
+) -> None:
+    """The list is read again when a reply ends; when it shows the same rows, the options
+    stay (rebuilt, the whole sidebar repainted in the next key press's frame)."""
+    app = make_app(Script(deltas=["One."]), Script(deltas=["Two."]), Script(deltas=["Three."]))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await send(pilot, "first question")
+        await settle_reply(pilot)
+        options = screen.sidebar.option_list
+        before = list(options.options)
+        assert rows(pilot)[1:] == ["first question"]
+
+        await send(pilot, "second question")
+        await settle_reply(pilot)
+        assert list(options.options) == before
+        assert all(a is b for a, b in zip(options.options, before, strict=True)), "not rebuilt"
+        stored = app.runtime.store.get_conversation(screen.conversation_id)
+        assert screen.sidebar._conversations[stored.id] == stored, "its data is fresh"
+
+        # A new title is a change: the row shows it.
+        app.runtime.store.rename_conversation(stored.id, "renamed")
+        await send(pilot, "third question")
+        await settle_reply(pilot)
+        await until(pilot, lambda: rows(pilot)[1:] == ["renamed"], "the new title shown")

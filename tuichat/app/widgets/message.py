@@ -40,8 +40,9 @@ YIELD_EVERY = 0.004
 #: While an input waits to be shown, drawing more of a reply is put off by this long.
 HOLD_RETRY = 0.004
 
-#: Between two slices of the blocks left to draw once a reply is complete.
-CATCH_UP_FINISHED = 0.001
+#: Between two slices of the closed blocks still to draw: as long as a slice, so the keys
+#: and frames waiting meanwhile get at least half the time.
+CATCH_UP_GAP = RENDER_BUDGET
 
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
@@ -120,6 +121,42 @@ class InlineError(Static):
         super().__init__(Content(neutralize(sentence)), markup=False, id=id, classes=classes)
 
 
+class _Due:
+    """One pending call on a widget: arming it again replaces the call, even after its
+    timer fired (Textual then has the call queued on the widget already; without the
+    generation, a replaced catch-up still ran, and chains of them drew four slices in a
+    row, 20 ms that no key press could get between)."""
+
+    def __init__(self, widget: Widget, callback: Callable[[], None]) -> None:
+        self._widget = widget
+        self._callback = callback
+        self._timer: Timer | None = None
+        self._generation = 0
+
+    @property
+    def armed(self) -> bool:
+        """Whether a call is pending."""
+        return self._timer is not None
+
+    def arm(self, delay: float) -> None:
+        """Call in ``delay`` seconds (instead of any call pending)."""
+        self.cancel()
+        generation = self._generation
+        self._timer = self._widget.set_timer(delay, lambda: self._fire(generation))
+
+    def cancel(self) -> None:
+        """Drop the pending call."""
+        self._generation += 1
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def _fire(self, generation: int) -> None:
+        if generation == self._generation:
+            self._timer = None
+            self._callback()
+
+
 class MarkdownText(Widget):
     """Markdown drawn with Textual's line API as ONE widget, finished or still streaming.
 
@@ -171,8 +208,12 @@ class MarkdownText(Widget):
         )
         """The blocks and their rendered lines."""
         self.frames = 0
-        """How many times new text was taken in (:meth:`commit` with something new)."""
-        self._catch_up_timer: Timer | None = None
+        """How many times the reply was redrawn with new text (at most ``fps`` a second)."""
+        self._catch_up = _Due(self, self._catch_up_due)
+        self._redraw_later = _Due(self, self._redraw_due)
+        self._last_redraw = 0.0
+        self._slice_end = 0.0
+        self._draining = False
         self._style_cache: Style | None = None
         self._context_cache: RenderContext | None = None
 
@@ -215,9 +256,35 @@ class MarkdownText(Widget):
         shown = self.document.backlog
         behind = self._advance()
         if changed or self.document.backlog != shown:
-            self.frames += 1
-            self._redraw()
+            self._want_redraw()
         return behind
+
+    def _want_redraw(self) -> None:
+        """Redraw now, or once an interval has passed since the last redraw: slices of
+        rendering come often, and each redraw of a growing reply is a frame that
+        scrolls the whole log (10 ms)."""
+        if self.document.budget is None:
+            self._redraw_now()
+            return
+        if self._redraw_later.armed:
+            return
+        wait = self._last_redraw + self._interval - time.monotonic()
+        if wait <= 0:
+            self._redraw_now()
+        else:
+            self._redraw_later.arm(wait)
+
+    def _redraw_due(self) -> None:
+        if self._hold is not None and self._hold():
+            self._redraw_later.arm(HOLD_RETRY)
+            return
+        self._redraw_now()
+
+    def _redraw_now(self) -> None:
+        self._redraw_later.cancel()
+        self._last_redraw = time.monotonic()
+        self.frames += 1
+        self._redraw()
 
     def _advance(self) -> bool:
         """Render within budget; returns whether closed blocks are still waiting."""
@@ -229,18 +296,26 @@ class MarkdownText(Widget):
             # Not laid out yet: the first layout renders everything (no budget).
             document.budget = None
             return False
+        early = self._slice_end + CATCH_UP_GAP - time.monotonic()
+        if early > 0 and not self._draining:
+            # A slice just ran (a flush and the reply's end come together): the gap first.
+            if not self._catch_up.armed:
+                self._catch_up.arm(early)
+            return True
         caught_up = document.advance(width, self._render_context())
-        if not caught_up and self._catch_up_timer is None:
-            # Once the text is complete, nothing else competes: the next slice comes
-            # at once (after the frames and keys already waiting), not a frame later.
-            delay = CATCH_UP_FINISHED if document.finished else self._interval
-            self._catch_up_timer = self.set_timer(delay, self._catch_up)
+        self._slice_end = time.monotonic()
+        if caught_up:
+            self._catch_up.cancel()
+        else:
+            # The next slice comes after a gap as long as a slice, whoever made this
+            # one (the reply's flush or the catch-up itself); redraws keep their own
+            # pace (:meth:`_want_redraw`).
+            self._catch_up.arm(CATCH_UP_GAP)
         return not caught_up
 
-    def _catch_up(self) -> None:
-        self._catch_up_timer = None
+    def _catch_up_due(self) -> None:
         if self._hold is not None and self._hold():
-            self._catch_up_timer = self.set_timer(HOLD_RETRY, self._catch_up)
+            self._catch_up.arm(HOLD_RETRY)
             return
         self.commit()
 
@@ -253,9 +328,15 @@ class MarkdownText(Widget):
 
     async def drawn(self) -> None:
         """Wait until every block received is drawn (the event loop runs meanwhile)."""
-        while self.document.backlog and self.is_mounted and self.size.width:
-            self.commit()
-            await asyncio.sleep(0)
+        self._draining = True
+        try:
+            while self.document.backlog and self.is_mounted and self.size.width:
+                self.commit()
+                await asyncio.sleep(0)
+        finally:
+            self._draining = False
+        if self._redraw_later.armed:
+            self._redraw_now()
         if self.document.backlog:
             self.document.budget = None
             self.refresh(layout=True)

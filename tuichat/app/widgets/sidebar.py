@@ -209,6 +209,14 @@ class ConversationList(Widget, can_focus=False):
             conversations: Conversations in display order.
             has_more: Whether the store holds more after these.
         """
+        if self._order and has_more == self.has_more and self._same_rows(conversations):
+            # What the list shows is unchanged (a reply ended in the conversation already
+            # at the top): rebuilding it would repaint the whole sidebar in the frame of
+            # whatever the person types next.
+            for conversation in conversations:
+                self._conversations[conversation.id] = conversation
+            self._loaded(has_more)
+            return
         keep = self.highlighted_id
         self._conversations.clear()
         self._order.clear()
@@ -243,11 +251,30 @@ class ConversationList(Widget, can_focus=False):
             options.highlighted = highlighted
         self._loaded(has_more)
 
+    def _same_rows(self, conversations: Sequence[Conversation]) -> bool:
+        """Whether ``conversations`` would show exactly the rows shown now."""
+        if [c.id for c in conversations] != self._order:
+            return False
+        now = self.now()
+        for conversation in conversations:
+            shown = self._conversations[conversation.id]
+            if (
+                conversation.title != shown.title
+                or conversation.pinned != shown.pinned
+                or self._group(conversation, now) != self._group(shown, now)
+            ):
+                return False
+        return True
+
+    @staticmethod
+    def _group(conversation: Conversation, now: datetime) -> str:
+        return "Pinned" if conversation.pinned else date_group(conversation.updated_at, now)
+
     def _options(self, conversations: Sequence[Conversation]) -> list[Option]:
         now = self.now()
         rows: list[Option] = []
         for conversation in conversations:
-            group = "Pinned" if conversation.pinned else date_group(conversation.updated_at, now)
+            group = self._group(conversation, now)
             if group != self._last_group:
                 self._last_group = group
                 rows.append(
