@@ -6,12 +6,18 @@ from __future__ import annotations
 import itertools
 import time
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from tests.app.support import until
 from tuichat.app.render import MarkdownDocument
-from tuichat.app.widgets.message import CATCH_UP_GAP, MarkdownText, ReplyView
+from tuichat.app.widgets.message import (
+    CATCH_UP_GAP,
+    CATCH_UP_GAP_TYPING,
+    MarkdownText,
+    ReplyView,
+)
 
 FPS = 20
 
@@ -61,8 +67,12 @@ class Recorder:
         monkeypatch.setattr(MarkdownText, "_redraw", noted_redraw)
 
 
-async def test_the_blocks_left_after_a_fast_reply_are_drawn_in_spaced_slices(monkeypatch) -> None:
-    view = ReplyView(streaming=True, status="streaming", fps=FPS)
+@pytest.mark.parametrize(("typing", "gap"), [(False, CATCH_UP_GAP), (True, CATCH_UP_GAP_TYPING)])
+async def test_the_blocks_left_after_a_fast_reply_are_drawn_in_spaced_slices(
+    monkeypatch, typing: bool, gap: float
+) -> None:
+    """While the person types, slices are shorter and further apart."""
+    view = ReplyView(streaming=True, status="streaming", fps=FPS, typing=lambda: typing)
     async with ReplyApp(view).run_test(size=(80, 24)) as pilot:
         body = view.body
         assert body is not None
@@ -77,7 +87,7 @@ async def test_the_blocks_left_after_a_fast_reply_are_drawn_in_spaced_slices(mon
         gaps = [b[0] - a[1] for a, b in itertools.pairwise(recorder.slices)]
         # Timers never fire early: a slice never follows another without the gap (before
         # the catch-up chains were guarded, four ran back to back).
-        assert min(gaps) >= CATCH_UP_GAP * 0.9, gaps
+        assert min(gaps) >= gap * 0.9, gaps
         spacing = [b - a for a, b in itertools.pairwise(recorder.redraws)]
         assert spacing and min(spacing) >= 0.9 / FPS, spacing
         assert len(recorder.redraws) < len(recorder.slices), "slices are not each a frame"

@@ -30,6 +30,10 @@ from collections.abc import Callable
 #: widget went away never reports back).
 HOLD = 0.1
 
+#: Input within this many seconds means the person is typing (or scrolling): a streaming
+#: reply then renders in shorter, more spaced slices.
+TYPING = 0.5
+
 #: How often a waiting stream looks whether the app has taken a read key in (the input
 #: thread cannot wake an asyncio event itself; this lasts a few milliseconds at most).
 POLL = 0.001
@@ -77,6 +81,10 @@ class InputFirst:
             return False  # held for a whole hold: the stream's turn
         self._held_since = now
         return True
+
+    def typing(self) -> bool:
+        """Whether input came within the last :data:`TYPING` seconds."""
+        return self.idle_for() < TYPING
 
     def idle_for(self) -> float:
         """Seconds since the last input was read from the terminal or taken in (or,

@@ -148,6 +148,11 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         gate = getattr(self.app, "input_first", None)
         return gate is not None and gate.pending
 
+    def typing(self) -> bool:
+        """Whether the person is typing (a stream then renders in shorter slices)."""
+        gate = getattr(self.app, "input_first", None)
+        return gate is not None and gate.typing()
+
     # -- messages to the person ---------------------------------------------------------------
 
     def _sentence(self, error: BaseException, provider: Provider | None = None) -> str:

@@ -406,6 +406,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             status="streaming",
             fps=self.runtime.ui.fps,
             hold=self.input_pending,
+            typing=self.typing,
             meta=self._live_meta(turn),
             id=message_dom_id(turn.message_id),
         )

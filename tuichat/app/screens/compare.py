@@ -319,7 +319,11 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         self._views = []
         for column, widget in zip(comparison.columns, self.columns, strict=True):
             view = ReplyView(
-                streaming=True, status="streaming", fps=self._fps, hold=self._input_pending
+                streaming=True,
+                status="streaming",
+                fps=self._fps,
+                hold=self._input_pending,
+                typing=self._typing,
             )
             self._views.append(view)
             await widget.show_reply(view)
@@ -360,6 +364,10 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
     def _input_pending(self) -> bool:
         gate = getattr(self.app, "input_first", None)
         return gate is not None and bool(gate.pending)
+
+    def _typing(self) -> bool:
+        gate = getattr(self.app, "input_first", None)
+        return gate is not None and gate.typing()
 
     def _show_stats(self) -> None:
         comparison = self.comparison

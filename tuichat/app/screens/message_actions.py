@@ -264,6 +264,7 @@ class MessageActions(ChatScreenBase):
             status="streaming",
             fps=self.runtime.ui.fps,
             hold=self.input_pending,
+            typing=self.typing,
             meta=f"{turn.provider.instance_name} · {turn.request.model} · continuing…",
             id=message_dom_id(target.id),
         )

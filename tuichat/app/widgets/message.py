@@ -31,8 +31,11 @@ from .. import heap
 if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext
 
-#: Most seconds of Markdown rendering per frame while a reply streams.
-RENDER_BUDGET = 0.004
+#: Most seconds of one slice of Markdown rendering while a reply streams.
+RENDER_BUDGET = 0.008
+
+#: The same while the person is typing: a key press never waits behind more than this.
+RENDER_BUDGET_TYPING = 0.004
 
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
@@ -40,9 +43,13 @@ YIELD_EVERY = 0.004
 #: While an input waits to be shown, drawing more of a reply is put off by this long.
 HOLD_RETRY = 0.004
 
-#: Between two slices of the closed blocks still to draw: as long as a slice, so the keys
-#: and frames waiting meanwhile get at least half the time.
-CATCH_UP_GAP = RENDER_BUDGET
+#: Between two slices of the closed blocks still to draw (after the frames and keys
+#: already waiting).
+CATCH_UP_GAP = 0.001
+
+#: The same while the person is typing: as long as a slice, so the keys and frames get at
+#: least half the time (the rest of a fast 20k reply shows ~0.7 s later).
+CATCH_UP_GAP_TYPING = RENDER_BUDGET_TYPING
 
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
@@ -179,6 +186,7 @@ class MarkdownText(Widget):
         streaming: bool = False,
         fps: int = 30,
         hold: Callable[[], bool] | None = None,
+        typing: Callable[[], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -190,11 +198,14 @@ class MarkdownText(Widget):
             fps: Most redraws per second while streaming (sets the render budget).
             hold: Says when drawing more should wait a moment (an input is not on
                 screen yet: its frame goes first).
+            typing: Says whether the person is typing: rendering then goes in shorter,
+                more spaced slices.
             id: The widget id.
             classes: CSS classes.
         """
         super().__init__(id=id, classes=classes)
         self._hold = hold
+        self._typing = typing
         self._interval = 1.0 / max(1, fps)
         # While streaming, rendering closed blocks gets a third of a frame at a time: a
         # burst of text is drawn over the next frames instead of freezing the keys.
@@ -296,21 +307,27 @@ class MarkdownText(Widget):
             # Not laid out yet: the first layout renders everything (no budget).
             document.budget = None
             return False
-        early = self._slice_end + CATCH_UP_GAP - time.monotonic()
+        typing = self._typing is not None and self._typing()
+        gap = CATCH_UP_GAP_TYPING if typing else CATCH_UP_GAP
+        early = self._slice_end + gap - time.monotonic()
         if early > 0 and not self._draining:
             # A slice just ran (a flush and the reply's end come together): the gap first.
             if not self._catch_up.armed:
                 self._catch_up.arm(early)
             return True
+        if not self._draining:
+            document.budget = min(
+                RENDER_BUDGET_TYPING if typing else RENDER_BUDGET, self._interval / 3
+            )
         caught_up = document.advance(width, self._render_context())
         self._slice_end = time.monotonic()
         if caught_up:
             self._catch_up.cancel()
         else:
-            # The next slice comes after a gap as long as a slice, whoever made this
-            # one (the reply's flush or the catch-up itself); redraws keep their own
-            # pace (:meth:`_want_redraw`).
-            self._catch_up.arm(CATCH_UP_GAP)
+            # The next slice comes after the gap, whoever made this one (the reply's
+            # flush or the catch-up itself); redraws keep their own pace
+            # (:meth:`_want_redraw`).
+            self._catch_up.arm(gap)
         return not caught_up
 
     def _catch_up_due(self) -> None:
@@ -418,6 +435,7 @@ class ReplyView(Widget):
         streaming: bool = False,
         fps: int = 30,
         hold: Callable[[], bool] | None = None,
+        typing: Callable[[], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -432,6 +450,7 @@ class ReplyView(Widget):
             fps: Most redraws per second while streaming.
             hold: Says when drawing more should wait a moment (an input is not on
                 screen yet: its frame goes first, then this text).
+            typing: Says whether the person is typing (rendering leaves keys more room).
             id: The widget id.
             classes: CSS classes.
         """
@@ -447,6 +466,7 @@ class ReplyView(Widget):
         self._fps = fps
         self._interval = 1.0 / max(1, fps)
         self._hold = hold
+        self._typing = typing
         self._last_flush = 0.0
         self._timer: Timer | None = None
         self._froze = False
@@ -482,6 +502,7 @@ class ReplyView(Widget):
                 streaming=self._streaming,
                 fps=self._fps,
                 hold=self._hold,
+                typing=self._typing,
                 classes="reply-body",
             )
         return self._body
