@@ -170,13 +170,19 @@ def write(path: Path, boot: Boot, fingerprint_: str) -> None:
     """Keep ``boot`` under ``fingerprint_`` (atomically; a failure only costs speed)."""
     data: dict[str, Any] = {"format": FORMAT, "fingerprint": fingerprint_, "boot": asdict(boot)}
     data["boot"]["env_names"] = list(boot.env_names)
+    text = json.dumps(data, sort_keys=True)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return  # the same start as last time: no write at every launch
+    except (OSError, UnicodeDecodeError):
+        pass
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Yours only, like the store: it says which providers you have keys for.
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(json.dumps(data, sort_keys=True))
+            out.write(text)
         os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)

@@ -218,3 +218,18 @@ def test_idle_time_counts_from_the_last_input_or_the_start() -> None:
     assert gate.idle_for() == 0.5
     gate.incoming()
     assert gate.idle_for() == 0.0
+
+
+def test_typing_is_input_within_half_a_second_and_after_a_given_time() -> None:
+    clock = Clock()
+    gate = InputFirst(clock=clock)
+    assert not gate.typing(), "no input yet"
+    gate.arrived()
+    sent = clock.now
+    assert gate.typing()
+    assert not gate.typing(since=sent), "the key that sent the prompt does not count"
+    clock.now += 0.1
+    gate.incoming()
+    assert gate.typing(since=sent)
+    clock.now += 0.6
+    assert not gate.typing(since=sent)

@@ -72,7 +72,7 @@ async def test_the_blocks_left_after_a_fast_reply_are_drawn_in_spaced_slices(
     monkeypatch, typing: bool, gap: float
 ) -> None:
     """While the person types, slices are shorter and further apart."""
-    view = ReplyView(streaming=True, status="streaming", fps=FPS, typing=lambda: typing)
+    view = ReplyView(streaming=True, status="streaming", fps=FPS, typing=lambda since: typing)
     async with ReplyApp(view).run_test(size=(80, 24)) as pilot:
         body = view.body
         assert body is not None

@@ -36,6 +36,17 @@ def test_what_is_written_is_read_back_with_its_fingerprint(tmp_path: Path) -> No
     assert boot.read(path) == (BOOT, "abc")
 
 
+def test_the_same_start_again_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "boot.json"
+    boot.write(path, BOOT, "abc")
+    written = path.stat()
+    boot.write(path, BOOT, "abc")
+    assert path.stat().st_ino == written.st_ino, "not replaced"
+    boot.write(path, BOOT, "changed")
+    assert path.stat().st_ino != written.st_ino
+    assert boot.read(path) == (BOOT, "changed")
+
+
 @pytest.mark.parametrize("content", ["", "not json", '{"format": 999}', '{"format": 1}'])
 def test_a_missing_or_foreign_file_is_no_boot(tmp_path: Path, content: str) -> None:
     path = tmp_path / "boot.json"

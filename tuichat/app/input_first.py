@@ -82,9 +82,11 @@ class InputFirst:
         self._held_since = now
         return True
 
-    def typing(self) -> bool:
-        """Whether input came within the last :data:`TYPING` seconds."""
-        return self.idle_for() < TYPING
+    def typing(self, since: float = 0.0) -> bool:
+        """Whether input came within the last :data:`TYPING` seconds, and after ``since``
+        (a monotonic time: the key that sent a prompt is not typing during its reply)."""
+        last = max(self._since, self._incoming)
+        return last > since and self._clock() - last < TYPING
 
     def idle_for(self) -> float:
         """Seconds since the last input was read from the terminal or taken in (or,

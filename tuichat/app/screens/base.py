@@ -148,10 +148,11 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         gate = getattr(self.app, "input_first", None)
         return gate is not None and gate.pending
 
-    def typing(self) -> bool:
-        """Whether the person is typing (a stream then renders in shorter slices)."""
+    def typing(self, since: float = 0.0) -> bool:
+        """Whether the person is typing, since the monotonic time ``since`` (a stream then
+        renders in shorter slices)."""
         gate = getattr(self.app, "input_first", None)
-        return gate is not None and gate.typing()
+        return gate is not None and gate.typing(since)
 
     # -- messages to the person ---------------------------------------------------------------
 

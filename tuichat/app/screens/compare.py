@@ -365,9 +365,9 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         gate = getattr(self.app, "input_first", None)
         return gate is not None and bool(gate.pending)
 
-    def _typing(self) -> bool:
+    def _typing(self, since: float = 0.0) -> bool:
         gate = getattr(self.app, "input_first", None)
-        return gate is not None and gate.typing()
+        return gate is not None and gate.typing(since)
 
     def _show_stats(self) -> None:
         comparison = self.comparison

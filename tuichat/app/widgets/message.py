@@ -186,7 +186,7 @@ class MarkdownText(Widget):
         streaming: bool = False,
         fps: int = 30,
         hold: Callable[[], bool] | None = None,
-        typing: Callable[[], bool] | None = None,
+        typing: Callable[[float], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -198,14 +198,15 @@ class MarkdownText(Widget):
             fps: Most redraws per second while streaming (sets the render budget).
             hold: Says when drawing more should wait a moment (an input is not on
                 screen yet: its frame goes first).
-            typing: Says whether the person is typing: rendering then goes in shorter,
-                more spaced slices.
+            typing: Says whether the person has been typing since a monotonic time (this
+                body's start): rendering then goes in shorter, more spaced slices.
             id: The widget id.
             classes: CSS classes.
         """
         super().__init__(id=id, classes=classes)
         self._hold = hold
         self._typing = typing
+        self._born = time.monotonic()
         self._interval = 1.0 / max(1, fps)
         # While streaming, rendering closed blocks gets a third of a frame at a time: a
         # burst of text is drawn over the next frames instead of freezing the keys.
@@ -307,7 +308,7 @@ class MarkdownText(Widget):
             # Not laid out yet: the first layout renders everything (no budget).
             document.budget = None
             return False
-        typing = self._typing is not None and self._typing()
+        typing = self._typing is not None and self._typing(self._born)
         gap = CATCH_UP_GAP_TYPING if typing else CATCH_UP_GAP
         early = self._slice_end + gap - time.monotonic()
         if early > 0 and not self._draining:
@@ -341,7 +342,9 @@ class MarkdownText(Widget):
         if self.document.finished:
             return
         self.document.finish()
-        self.commit()
+        # Drawn in a slice of its own, not inside the caller's handler (the screen's, as
+        # the reply ends: with the rest of that handler, 10 ms no key got between).
+        self._catch_up.arm(CATCH_UP_GAP)
 
     async def drawn(self) -> None:
         """Wait until every block received is drawn (the event loop runs meanwhile)."""
@@ -435,7 +438,7 @@ class ReplyView(Widget):
         streaming: bool = False,
         fps: int = 30,
         hold: Callable[[], bool] | None = None,
-        typing: Callable[[], bool] | None = None,
+        typing: Callable[[float], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
