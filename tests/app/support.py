@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
 from tests.fakes import FakeProvider
@@ -76,3 +78,15 @@ def visible_text(pilot: Pilot[None]) -> str:
 def toasts(pilot: Pilot[None]) -> list[str]:
     """The messages of the toasts raised so far (``run_test`` does not draw them)."""
     return [notification.message for notification in pilot.app._notifications]
+
+
+class ReplyApp(App[None]):
+    """A reply widget alone in a scrolling log (tests of the widget itself)."""
+
+    def __init__(self, view: ReplyView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield self.view

@@ -7,10 +7,8 @@ import itertools
 import time
 
 import pytest
-from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
 
-from tests.app.support import until
+from tests.app.support import ReplyApp, until
 from tuichat.app.render import MarkdownDocument
 from tuichat.app.widgets.message import (
     CATCH_UP_GAP,
@@ -20,16 +18,6 @@ from tuichat.app.widgets.message import (
 )
 
 FPS = 20
-
-
-class ReplyApp(App[None]):
-    def __init__(self, view: ReplyView) -> None:
-        super().__init__()
-        self.view = view
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield self.view
 
 
 def long_reply(blocks: int) -> str:

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
+from tests.app.support import ReplyApp
 from tuichat.app.widgets.message import MarkdownText, ReplyView, reply_meta
-
-
-class ReplyApp(App[None]):
-    def __init__(self, view: ReplyView) -> None:
-        super().__init__()
-        self.view = view
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield self.view
 
 
 async def test_a_streaming_reply_batches_deltas_and_seals_into_one_widget() -> None:

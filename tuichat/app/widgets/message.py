@@ -132,11 +132,18 @@ class _Due:
     """One pending call on a widget: arming it again replaces the call, even after its
     timer fired (Textual then has the call queued on the widget already; without the
     generation, a replaced catch-up still ran, and chains of them drew four slices in a
-    row, 20 ms that no key press could get between)."""
+    row, 20 ms that no key press could get between). While ``hold`` says an input waits
+    to be shown, the call is put off by :data:`HOLD_RETRY` at a time."""
 
-    def __init__(self, widget: Widget, callback: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        widget: Widget,
+        callback: Callable[[], object],
+        hold: Callable[[], bool] | None = None,
+    ) -> None:
         self._widget = widget
         self._callback = callback
+        self._hold = hold
         self._timer: Timer | None = None
         self._generation = 0
 
@@ -159,9 +166,13 @@ class _Due:
             self._timer = None
 
     def _fire(self, generation: int) -> None:
-        if generation == self._generation:
-            self._timer = None
-            self._callback()
+        if generation != self._generation:
+            return
+        self._timer = None
+        if self._hold is not None and self._hold():
+            self.arm(HOLD_RETRY)
+            return
+        self._callback()
 
 
 class MarkdownText(Widget):
@@ -204,7 +215,6 @@ class MarkdownText(Widget):
             classes: CSS classes.
         """
         super().__init__(id=id, classes=classes)
-        self._hold = hold
         self._typing = typing
         self._born = time.monotonic()
         self._interval = 1.0 / max(1, fps)
@@ -221,8 +231,8 @@ class MarkdownText(Widget):
         """The blocks and their rendered lines."""
         self.frames = 0
         """How many times the reply was redrawn with new text (at most ``fps`` a second)."""
-        self._catch_up = _Due(self, self._catch_up_due)
-        self._redraw_later = _Due(self, self._redraw_due)
+        self._catch_up = _Due(self, self.commit, hold)
+        self._redraw_later = _Due(self, self._redraw_now, hold)
         self._last_redraw = 0.0
         self._slice_end = 0.0
         self._draining = False
@@ -286,12 +296,6 @@ class MarkdownText(Widget):
         else:
             self._redraw_later.arm(wait)
 
-    def _redraw_due(self) -> None:
-        if self._hold is not None and self._hold():
-            self._redraw_later.arm(HOLD_RETRY)
-            return
-        self._redraw_now()
-
     def _redraw_now(self) -> None:
         self._redraw_later.cancel()
         self._last_redraw = time.monotonic()
@@ -330,12 +334,6 @@ class MarkdownText(Widget):
             # (:meth:`_want_redraw`).
             self._catch_up.arm(gap)
         return not caught_up
-
-    def _catch_up_due(self) -> None:
-        if self._hold is not None and self._hold():
-            self._catch_up.arm(HOLD_RETRY)
-            return
-        self.commit()
 
     def finish(self) -> None:
         """No more text will come: the last block is closed and kept too."""
