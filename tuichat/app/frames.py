@@ -77,8 +77,20 @@ class FrameTimer(Timer):
 
 
 class PromptFrames:
-    """Mixed into a screen: its update timer is a :class:`FrameTimer`, told about keys
-    in transit by the app's input-first gate."""
+    """Mixed into a screen where replies stream: its update timer is a
+    :class:`FrameTimer`, told about keys in transit by the app's input-first gate, and
+    the gate's two questions for the replies it streams."""
+
+    def input_pending(self) -> bool:
+        """Whether an input has not reached the screen yet (a stream lets it go first)."""
+        gate = getattr(getattr(self, "app", None), "input_first", None)
+        return gate is not None and gate.pending
+
+    def typing(self, since: float = 0.0) -> bool:
+        """Whether the person is typing, since the monotonic time ``since`` (a stream then
+        renders in shorter slices)."""
+        gate = getattr(getattr(self, "app", None), "input_first", None)
+        return gate is not None and gate.typing(since)
 
     def set_interval(
         self,

@@ -143,17 +143,6 @@ class ChatScreenBase(PromptFrames, Screen[None]):
             self.key_hint("show-comparison"),
         )
 
-    def input_pending(self) -> bool:
-        """Whether an input has not reached the screen yet (a stream lets it go first)."""
-        gate = getattr(self.app, "input_first", None)
-        return gate is not None and gate.pending
-
-    def typing(self, since: float = 0.0) -> bool:
-        """Whether the person is typing, since the monotonic time ``since`` (a stream then
-        renders in shorter slices)."""
-        gate = getattr(self.app, "input_first", None)
-        return gate is not None and gate.typing(since)
-
     # -- messages to the person ---------------------------------------------------------------
 
     def _sentence(self, error: BaseException, provider: Provider | None = None) -> str:

@@ -322,8 +322,8 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
                 streaming=True,
                 status="streaming",
                 fps=self._fps,
-                hold=self._input_pending,
-                typing=self._typing,
+                hold=self.input_pending,
+                typing=self.typing,
             )
             self._views.append(view)
             await widget.show_reply(view)
@@ -360,14 +360,6 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         columns = self.columns
         if index < len(columns):
             columns[index].show_stats(stats_line(column.stats()))
-
-    def _input_pending(self) -> bool:
-        gate = getattr(self.app, "input_first", None)
-        return gate is not None and bool(gate.pending)
-
-    def _typing(self, since: float = 0.0) -> bool:
-        gate = getattr(self.app, "input_first", None)
-        return gate is not None and gate.typing(since)
 
     def _show_stats(self) -> None:
         comparison = self.comparison
