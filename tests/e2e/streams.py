@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from tests.e2e.tmux import TmuxError, TmuxSession
 from tuichat.testing.server import Delay, Gate, Response, Step, WireServer
 from tuichat.testing.sse import sse_response
 from tuichat.testing.wire import openai_chat_stream
@@ -81,6 +82,14 @@ class PacedReply:
     def last_word(self, n: int) -> str:
         """The ``n``-th token without its space, as a screen shows it."""
         return self.tokens[n - 1].strip()
+
+    def wait_shown(self, session: TmuxSession, n: int, timeout: float = 30.0) -> str:
+        """Wait until ``session`` shows the ``n``-th token; the screen. A failure says
+        how many tokens had left the server: a stalled stream or a stalled screen."""
+        try:
+            return session.wait_for(self.last_word(n), timeout=timeout)
+        except TmuxError as exc:
+            raise TmuxError(f"{exc}\n(the server had sent {len(self.sent)} tokens)") from None
 
     def wait_sent(self, n: int, timeout: float = 30.0) -> None:
         """Block until ``n`` tokens have left the server."""

@@ -82,7 +82,7 @@ def start_chat(
     app.wait_for("Enter", timeout=30)
     app.type("tell me a long story")
     app.keys("Enter")
-    app.wait_for("w0003", timeout=30)
+    reply.wait_shown(app, 4)
     return app, pane_program(app)
 
 
@@ -155,7 +155,7 @@ def test_a_signal_saves_the_reply_as_interrupted_and_exits_cleanly(
         app, pid = start_chat(terminal, {**app_env, **openai_env(server)}, reply)
         # The stream holds after HELD tokens: once the last is on screen, the app has
         # received exactly those.
-        app.wait_for(reply.last_word(HELD), timeout=30)
+        reply.wait_shown(app, HELD)
         os.kill(pid, signum)
         screen = app.wait_for(f"EXIT={code}", timeout=15)
 
@@ -177,7 +177,7 @@ def test_a_terminal_that_hangs_up_mid_reply_saves_it(
     with WireServer() as server:
         serve_paced(server, reply)
         app, pid = start_chat(terminal, {**app_env, **openai_env(server)}, reply)
-        app.wait_for(reply.last_word(HELD), timeout=30)
+        reply.wait_shown(app, HELD)
         app.stop()  # kills the tmux server: the pane's terminal hangs up
         wait_until(lambda: not process_alive(pid), timeout=15, what="tuichat to exit")
 

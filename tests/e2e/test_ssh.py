@@ -57,7 +57,7 @@ def test_a_dropped_ssh_session_saves_the_reply_as_interrupted(
         session.keys("Enter")
         # The stream holds after HELD tokens: once the last is on screen, the app has
         # received exactly those.
-        session.wait_for(reply.last_word(HELD), timeout=30)
+        reply.wait_shown(session, HELD)
         [app_pid] = remote_tuichat(data)
 
         client = pane_program(session)

@@ -9,13 +9,13 @@ from typing import Any
 
 from textual import on
 from textual.css.query import NoMatches
-from textual.timer import Timer
 
 from tuichat import export, locations
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
 from tuichat.store import Conversation, SearchHit
 
+from ..later import Later
 from ..widgets.prompt import PromptInput
 from ..widgets.sidebar import UNTITLED, ConversationList
 from .base import ChatScreenBase
@@ -50,7 +50,7 @@ class ConversationActions(ChatScreenBase):
 
     def _init_conversation_actions(self) -> None:
         self._archive_view = False
-        self._draft_timer: Timer | None = None
+        self._draft_soon = Later(self, self._save_draft)
         # (conversation id or None, text) last written, to skip writes that change nothing.
         self._draft_written: tuple[int | None, str] | None = None
         self._last_search = ""
@@ -287,15 +287,11 @@ class ConversationActions(ChatScreenBase):
         # Kept on every change: when quitting, the prompt is gone before the screen.
         # (Saved while a reply streams too: the next message may be written meanwhile.)
         self._prompt_text = self.prompt.text
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
+        self._draft_soon.arm(DRAFT_DELAY)
 
     def _save_draft(self) -> None:
         """Write the prompt's text as the open conversation's draft, if it changed."""
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._draft_soon.cancel()
         if self._editing is not None:
             return
         try:
@@ -328,9 +324,7 @@ class ConversationActions(ChatScreenBase):
                 text = conversation.draft if conversation is not None else ""
         except TuichatError:
             text = ""
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._draft_soon.cancel()
         if not self.prompt.read_only:
             self.prompt.set_text(text)
         self._prompt_text = text
@@ -338,9 +332,7 @@ class ConversationActions(ChatScreenBase):
 
     def _draft_sent(self, *, was_new: bool) -> None:
         """The prompt was sent: its draft is gone."""
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._draft_soon.cancel()
         self._prompt_text = ""
         try:
             if was_new:

@@ -15,13 +15,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
 from tuichat.store import SearchHit
+
+from ..later import Later
 
 #: Seconds of quiet typing before the search runs.
 DEBOUNCE = 0.15
@@ -90,7 +91,7 @@ class SearchScreen(ModalScreen[SearchHit | None]):
         self._search = search
         self._query = query
         self._hits: list[SearchHit] = []
-        self._timer: Timer | None = None
+        self._soon = Later(self, self.run_search)
 
     def compose(self) -> ComposeResult:
         """The query, the results and a hint."""
@@ -115,7 +116,7 @@ class SearchScreen(ModalScreen[SearchHit | None]):
     @property
     def settled(self) -> bool:
         """Whether the results are those of the query as typed (no search waits to run)."""
-        return self._timer is None
+        return not self._soon.armed
 
     @property
     def hits(self) -> list[SearchHit]:
@@ -126,13 +127,11 @@ class SearchScreen(ModalScreen[SearchHit | None]):
     def search_soon(self, event: Input.Changed) -> None:
         """Search once typing pauses."""
         self._query = event.value
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self.run_search)
+        self._soon.arm(DEBOUNCE)
 
     def run_search(self) -> None:
         """Search now and show the results."""
-        self._timer = None
+        self._soon.cancel()
         query = self._query
         results = self.query_one("#search-results", OptionList)
         count = self.query_one("#search-count", Label)
@@ -168,10 +167,9 @@ class SearchScreen(ModalScreen[SearchHit | None]):
     @on(Input.Submitted, "#search-input")
     def open_highlighted(self) -> None:
         """Enter opens the highlighted result."""
-        if self._timer is not None:
+        if self._soon.armed:
             # Enter right after typing: search first, so Enter opens what the text finds.
-            self._timer.stop()
-            self.run_search()
+            self._soon.now()
         index = self.query_one("#search-results", OptionList).highlighted
         if index is not None and 0 <= index < len(self._hits):
             self.dismiss(self._hits[index])

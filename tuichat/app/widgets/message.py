@@ -20,13 +20,13 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.geometry import Size
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
 from tuichat.sanitize import neutralize, one_line
 
 from .. import heap
+from ..later import Later
 
 if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext
@@ -39,9 +39,6 @@ RENDER_BUDGET_TYPING = 0.004
 
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
-
-#: While an input waits to be shown, drawing more of a reply is put off by this long.
-HOLD_RETRY = 0.004
 
 #: Between two slices of the closed blocks still to draw (after the frames and keys
 #: already waiting).
@@ -128,53 +125,6 @@ class InlineError(Static):
         super().__init__(Content(neutralize(sentence)), markup=False, id=id, classes=classes)
 
 
-class _Due:
-    """One pending call on a widget: arming it again replaces the call, even after its
-    timer fired (Textual then has the call queued on the widget already; without the
-    generation, a replaced catch-up still ran, and chains of them drew four slices in a
-    row, 20 ms that no key press could get between). While ``hold`` says an input waits
-    to be shown, the call is put off by :data:`HOLD_RETRY` at a time."""
-
-    def __init__(
-        self,
-        widget: Widget,
-        callback: Callable[[], object],
-        hold: Callable[[], bool] | None = None,
-    ) -> None:
-        self._widget = widget
-        self._callback = callback
-        self._hold = hold
-        self._timer: Timer | None = None
-        self._generation = 0
-
-    @property
-    def armed(self) -> bool:
-        """Whether a call is pending."""
-        return self._timer is not None
-
-    def arm(self, delay: float) -> None:
-        """Call in ``delay`` seconds (instead of any call pending)."""
-        self.cancel()
-        generation = self._generation
-        self._timer = self._widget.set_timer(delay, lambda: self._fire(generation))
-
-    def cancel(self) -> None:
-        """Drop the pending call."""
-        self._generation += 1
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    def _fire(self, generation: int) -> None:
-        if generation != self._generation:
-            return
-        self._timer = None
-        if self._hold is not None and self._hold():
-            self.arm(HOLD_RETRY)
-            return
-        self._callback()
-
-
 class MarkdownText(Widget):
     """Markdown drawn with Textual's line API as ONE widget, finished or still streaming.
 
@@ -231,8 +181,8 @@ class MarkdownText(Widget):
         """The blocks and their rendered lines."""
         self.frames = 0
         """How many times the reply was redrawn with new text (at most ``fps`` a second)."""
-        self._catch_up = _Due(self, self.commit, hold)
-        self._redraw_later = _Due(self, self._redraw_now, hold)
+        self._catch_up = Later(self, self.commit, hold)
+        self._redraw_later = Later(self, self._redraw_now, hold)
         self._last_redraw = 0.0
         self._slice_end = 0.0
         self._draining = False
@@ -469,7 +419,7 @@ class ReplyView(Widget):
         self._hold = hold
         self._typing = typing
         self._last_flush = 0.0
-        self._timer: Timer | None = None
+        self._flush = Later(self, self._commit, hold)
         self._froze = False
         self._yield_at = 0.0
         self._body: MarkdownText | None = None
@@ -558,33 +508,24 @@ class ReplyView(Widget):
         if body is None or not self._streaming:
             return
         body.append(text)
-        if self._timer is not None:
+        if self._flush.armed:
             return
         wait = self._last_flush + self._interval - time.monotonic()
         if wait <= 0:
-            self._scheduled_commit()
+            # (Unless a key press waits to be shown: a frame with only its change is
+            # cheap, one that also scrolls the reply is not. Its frame first.)
+            self._flush.now()
         else:
-            self._timer = self.set_timer(wait, self._scheduled_commit, name="reply-flush")
-
-    def _scheduled_commit(self) -> None:
-        self._timer = None
-        if self._hold is not None and self._hold():
-            # A key press waits to be shown: a frame with only its change is cheap, one
-            # that also scrolls the reply is not. Its frame first, this text right after.
-            self._timer = self.set_timer(HOLD_RETRY, self._scheduled_commit, name="reply-flush")
-            return
-        self._commit()
+            self._flush.arm(wait)
 
     def _commit(self) -> None:
-        self._timer = None
         self._last_flush = time.monotonic()
         if self._body is not None:
             self._body.commit()
 
     async def flush(self) -> None:
         """Draw everything received so far now, and wait until it is drawn."""
-        if self._timer is not None:
-            self._timer.stop()
+        self._flush.cancel()
         self._commit()
         if self._body is not None:
             await self._body.drawn()
@@ -596,9 +537,7 @@ class ReplyView(Widget):
             status: The final message status (``complete``, ``cancelled``...).
             meta: The new meta line.
         """
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self._flush.cancel()
         self._streaming = False
         body = self._body
         if body is not None:
