@@ -383,6 +383,11 @@ class MarkdownDocument:
         cache = self._cache(width, context)
         return self._closed_height(cache) + len(self._open(cache, width, context))
 
+    def final_height(self, width: int, context: RenderContext) -> int:
+        """Lines at ``width`` that will not change any more: those of the closed blocks
+        shown (all of them once the text is finished)."""
+        return self._closed_height(self._cache(width, context))
+
     def line(self, y: int, width: int, context: RenderContext) -> Strip | None:
         """Line ``y`` at ``width`` (None past the end)."""
         cache = self._cache(width, context)

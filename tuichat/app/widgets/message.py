@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Static
 
 from tuichat.sanitize import neutralize, one_line
 
 from .. import heap
 from ..later import Later
+from .kept_lines import KeptLines
 
 if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext
@@ -125,7 +125,7 @@ class InlineError(Static):
         super().__init__(Content(neutralize(sentence)), markup=False, id=id, classes=classes)
 
 
-class MarkdownText(Widget):
+class MarkdownText(KeptLines):
     """Markdown drawn with Textual's line API as ONE widget, finished or still streaming.
 
     The text is split into top-level blocks; closed blocks are rendered once per width
@@ -186,6 +186,9 @@ class MarkdownText(Widget):
         self._last_redraw = 0.0
         self._slice_end = 0.0
         self._draining = False
+        self._final_lines = 0
+        self._final_width = 0
+        self._unchanged = 0
         self._style_cache: Style | None = None
         self._context_cache: RenderContext | None = None
 
@@ -311,13 +314,30 @@ class MarkdownText(Widget):
 
     def _redraw(self) -> None:
         width = self.size.width
-        if width and self.is_mounted:
-            # Same height: repaint only. Otherwise the layout must make room.
-            old = self.size.height
-            if self.document.height(width, self._render_context()) == old:
-                self.refresh()
-                return
-        self.refresh(layout=True)
+        if not (width and self.is_mounted):
+            self.refresh(layout=True)
+            return
+        context = self._render_context()
+        document = self.document
+        # Lines of closed blocks never change: only those from the first line that was
+        # not final at the last redraw are painted again (and kept through a growth).
+        first = self._final_lines if width == self._final_width else 0
+        self._unchanged = first
+        self._final_lines = document.final_height(width, context)
+        self._final_width = width
+        old = self.size.height
+        changed = Region(0, first, width, max(1, old - first))
+        if document.height(width, context) == old:
+            # Same height: repaint only.
+            if first < old:
+                self.refresh(changed)
+            return
+        # Otherwise the layout must make room.
+        self.refresh(changed, layout=True)
+
+    def lines_unchanged(self) -> int:
+        """Lines above those changed since the last redraw (see :class:`KeptLines`)."""
+        return self._unchanged if self.size.width == self._final_width else 0
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         """As wide as the container: the text wraps to it."""
@@ -358,10 +378,11 @@ class MarkdownText(Widget):
         super().notify_style_update()
         self._style_cache = None
         self._context_cache = None
+        self._final_width = 0
         self.refresh(layout=True)
 
 
-class ReplyView(Widget):
+class ReplyView(KeptLines):
     """One assistant reply: its text, an optional error line, and a dim meta line.
 
     A history reply is built finished (``ReplyView(text, meta=...)``): one body widget and
@@ -425,6 +446,11 @@ class ReplyView(Widget):
         self._body: MarkdownText | None = None
         self.add_class(f"-{status}")
         self.set_class(bool(self._error), "-has-error")
+
+    def lines_unchanged(self) -> int:
+        """The reply's own lines (its edge) are alike from top to bottom; all but the last
+        (where a bottom edge would be) stay as they are when it grows."""
+        return self.size.height - 1
 
     @property
     def text(self) -> str:
