@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.containers import VerticalScroll
 from textual.strip import Strip
 
 from tests.app.support import ReplyApp
@@ -33,10 +34,25 @@ MIXED = (
 PROSE = "A reply that opens with one long paragraph, " + "word after word, " * 60 + "The end."
 
 
+#: Pieces after which the open block changes shape: a paragraph becomes a heading, then
+#: a table grows from its header.
+RESHAPED = [
+    "Some opening words.\n\n",
+    "A title that is long enough to wrap over two lines of a rather narrow screen\n",
+    "===\n\n",
+    "after\n\n",
+    "| a | b |\n",
+    "|---|---|\n",
+    "| 1 | 2 |\n\n",
+    "more text\n\nThe end.",
+]
+
+
 class StyledReplyApp(ReplyApp):
-    """The reply with the app's own styles (its left edge and padding)."""
+    """The reply with the app's own styles (its left edge, padding, selection)."""
 
     CSS_PATH = CSS
+    CSS = "ReplyView.-selected { background: $boost; border-left: thick $accent; }"
 
 
 def on_screen(app: ReplyApp) -> list[list[object]]:
@@ -45,10 +61,20 @@ def on_screen(app: ReplyApp) -> list[list[object]]:
 
 
 def painted_afresh(app: ReplyApp) -> list[list[object]]:
-    """The same with every widget's kept lines dropped first."""
+    """The same with every widget's kept lines dropped, then put back (a staleness that
+    builds up over several growths is not wiped out by the check itself)."""
+    kept = {}
     for widget in app.screen.walk_children(with_self=True):
-        widget._styles_cache.clear()
-    return on_screen(app)
+        cache = widget._styles_cache
+        kept[widget] = (dict(cache._cache), set(cache._dirty_lines))
+        cache.clear()
+    fresh = on_screen(app)
+    for widget, (lines, dirty) in kept.items():
+        cache = widget._styles_cache
+        cache.clear()
+        cache._cache.update(lines)
+        cache._dirty_lines.update(dirty)
+    return fresh
 
 
 def pieces(text: str, size: int) -> list[str]:
@@ -73,6 +99,48 @@ async def test_what_a_growing_reply_shows_is_what_a_fresh_paint_shows(reply: str
         await pilot.pause(0.02)
         assert on_screen(app) == painted_afresh(app)
         assert "The end." in "\n".join(line.text for line in app.screen._compositor.render_strips())
+
+
+@pytest.mark.parametrize("event", ["resize", "theme", "select", "error", "scroll"])
+async def test_lines_are_never_stale_across_what_happens_mid_stream(event: str) -> None:
+    view = ReplyView(streaming=True, status="streaming", fps=200)
+    app = StyledReplyApp(view)
+    async with app.run_test(size=(60, 40)) as pilot:
+        await pilot.pause()
+        for n, piece in enumerate(pieces(MIXED, 23)):
+            await view.append(piece)
+            await pilot.pause(0.006)
+            if n == 20:
+                if event == "resize":
+                    await pilot.resize_terminal(50, 40)
+                elif event == "theme":
+                    app.theme = "textual-light"
+                elif event == "select":
+                    view.add_class("-selected")
+                elif event == "error":
+                    view.show_error("Something broke.")
+                elif event == "scroll":
+                    app.query_one(VerticalScroll).scroll_home(animate=False)
+                await pilot.pause(0.02)
+            if n == 30 and event in ("resize", "select"):
+                await pilot.resize_terminal(60, 40)
+                view.remove_class("-selected")
+                await pilot.pause(0.02)
+            assert on_screen(app) == painted_afresh(app), (event, n)
+        await view.finish(status="complete", meta="done")
+        await pilot.pause(0.1)
+        assert on_screen(app) == painted_afresh(app), (event, "end")
+
+
+async def test_lines_are_never_stale_when_the_open_block_changes_shape() -> None:
+    view = ReplyView(streaming=True, status="streaming", fps=200)
+    app = StyledReplyApp(view)
+    async with app.run_test(size=(40, 40)) as pilot:
+        await pilot.pause()
+        for n, piece in enumerate(RESHAPED):
+            await view.append(piece)
+            await pilot.pause(0.02)
+            assert on_screen(app) == painted_afresh(app), n
 
 
 async def test_a_reply_growing_line_by_line_paints_only_its_new_lines(monkeypatch) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import time
 
+import pytest
 from textual import _time
 from textual.app import App, ComposeResult
 from textual.widgets import Static
@@ -108,3 +109,27 @@ async def test_a_reply_keeps_showing_its_stream_when_the_machine_stalls_between_
             if n % 10 == 9:
                 await asyncio.sleep(0.002)
         await until(pilot, lambda: "w0059" in visible_text(pilot), "the last word on screen")
+
+
+async def test_a_failing_hold_is_reported_like_a_failing_call() -> None:
+    def hold() -> bool:
+        raise RuntimeError("hold failed")
+
+    # The app reports it and exits, as with an error in a Textual timer's callback (not
+    # a call silently lost, and a reply that never draws again).
+    with pytest.raises(RuntimeError, match="hold failed"):
+        async with OneWidget().run_test() as pilot:
+            Later(pilot.app.query_one("#owner"), lambda: None, hold).arm(0)
+            await pilot.pause(0.02)
+
+
+async def test_no_call_once_the_app_is_exiting() -> None:
+    calls: list[str] = []
+    app = OneWidget()
+    async with app.run_test() as pilot:
+        later = Later(pilot.app.query_one("#owner"), lambda: calls.append("call"))
+        later.arm(0.01)
+        app._exit = True  # what App.exit() sets first
+        await asyncio.sleep(0.03)
+        app._exit = False
+    assert calls == []

@@ -26,8 +26,9 @@ class Later:
     """One pending call of ``callback`` for ``owner``.
 
     Args:
-        owner: The widget (or screen) the call belongs to: once it stops running (it was
-            removed), the call is dropped.
+        owner: The widget (or screen) the call belongs to: the call is dropped while it
+            is not running (before it is mounted, once it is removed) and once the app
+            is exiting.
         callback: What to call.
         hold: When it says True at the time of the call (an input is not on screen yet),
             the call is put off by :data:`HOLD_RETRY`, again and again.
@@ -71,10 +72,13 @@ class Later:
         owner = self._owner
         if not owner.is_running:
             return
-        if self._hold is not None and self._hold():
-            self.arm(HOLD_RETRY)
-            return
         try:
+            app = owner.app
+            if app._exit:
+                return  # as Textual's timers: nothing more once the app is leaving
+            if self._hold is not None and self._hold():
+                self.arm(HOLD_RETRY)
+                return
             self._callback()
         except Exception as error:  # as in Textual's timers: the app reports it and exits
             owner.app._handle_exception(error)
