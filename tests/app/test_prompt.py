@@ -87,3 +87,40 @@ async def test_the_prompt_grows_with_its_lines_up_to_a_limit(make_app) -> None:
         await pilot.pause()
         assert prompt.outer_size.height == 10
         assert one_line == 3
+
+
+def burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Keys arriving together (a fast typist on a slow link, a paste without bracketed
+    paste): all queued before the app handles the first."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_line_breaks_in_a_burst_of_keys_stay_where_they_were_typed(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        burst(app, "a", "1", "ctrl+j", "b", "1", "shift+enter", "c", "1")
+        await until(pilot, lambda: screen.prompt.text.endswith("c1"), "the burst typed")
+        assert screen.prompt.text == "a1\nb1\nc1"
+
+
+async def test_keys_typed_right_after_enter_stay_in_the_box(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        burst(app, "p", "1", "enter", "p", "2")
+        await settle_reply(pilot)
+        [user, _reply] = app.runtime.store.messages(screen.conversation_id)
+        assert user.content == "p1"
+        assert screen.prompt.text == "p2"
+
+
+async def test_a_prompt_not_sent_goes_back_in_front_of_what_was_typed_since(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = chat_screen(pilot).prompt
+        prompt.insert("typed since")
+        prompt.put_back("not sent\n")
+        assert prompt.text == "not sent\ntyped since"
+        assert prompt.cursor_location == prompt.document.end

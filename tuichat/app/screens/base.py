@@ -210,8 +210,8 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         """Leave prompt editing; the draft comes back."""
         raise NotImplementedError
 
-    async def _resend_edited(self, text: str) -> None:
-        """Send the prompt being edited as a new branch."""
+    async def _resend_edited(self, text: str) -> bool:
+        """Send the prompt being edited as a new branch; returns whether it was sent."""
         raise NotImplementedError
 
     def _adopt_model(self, provider_name: str, model: str | None) -> None:

@@ -416,28 +416,31 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
     @on(PromptInput.Submitted, "#prompt")
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
         """Save the prompt, start the reply and stream it in a worker."""
+        text = event.text
         if self.responding:
             # The next message may be written while a reply streams, but sent only after
             # it: its history must hold the whole reply. The text stays in the prompt.
+            self._keep_prompt(event)
             self.tell(
-                "A reply is still streaming: Enter sends this once it ends "
-                f"({self.key_hint('stop-reply')} stops it)."
+                "A reply is still streaming: the text stays here; press Enter again once "
+                f"it ends ({self.key_hint('stop-reply')} stops it)."
             )
             return
-        text = event.text
         if not await self._provider_ready():
+            self._keep_prompt(event)
             return
         if self._editing is not None:
-            await self._resend_edited(text)
+            if not await self._resend_edited(text):
+                self._keep_prompt(event)
             return
         provider, model = self.provider, self.model
         first_exchange = self.conversation_id is None
         try:
             turn = self._begin_turn(provider, model, text)
         except TuichatError as exc:
+            self._keep_prompt(event)
             await self._show_inline_error(self._sentence(exc, provider))
             return
-        self.prompt.clear()
         self._draft_sent(was_new=first_exchange)
         view = self._live_reply_view(turn)
         log = self.chat_log
@@ -452,6 +455,11 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         log.anchor()
         self._start_stream(turn, view, text, first_exchange=first_exchange)
         await self._reload_sidebar()
+
+    def _keep_prompt(self, event: PromptInput.Submitted) -> None:
+        """The prompt was not sent: back in the box, in front of anything typed since."""
+        if event.taken:
+            self.prompt.put_back(event.text)
 
     async def _provider_ready(self) -> bool:
         """Whether the provider can be asked; if not, say why in the log."""

@@ -315,21 +315,23 @@ class MessageActions(ChatScreenBase):
         self._update_note()
         self.refresh_bindings()
 
-    async def _resend_edited(self, text: str) -> None:
-        """Send the edited prompt: a new branch from where the old one was."""
+    async def _resend_edited(self, text: str) -> bool:
+        """Send the edited prompt: a new branch from where the old one was; returns
+        whether it was sent."""
         target = self._editing
         if target is None:
-            return
+            return False
         try:
             turn = turns.begin_edit(self.store, self.provider, target, text, **self._turn_options())
         except turns.TurnRefused as exc:
             self.tell(str(exc), severity="warning")
-            return
+            return False
         except TuichatError as exc:
             self._report(exc)
-            return
+            return False
         self._cancel_edit()
         await self._stream_rebuilt(turn, text)
+        return True
 
     async def _stream_rebuilt(self, turn: Turn, prompt: str | None) -> None:
         """Draw the new branch with ``turn``'s reply live, and stream it."""

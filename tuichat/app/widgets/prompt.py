@@ -36,6 +36,9 @@ class PromptInput(TextArea):
         """The prompt box that sent it."""
         text: str
         """The text, exactly as typed."""
+        taken: bool = True
+        """Whether the text was taken out of the box (not while a reply streams): a
+        handler that does not send it puts it back (:meth:`PromptInput.put_back`)."""
 
         @property
         def control(self) -> PromptInput:
@@ -63,11 +66,18 @@ class PromptInput(TextArea):
 
     async def _on_key(self, event: events.Key) -> None:
         # TextArea inserts a newline on Enter in its own key handler, which runs before
-        # bindings are looked at: take Enter here, and stop TextArea's handler.
+        # bindings are looked at: take Enter here, and stop TextArea's handler. The
+        # newline keys too: as bindings they ran only once the key had bubbled up to the
+        # app, after the characters that followed them (a burst of keys, a paste without
+        # bracketed paste) were already in, so the line breaks all landed at the end.
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             self.action_submit()
+        elif event.key in ("ctrl+j", "shift+enter"):
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show Send and Newline as unavailable while the box is locked, and Send while a
@@ -79,10 +89,26 @@ class PromptInput(TextArea):
         return True
 
     def action_submit(self) -> None:
-        """Post :class:`Submitted` unless the box is blank or read-only."""
+        """Post :class:`Submitted` unless the box is blank or read-only.
+
+        The text is taken out of the box at once (unless a reply streams: then Enter
+        keeps it): keys that follow Enter closely (a burst, a slow link, a paste without
+        bracketed paste) land in an empty box instead of being wiped with the text sent.
+        """
         if self.read_only or not self.text.strip():
             return
-        self.post_message(self.Submitted(self, self.text))
+        text = self.text
+        taken = not self.has_class("-responding")
+        if taken:
+            self.clear()
+        self.post_message(self.Submitted(self, text, taken))
+
+    def put_back(self, text: str) -> None:
+        """Put a submitted text that was not sent back in front of whatever was typed
+        since, the cursor where it was."""
+        index = self.document.get_index_from_location(self.cursor_location)
+        self.load_text(text + self.text)
+        self.move_cursor(self.document.get_location_from_index(len(text) + index))
 
     def action_newline(self) -> None:
         """Insert a newline at the cursor (replacing any selection)."""
