@@ -178,6 +178,13 @@ def check_providers(
         default = runtime.default_provider_name()
     except TuichatError:
         default = None
+    if default is not None and default not in runtime.instance_names():
+        # The app refuses to start with it: doctor must not say all is well.
+        where = f"'provider' in {runtime.config.path} or TUICHAT_PROVIDER"
+        checks.append(
+            Check("provider", "fail", f"{runtime.unknown_provider(default)} It is set by {where}.")
+        )
+        default = None
     for name in runtime.instance_names():
         try:
             info = runtime.describe(name)

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from tuichat.errors import ConfigError
 from tuichat.protocol import (
@@ -87,6 +87,19 @@ class ProviderSettings(BaseModel):
     """Seconds to wait between two bytes of a reply before calling the stream stalled."""
     max_retries: int = Field(default=2, ge=0, le=10)
     """Retries after a retryable failure before the first delta (0 disables them)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _an_http_url(cls, value: str) -> str:
+        # Caught here, with the line it is on: otherwise every request failed, retried,
+        # with httpx's "missing an 'http://' or 'https://' protocol".
+        scheme, _, rest = value.partition("://")
+        if value and (scheme.lower() not in ("http", "https") or not rest.strip("/")):
+            raise ValueError(
+                f"must be an http:// or https:// URL, like 'http://localhost:11434/v1' "
+                f"(got {value[:80]!r})"
+            )
+        return value
 
 
 class Provider(ABC):

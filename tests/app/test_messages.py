@@ -408,3 +408,13 @@ async def test_ctrl_s_exports_markdown_or_json(make_app, tmp_path: Path) -> None
         await until(pilot, lambda: target.exists(), "the JSON file")
         data = json.loads(target.read_text())
         assert [m["content"] for m in data["messages"]] == ["export me", "exported answer"]
+
+
+async def test_the_delete_question_is_shown_whole_however_long_the_title(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        title = "A conversation about a great many things with a very long title indeed"
+        app.push_screen(DeleteScreen(title))
+        await pilot.pause()
+        shown = " ".join(" ".join(visible_text(pilot).split()).split(" "))
+        assert "indeed” and all its messages will be deleted." in shown, shown

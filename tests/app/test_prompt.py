@@ -124,3 +124,17 @@ async def test_a_prompt_not_sent_goes_back_in_front_of_what_was_typed_since(make
         prompt.put_back("not sent\n")
         assert prompt.text == "not sent\ntyped since"
         assert prompt.cursor_location == prompt.document.end
+
+
+async def test_a_prompt_given_a_text_types_on_at_its_end() -> None:
+    from textual.app import App, ComposeResult
+
+    class OnePrompt(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PromptInput("carried over")
+
+    async with OnePrompt().run_test() as pilot:
+        prompt = pilot.app.query_one(PromptInput)
+        prompt.focus()
+        await pilot.press("X", "Y")
+        assert prompt.text == "carried overXY"

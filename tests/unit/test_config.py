@@ -129,6 +129,16 @@ def test_a_bad_provider_table_names_its_key_and_line(make_runtime, tmp_path: Pat
     assert "line 3" in str(caught.value) and "'providers.demo.read_timeout'" in str(caught.value)
 
 
+@pytest.mark.parametrize("url", ["localhost:11434/v1", "ftp://host/v1", "http://"])
+def test_a_base_url_that_is_not_http_is_refused_with_its_line(make_runtime, url: str) -> None:
+    text = f'[providers.demo]\nbase_url = "{url}"\n'
+    runtime = make_runtime({"providers": {"demo": {"base_url": url}}}, text=text)
+    with pytest.raises(ConfigError) as caught:
+        runtime.provider("demo")
+    message = str(caught.value)
+    assert "line 2" in message and "must be an http:// or https:// URL" in message, message
+
+
 def test_an_unknown_plugin_is_refused_naming_the_installed_ones(make_runtime) -> None:
     runtime = make_runtime({"providers": {"local": {"plugin": "nosuch"}}})
     with pytest.raises(ConfigError, match=r"unknown plugin 'nosuch'; installed: demo"):

@@ -133,3 +133,12 @@ def test_the_command_passes_with_the_demo(isolated_env: Path, capsys) -> None:
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "demo reach" in out and "All good." in out
+
+
+def test_the_command_fails_on_a_provider_the_app_would_refuse(isolated_env: Path, capsys) -> None:
+    isolated_env.write_text('provider = "nosuch"\n')
+    assert main(["doctor", "--offline"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  provider" in out and "Unknown provider 'nosuch'" in out, out
+    assert str(isolated_env) in out
+    assert "All good." not in out

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from tuichat.sanitize import one_line
 
@@ -41,7 +41,8 @@ class DeleteScreen(ModalScreen[bool]):
         """The question and the keys."""
         with Vertical(id="delete-dialog", classes="dialog"):
             yield Label(self._heading, classes="dialog-heading")
-            yield Label(Content(self._detail))
+            # (A Label is as wide as its text and was cut at the dialog's edge: this wraps.)
+            yield Static(Content(self._detail), classes="dialog-detail")
             yield Label("y delete · n keep", classes="dialog-hint")
 
     def action_answer(self, delete: bool) -> None:

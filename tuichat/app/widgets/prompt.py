@@ -64,6 +64,11 @@ class PromptInput(TextArea):
             classes=classes,
         )
 
+    def on_mount(self) -> None:
+        """A text given at the start (carried over to compare mode) is added to at its end."""
+        if self.text:
+            self.move_cursor(self.document.end)
+
     async def _on_key(self, event: events.Key) -> None:
         # TextArea inserts a newline on Enter in its own key handler, which runs before
         # bindings are looked at: take Enter here, and stop TextArea's handler. The
