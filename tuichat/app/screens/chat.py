@@ -420,25 +420,25 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         if self.responding:
             # The next message may be written while a reply streams, but sent only after
             # it: its history must hold the whole reply. The text stays in the prompt.
-            self._keep_prompt(event)
+            event.keep()
             self.tell(
                 "A reply is still streaming: the text stays here; press Enter again once "
                 f"it ends ({self.key_hint('stop-reply')} stops it)."
             )
             return
         if not await self._provider_ready():
-            self._keep_prompt(event)
+            event.keep()
             return
         if self._editing is not None:
             if not await self._resend_edited(text):
-                self._keep_prompt(event)
+                event.keep()
             return
         provider, model = self.provider, self.model
         first_exchange = self.conversation_id is None
         try:
             turn = self._begin_turn(provider, model, text)
         except TuichatError as exc:
-            self._keep_prompt(event)
+            event.keep()
             await self._show_inline_error(self._sentence(exc, provider))
             return
         self._draft_sent(was_new=first_exchange)
@@ -455,11 +455,6 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         log.anchor()
         self._start_stream(turn, view, text, first_exchange=first_exchange)
         await self._reload_sidebar()
-
-    def _keep_prompt(self, event: PromptInput.Submitted) -> None:
-        """The prompt was not sent: back in the box, in front of anything typed since."""
-        if event.taken:
-            self.prompt.put_back(event.text)
 
     async def _provider_ready(self) -> bool:
         """Whether the provider can be asked; if not, say why in the log."""

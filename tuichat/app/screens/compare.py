@@ -302,10 +302,10 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         """Save the prompt and a reply per model, then stream them all at once."""
         event.stop()
         if self.phase != "setup" or self._start is None:
-            self._keep_prompt(event)
+            event.keep()
             return
         if len(self.choices) < compare.MIN_COLUMNS:
-            self._keep_prompt(event)
+            event.keep()
             self._tell(
                 f"Add a second model to compare with ({self._key('compare-add-model')}).",
                 severity="warning",
@@ -314,7 +314,7 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         try:
             comparison = self._start(event.text, list(self.choices))
         except TuichatError as exc:
-            self._keep_prompt(event)
+            event.keep()
             self._tell(str(exc), severity="error")
             return
         self.comparison = comparison
@@ -334,12 +334,6 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         self.phase = "streaming"
         self._timer = self.set_interval(STATS_INTERVAL, self._show_stats)
         self._worker = self.stream_all(comparison)
-
-    @staticmethod
-    def _keep_prompt(event: PromptInput.Submitted) -> None:
-        """The prompt was not sent: back in the box, in front of anything typed since."""
-        if event.taken:
-            event.prompt_input.put_back(event.text)
 
     @work(exclusive=True, group="compare", exit_on_error=False)
     async def stream_all(self, comparison: Comparison) -> None:

@@ -45,6 +45,11 @@ class PromptInput(TextArea):
             """The prompt box (for ``@on(..., selector)``)."""
             return self.prompt_input
 
+        def keep(self) -> None:
+            """The text was not sent: back in the box, in front of anything typed since."""
+            if self.taken:
+                self.prompt_input.put_back(self.text)
+
     def __init__(
         self,
         text: str = "",
