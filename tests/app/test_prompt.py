@@ -114,6 +114,10 @@ async def test_keys_typed_right_after_enter_stay_in_the_box(make_app) -> None:
         [user, _reply] = app.runtime.store.messages(screen.conversation_id)
         assert user.content == "p1"
         assert screen.prompt.text == "p2"
+        conversation_id = screen.conversation_id
+    # Quitting at once keeps them as the conversation's draft.
+    conversation = app.runtime.store.get_conversation(conversation_id)
+    assert conversation is not None and conversation.draft == "p2"
 
 
 async def test_a_prompt_not_sent_goes_back_in_front_of_what_was_typed_since(make_app) -> None:

@@ -333,7 +333,8 @@ class ConversationActions(ChatScreenBase):
     def _draft_sent(self, *, was_new: bool) -> None:
         """The prompt was sent: its draft is gone."""
         self._draft_soon.cancel()
-        self._prompt_text = ""
+        # (Enter took the text out of the box at once: keys typed since are the next draft.)
+        self._prompt_text = self.prompt.text
         try:
             if was_new:
                 self.store.set_setting(NEW_DRAFT_KEY, None)

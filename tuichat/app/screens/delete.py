@@ -42,7 +42,7 @@ class DeleteScreen(ModalScreen[bool]):
         with Vertical(id="delete-dialog", classes="dialog"):
             yield Label(self._heading, classes="dialog-heading")
             # (A Label is as wide as its text and was cut at the dialog's edge: this wraps.)
-            yield Static(Content(self._detail), classes="dialog-detail")
+            yield Static(Content(self._detail))
             yield Label("y delete · n keep", classes="dialog-hint")
 
     def action_answer(self, delete: bool) -> None:

@@ -38,7 +38,7 @@ class PromptInput(TextArea):
         """The text, exactly as typed."""
         taken: bool = True
         """Whether the text was taken out of the box (not while a reply streams): a
-        handler that does not send it puts it back (:meth:`PromptInput.put_back`)."""
+        handler that does not send it puts it back with :meth:`keep`)."""
 
         @property
         def control(self) -> PromptInput:
