@@ -9,39 +9,47 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from contextlib import aclosing
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tuichat.chat import Turn
-from tuichat.errors import ConfigError, ProviderError, TuichatError, UsageError
-from tuichat.http import RetryPolicy
+from tuichat.errors import ProviderError, TuichatError, UsageError
 from tuichat.provider import Finish, Retrying, TextDelta
 from tuichat.runtime import Runtime
 from tuichat.sanitize import decoded, neutralize
+from tuichat.session import Overrides, Session
 from tuichat.signals import SignalCatcher, cause, exit_code
 from tuichat.store import Store
+
+if TYPE_CHECKING:
+    from tuichat.catalog import ProviderModels
 
 EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def read_prompt(prompt: str | None, stdin: TextIO, stderr: TextIO | None = None) -> str:
-    """The prompt from the argument, or from stdin when absent or ``-``.
+def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None = None) -> str:
+    """The prompt from the argument, from stdin, or both.
 
-    Bytes that are not UTF-8 (a binary file piped in) become U+FFFD, with a warning on
-    ``stderr``: the rest of the text is kept.
+    With no argument (or ``-``) stdin is the prompt. With an argument and text piped on
+    stdin (``cat log | tuichat ask "why does this fail"``), both are sent: the argument,
+    then the piped text in a fence, as llm and aichat do. Bytes that are not UTF-8 (a
+    binary file piped in) become U+FFFD, with a warning on ``stderr``: the rest of the
+    text is kept.
 
     Raises:
         UsageError: No prompt at all.
     """
+    piped = stdin is not None and not stdin.isatty()
     if prompt is None or prompt == "-":
-        if prompt is None and stdin.isatty():
+        if stdin is None or (prompt is None and not piped):
             raise UsageError("No prompt given; pass one as an argument or pipe it on stdin.")
-        buffer = getattr(stdin, "buffer", None)
-        if buffer is not None:
-            prompt = buffer.read().decode("utf-8", "surrogateescape").rstrip("\n")
-        else:
-            prompt = stdin.read().rstrip("\n")
+        prompt = _read_all(stdin)
+    elif piped:
+        assert stdin is not None
+        text = _read_all(stdin)
+        if text.strip():
+            prompt = f"{prompt}\n\n{fenced(text)}"
     prompt, replaced = decoded(prompt)
     if replaced and stderr is not None:
         stderr.write(
@@ -51,6 +59,20 @@ def read_prompt(prompt: str | None, stdin: TextIO, stderr: TextIO | None = None)
     if not prompt.strip():
         raise UsageError("The prompt is empty; type something to ask.")
     return prompt
+
+
+def _read_all(stdin: TextIO) -> str:
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return str(buffer.read().decode("utf-8", "surrogateescape")).rstrip("\n")
+    return stdin.read().rstrip("\n")
+
+
+def fenced(text: str) -> str:
+    """``text`` in a Markdown fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
 
 
 def run_ask(
@@ -64,7 +86,7 @@ def run_ask(
     """Run ``tuichat ask``; returns the exit code."""
     from tuichat.cli import open_store, warn
 
-    stdin = stdin or sys.stdin
+    stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     # SIGHUP / SIGTERM cancel the turn, which saves the reply as interrupted.
@@ -123,35 +145,22 @@ async def _ask(
 
         signals.install(stop)
     try:
-        provider, model = runtime.resolve(args.provider, args.model)
-        if provider.needs_key() and not provider.has_key():
-            names = " or ".join(provider.key_env_names()) or (
-                f"api_key in [providers.{provider.instance_name}]"
-            )
-            raise ConfigError(
-                f"{provider.label} needs an API key and none is set; set {names} "
-                "(see 'tuichat providers')."
-            )
-        store = runtime.store
-        if args.no_save:
-            store = Store(":memory:")
-        conversation_id = _conversation(store, args, provider.instance_name, model)
-        conversation = store.get_conversation(conversation_id)
-        system = args.system if args.system is not None else None
-        if system is None and conversation is not None:
-            system = conversation.system_prompt
-        settings = runtime.settings
-        turn = Turn.begin(
-            store,
-            provider,
-            conversation_id,
-            prompt,
-            model=model,
-            system=system if system is not None else settings.system_prompt,
-            temperature=args.temperature if args.temperature is not None else settings.temperature,
-            max_tokens=args.max_tokens or settings.max_tokens,
-            policy=RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
+        store = Store(":memory:") if args.no_save else runtime.store
+        session = Session(runtime, store, models=None if not args.no_save else _no_lists)
+        conversation = None
+        if args.conversation is not None:
+            conversation = session.conversation(args.conversation)
+        elif args.continue_latest:
+            latest = store.latest_conversation_id()
+            conversation = session.conversation(latest) if latest is not None else None
+        provider, model = session.resolve(args.provider, args.model, conversation=conversation)
+        session.require_key(provider)
+        overrides = Overrides(
+            system=args.system, temperature=args.temperature, max_tokens=args.max_tokens
         )
+        if conversation is None:
+            conversation = session.start_conversation(provider, model, overrides)
+        turn = session.send(conversation, prompt, provider, model, overrides)
         wrote_newline = True
         finish: Finish | None = None
         try:
@@ -205,15 +214,6 @@ def _silence_stdout() -> None:
         pass
 
 
-def _conversation(store: Store, args: argparse.Namespace, provider: str, model: str) -> int:
-    if args.conversation is not None:
-        if store.get_conversation(args.conversation) is None:
-            raise UsageError(
-                f"There is no conversation {args.conversation}; 'tuichat export --all' lists them."
-            )
-        return int(args.conversation)
-    if args.continue_latest:
-        latest = store.latest_conversation_id()
-        if latest is not None:
-            return latest
-    return store.create_conversation(provider=provider, model=model, system_prompt=args.system).id
+def _no_lists() -> list[ProviderModels]:
+    # --no-save reads no store at all, not even the model lists cached in it.
+    return []

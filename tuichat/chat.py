@@ -64,6 +64,33 @@ def title_from_prompt(prompt: str, limit: int = 60) -> str:
     return "New conversation"
 
 
+def _answered(reply: Message) -> bool:
+    return reply.role == "assistant" and bool(reply.content) and reply.status in HISTORY_STATUSES
+
+
+def sendable(history: Sequence[Message]) -> list[Message]:
+    """The messages of ``history`` that a request carries.
+
+    A reply is sent when it holds text and ended in :data:`HISTORY_STATUSES` (finished,
+    cut by max tokens, stopped or interrupted: the partial text is kept). A reply that
+    failed, or was stopped before any text, is not sent, **and neither is the prompt it
+    answered**: the person gets that prompt back to try again, and sending it would put
+    it twice in a row on the wire (``user "x", user "x"``). Prompts that no reply follows
+    (the newest one, or several a client sent in a row) are all sent.
+    """
+    talk = [m for m in history if m.role in ("user", "assistant")]
+    sent: list[Message] = []
+    for index, message in enumerate(talk):
+        if message.role == "assistant":
+            if _answered(message):
+                sent.append(message)
+            continue
+        reply = talk[index + 1] if index + 1 < len(talk) else None
+        if message.content and (reply is None or reply.role == "user" or _answered(reply)):
+            sent.append(message)
+    return sent
+
+
 def build_request(
     history: Sequence[Message],
     *,
@@ -76,17 +103,14 @@ def build_request(
     """Turn stored messages into a request that fits the model's context window.
 
     Oldest turns are left out first; the system prompt and the newest message never
-    are. Failed replies with no text are skipped.
+    are. Failed replies, and the prompts they answered, are not sent (see :func:`sendable`).
 
     Returns:
         The request and how many history messages were left out to fit.
     """
     turns = [
         ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
-        for m in history
-        if m.role in ("user", "assistant")
-        and m.content
-        and (m.role == "user" or m.status in HISTORY_STATUSES)
+        for m in sendable(history)
     ]
     omitted = 0
     if context_window:

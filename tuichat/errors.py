@@ -30,6 +30,17 @@ class ConfigError(TuichatError):
     exit_code = 2
 
 
+class MissingKey(ConfigError):
+    """A provider needs an API key and none is set."""
+
+    def __init__(self, message: str, *, provider: str, names: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        """The provider instance's name."""
+        self.names = names
+        """Where a key may be set (``OPENAI_API_KEY`` or ``api_key in [providers.x]``)."""
+
+
 class UsageError(TuichatError):
     """The command line was used wrongly (an unknown provider, a bad flag value)."""
 

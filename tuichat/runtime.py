@@ -322,19 +322,27 @@ class Runtime:
     def resolve(self, provider: str | None, model: str | None) -> tuple[Provider, str]:
         """Pick the provider instance and model from (optional) names.
 
-        ``model`` may be ``provider/model``; a prefix that is no provider name is part
-        of the model id (OpenRouter's ``meta-llama/llama-3``).
+        ``model`` may be ``provider/model``. Without a provider named, a prefix that is
+        no provider instance is an error: a typo (``antropic/...``) must not send the
+        conversation to the default provider as a model name. A model id that itself
+        holds a slash (OpenRouter's ``meta-llama/llama-3``) is given with ``provider``,
+        or in full (``openrouter/meta-llama/llama-3``).
 
         Raises:
-            UsageError: An unknown provider.
+            UsageError: An unknown provider, named or as a prefix.
             ConfigError: Its config table is invalid.
         """
         names = self.instance_names()
         model = model or None
         if model and "/" in model and provider is None:
             prefix, _, rest = model.partition("/")
-            if prefix in names and rest:
-                provider, model = prefix, rest
+            if prefix not in names or not rest:
+                raise UsageError(
+                    f"Unknown provider {prefix!r} in model {model!r}; the providers are: "
+                    f"{', '.join(names)}. Write provider/model, or name the provider for a "
+                    "model id that holds a slash."
+                )
+            provider, model = prefix, rest
         if provider is None and not model and self.settings.model:
             return self.resolve(None, self.settings.model)
         name = provider or self.default_provider_name()

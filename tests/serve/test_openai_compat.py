@@ -185,12 +185,24 @@ def test_errors_use_openai_shapes_and_sdk_classes(
     assert bad.value.body["param"] == "tools"
     wire_server.enqueue(openai_error(404, "The model does not exist", code="model_not_found"))
     with pytest.raises(openai.NotFoundError) as missing:
-        # "nosuch" is no provider, so the whole id is a model of the default provider.
         client.chat.completions.create(
-            model="nosuch/model", messages=[{"role": "user", "content": "x"}]
+            model="openai/nosuch", messages=[{"role": "user", "content": "x"}]
         )
     assert missing.value.body["code"] == "model_not_found"
-    assert wire_server.last_request.json()["model"] == "nosuch/model"
+    assert wire_server.last_request.json()["model"] == "nosuch"
+
+
+def test_a_model_whose_provider_prefix_is_unknown_is_refused_before_any_provider_is_asked(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    client = sdk(serve(token=TOKEN).url)
+    with pytest.raises(openai.NotFoundError) as refused:
+        client.chat.completions.create(
+            model="nope/nothing", messages=[{"role": "user", "content": "x"}]
+        )
+    assert "Unknown provider 'nope'" in refused.value.body["message"]
+    assert "openai" in refused.value.body["message"]  # the instances are named
+    assert wire_server.requests == []
 
 
 @pytest.mark.parametrize(

@@ -198,13 +198,52 @@ def test_history_is_trimmed_oldest_first_to_fit_the_window(store: Store) -> None
     assert (len(full.messages), none_left_out) == (12, 0)
 
 
-def test_failed_empty_replies_are_not_sent_back_as_history(store: Store) -> None:
+def test_a_failed_reply_and_the_prompt_it_answered_are_not_sent_back(store: Store) -> None:
     conversation = store.create_conversation()
     store.add_message(conversation.id, "user", "one")
     store.add_message(conversation.id, "assistant", "", status="error")
     store.add_message(conversation.id, "user", "two")
     request, _ = build_request(store.messages(conversation.id), model="m")
-    assert [m.content for m in request.messages] == ["one", "two"]
+    assert [m.content for m in request.messages] == ["two"]
+
+
+def test_a_prompt_tried_again_after_a_failure_is_sent_once(store: Store) -> None:
+    conversation = store.create_conversation()
+    store.add_message(conversation.id, "user", "x")
+    store.add_message(conversation.id, "assistant", "", status="error")
+    store.add_message(conversation.id, "user", "x")
+    request, _ = build_request(store.messages(conversation.id), model="m")
+    assert [(m.role, m.content) for m in request.messages] == [("user", "x")]
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "sent"),
+    [
+        ("error", "half an answ", False),
+        ("cancelled", "", False),
+        ("cancelled", "stopped mid", True),
+        ("interrupted", "dropped mid", True),
+        ("length", "cut by max tokens", True),
+    ],
+)
+def test_a_reply_is_sent_with_its_prompt_only_when_it_holds_usable_text(
+    store: Store, status: str, content: str, sent: bool
+) -> None:
+    conversation = store.create_conversation()
+    store.add_message(conversation.id, "user", "first")
+    store.add_message(conversation.id, "assistant", content, status=status)
+    store.add_message(conversation.id, "user", "next")
+    request, _ = build_request(store.messages(conversation.id), model="m")
+    expected = [("user", "first"), ("assistant", content)] if sent else []
+    assert [(m.role, m.content) for m in request.messages] == [*expected, ("user", "next")]
+
+
+def test_prompts_a_client_sent_in_a_row_are_all_sent(store: Store) -> None:
+    conversation = store.create_conversation()
+    store.add_message(conversation.id, "user", "context")
+    store.add_message(conversation.id, "user", "question")
+    request, _ = build_request(store.messages(conversation.id), model="m")
+    assert [m.content for m in request.messages] == ["context", "question"]
 
 
 def test_titles_come_from_the_first_line_of_the_first_prompt() -> None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tuichat.chat import Turn, title_from_prompt
-from tuichat.http import RetryPolicy
+from tuichat.errors import MissingKey
 from tuichat.provider import ChatEvent, Provider
 from tuichat.runtime import Runtime
 from tuichat.serve.errors import ApiError, api_error_from
+from tuichat.session import Overrides, Session
 from tuichat.store import Store
 
 __all__ = ["ChatCall", "Exchange", "Outcome", "Role", "Turns", "TurnMessage"]
@@ -98,6 +99,10 @@ class Turns:
         """Where conversations are written."""
         return self.runtime.store if self.save else self.scratch
 
+    def session(self) -> Session:
+        """The conversation engine over :attr:`store` (one per request: it is cheap)."""
+        return Session(self.runtime, self.store)
+
     def prepare(self, call: ChatCall) -> Exchange:
         """Pick the provider and model and check it can chat; writes nothing yet.
 
@@ -116,8 +121,9 @@ class Turns:
             raise ApiError(
                 422, "invalid_request", "The prompt (the last message) is empty.", param="messages"
             )
+        session = self.session()
         try:
-            provider, model = self.runtime.resolve(call.provider, call.model)
+            provider, model = session.resolve(call.provider, call.model)
         except Exception as exc:  # noqa: BLE001 - UsageError/ConfigError become 4xx/5xx
             raise api_error_from(exc) from None
         if not model:
@@ -129,17 +135,16 @@ class Turns:
                 param="model",
                 provider=provider.instance_name,
             )
-        if provider.needs_key() and not provider.has_key():
-            names = " or ".join(provider.key_env_names()) or (
-                f"api_key in [providers.{provider.instance_name}]"
-            )
+        try:
+            session.require_key(provider)
+        except MissingKey as exc:
             raise ApiError(
                 503,
                 "provider_not_configured",
-                f"The server has no API key for {provider.label}; set {names} where "
+                f"The server has no API key for {provider.label}; set {exc.names} where "
                 "tuichat serve runs.",
                 provider=provider.instance_name,
-            )
+            ) from None
         return Exchange(self, provider, model, call)
 
 
@@ -167,42 +172,25 @@ class Exchange:
         call = self.call
         parts = [call.system_prompt] if call.system_prompt else []
         parts += [m.content for m in call.messages if m.role == "system" and m.content]
-        if parts:
-            return "\n\n".join(parts)
-        # As in `tuichat ask`: the configured default applies when the client sets none.
-        return self.turns.runtime.settings.system_prompt
+        # None: as in `tuichat ask`, the configured default applies when the client sets none.
+        return "\n\n".join(parts) if parts else None
 
-    def _begin(self, store: Store) -> Turn:
-        runtime = self.turns.runtime
-        settings = runtime.settings
+    def _begin(self, session: Session) -> Turn:
         call = self.call
-        system = self._system_prompt()
-        temperature = call.temperature if call.temperature is not None else settings.temperature
-        max_tokens = call.max_tokens if call.max_tokens is not None else settings.max_tokens
+        overrides = Overrides(
+            system=self._system_prompt(),
+            temperature=call.temperature,
+            max_tokens=call.max_tokens,
+        )
         turns = [m for m in call.messages if m.role != "system"]
         first_prompt = next((m.content for m in turns if m.role == "user"), "")
-        params = {"temperature": temperature, "max_tokens": max_tokens}
-        conversation = store.create_conversation(
-            title=title_from_prompt(first_prompt),
-            provider=self.provider.instance_name,
-            model=self.model,
-            system_prompt=system,
-            params={key: value for key, value in params.items() if value is not None},
+        conversation = session.start_conversation(
+            self.provider, self.model, overrides, title=title_from_prompt(first_prompt)
         )
         self.conversation_id = conversation.id
         for message in turns[:-1]:
-            store.add_message(conversation.id, message.role, message.content)
-        return Turn.begin(
-            store,
-            self.provider,
-            conversation.id,
-            turns[-1].content,
-            model=self.model,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            policy=RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
-        )
+            session.store.add_message(conversation.id, message.role, message.content)
+        return session.send(conversation, turns[-1].content, self.provider, self.model, overrides)
 
     async def events(self) -> AsyncGenerator[ChatEvent, None]:
         """Write the conversation, then stream the reply's events while saving them.
@@ -213,9 +201,10 @@ class Exchange:
         Raises:
             ProviderError: The reply failed (after it was finalised in the store).
         """
-        store = self.turns.store
+        session = self.turns.session()
+        store = session.store
         try:
-            self.turn = self._begin(store)
+            self.turn = self._begin(session)
             async with aclosing(self.turn.stream()) as events:
                 async for event in events:
                     yield event

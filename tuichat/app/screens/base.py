@@ -23,8 +23,9 @@ from tuichat.errors import TuichatError
 from tuichat.keymap import BY_ID, effective_keys
 from tuichat.runtime import Runtime
 from tuichat.sanitize import neutralize, one_line, redact
+from tuichat.session import Session
+from tuichat.store import Conversation, Store
 from tuichat.store import Message as StoredMessage
-from tuichat.store import Store
 
 from ..bindings import keys_label
 from ..frames import PromptFrames
@@ -73,6 +74,7 @@ class ChatScreenBase(PromptFrames, Screen[None]):
     """Whether a reply is streaming (the prompt is locked meanwhile)."""
 
     runtime: Runtime
+    session: Session
     provider: Provider
     _provider: Provider | None
     model: str
@@ -186,8 +188,8 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         """Whether the provider can be asked; if not, say why in the log."""
         raise NotImplementedError
 
-    def _turn_options(self) -> dict[str, Any]:
-        """The keyword arguments of a turn for the open conversation."""
+    def _conversation_for_turn(self) -> Conversation:
+        """The open conversation, created now (with the options set for it) if new."""
         raise NotImplementedError
 
     def _update_note(self) -> None:
@@ -242,6 +244,10 @@ class ChatScreenBase(PromptFrames, Screen[None]):
 
     def _pending_params(self) -> dict[str, Any]:
         """The options chosen for a conversation not saved yet."""
+        raise NotImplementedError
+
+    def _pending_system_override(self) -> str | None:
+        """The system prompt chosen for a conversation not saved yet (None: the config's)."""
         raise NotImplementedError
 
     def _clear_pending_options(self) -> None:

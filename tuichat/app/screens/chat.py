@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,12 +27,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tuichat import catalog
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import TuichatError
 from tuichat.protocol import ReasoningDelta, Retrying, TextDelta
 from tuichat.runtime import Runtime
 from tuichat.sanitize import neutralize
+from tuichat.session import Overrides, Session, missing_key
+from tuichat.store import Conversation
 from tuichat.store import Message as StoredMessage
 
 from ..bindings import bindings_for
@@ -131,6 +132,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self._counts: dict[int, tuple[int, int]] = {}
         self._stashed_draft = ""
         self.catalog = {}
+        self.session = Session(runtime, models=lambda: self.catalog.values(), clock=clock)
         self._init_conversation_actions()
         self._init_model_actions()
 
@@ -458,57 +460,31 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
 
     async def _provider_ready(self) -> bool:
         """Whether the provider can be asked; if not, say why in the log."""
-        provider = self.provider
-        if provider.needs_key() and not provider.has_key():
-            names = " or ".join(provider.key_env_names()) or (
-                f"api_key in [providers.{provider.instance_name}]"
-            )
-            await self._show_inline_error(
-                f"{provider.label} needs an API key and none is set; set {names} "
-                "and restart tuichat (see 'tuichat providers')."
-            )
+        error = missing_key(self.provider)
+        if error is not None:
+            await self._show_inline_error(f"{error} Then restart tuichat.")
             return False
         return True
 
-    def _turn_options(self) -> dict[str, Any]:
-        from tuichat.http import RetryPolicy  # (httpx: not before the first frame)
-
-        settings = self.runtime.settings
+    def _conversation_for_turn(self) -> Conversation:
         conversation = None
         if self.conversation_id is not None:
             conversation = self.store.get_conversation(self.conversation_id)
-        params = conversation.params if conversation is not None else self._pending_params()
-        system = conversation.system_prompt if conversation is not None else None
         if conversation is None:
-            system = self._pending_system()
-        info = catalog.find(list(self.catalog.values()), self.provider.instance_name, self.model)
-        options: dict[str, Any] = {
-            "model": self.model,
-            "system": system,
-            "temperature": params.get("temperature", settings.temperature),
-            "max_tokens": params.get("max_tokens", settings.max_tokens),
-            "context_window": info.context_window if info is not None else None,
-            "policy": RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
-        }
-        if self._clock is not None:
-            options["clock"] = self._clock
-        return options
-
-    def _begin_turn(self, provider: Provider, model: str, text: str) -> Turn:
-        options = self._turn_options()
-        if (
-            self.conversation_id is None
-            or self.store.get_conversation(self.conversation_id) is None
-        ):
-            conversation = self.store.create_conversation(
-                provider=provider.instance_name,
-                model=model,
-                system_prompt=options["system"],
+            pending = self._pending_system_override()
+            conversation = self.session.start_conversation(
+                self.provider,
+                self.model,
+                Overrides(system=pending),
                 params=self._pending_params(),
             )
             self.conversation_id = conversation.id
             self._clear_pending_options()
-        return Turn.begin(self.store, provider, self.conversation_id, text, **options)
+        return conversation
+
+    def _begin_turn(self, provider: Provider, model: str, text: str) -> Turn:
+        conversation = self._conversation_for_turn()
+        return self.session.send(conversation, text, provider, model)
 
     def _start_stream(
         self, turn: Turn, view: ReplyView, prompt: str | None, *, first_exchange: bool = False

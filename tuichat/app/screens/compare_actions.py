@@ -5,12 +5,11 @@ its messages), and show the reply picked as the conversation's branch when it cl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuichat import catalog, compare
-from tuichat.compare import Comparison, Contender
+from tuichat import compare
+from tuichat.compare import Comparison
 from tuichat.errors import TuichatError
 
 from .base import ChatScreenBase
@@ -78,46 +77,9 @@ class CompareActions(ChatScreenBase):
 
     def _start_comparison(self, prompt: str, choices: Sequence[Choice]) -> Comparison:
         """Save the prompt and a streaming reply per model in the open conversation."""
-        contenders = []
-        for provider_name, model in choices:
-            provider = self.runtime.provider(provider_name)
-            if provider.needs_key() and not provider.has_key():
-                names = " or ".join(provider.key_env_names()) or (
-                    f"api_key in [providers.{provider.instance_name}]"
-                )
-                raise TuichatError(
-                    f"{provider.label} needs an API key and none is set; set {names}, "
-                    "or remove that model from the comparison."
-                )
-            info = catalog.find(list(self.catalog.values()), provider_name, model)
-            contenders.append(
-                Contender(provider, model, info.context_window if info is not None else None)
-            )
-        options = self._turn_options()
+        contenders = self.session.contenders(choices)
         first_exchange = self.conversation_id is None
-        if (
-            self.conversation_id is None
-            or self.store.get_conversation(self.conversation_id) is None
-        ):
-            conversation = self.store.create_conversation(
-                provider=self.provider.instance_name,
-                model=self.model,
-                system_prompt=options["system"],
-                params=self._pending_params(),
-            )
-            self.conversation_id = conversation.id
-            self._clear_pending_options()
-        comparison = Comparison.begin(
-            self.store,
-            self.conversation_id,
-            prompt,
-            contenders,
-            system=options["system"],
-            temperature=options["temperature"],
-            max_tokens=options["max_tokens"],
-            policy=options["policy"],
-            clock=options.get("clock", time.monotonic),
-        )
+        comparison = self.session.compare(self._conversation_for_turn(), prompt, contenders)
         # The prompt went to compare mode: it is sent, not a draft any more.
         self.prompt.clear()
         self._draft_sent(was_new=first_exchange)

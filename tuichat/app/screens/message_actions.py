@@ -229,7 +229,7 @@ class MessageActions(ChatScreenBase):
         if target is None or self.responding or not await self._provider_ready():
             return
         try:
-            turn = turns.begin_regenerate(self.store, self.provider, target, **self._turn_options())
+            turn = self.session.regenerate(target, self.provider, self.model)
         except turns.TurnRefused as exc:
             self.tell(str(exc), severity="warning")
             return
@@ -247,9 +247,8 @@ class MessageActions(ChatScreenBase):
         target = target or self._target_message()
         if target is None or self.responding or not await self._provider_ready():
             return
-        options = self._turn_options()
         try:
-            turn = turns.begin_continue(self.store, self.provider, self._fresh(target), **options)
+            turn = self.session.continue_reply(self._fresh(target), self.provider, self.model)
         except turns.TurnRefused as exc:
             self.tell(str(exc), severity="warning")
             return
@@ -322,7 +321,7 @@ class MessageActions(ChatScreenBase):
         if target is None:
             return False
         try:
-            turn = turns.begin_edit(self.store, self.provider, target, text, **self._turn_options())
+            turn = self.session.edit(target, text, self.provider, self.model)
         except turns.TurnRefused as exc:
             self.tell(str(exc), severity="warning")
             return False

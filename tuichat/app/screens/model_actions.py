@@ -205,10 +205,12 @@ class ModelActions(ChatScreenBase):
     def _pending_params(self) -> dict[str, Any]:
         return _params(self._pending) if self._pending is not None else {}
 
-    def _pending_system(self) -> str | None:
+    def _pending_system_override(self) -> str | None:
+        """The system prompt chosen for a conversation not saved yet ("": none chosen
+        away from the config's; None: nothing chosen, the config's applies)."""
         if self._pending is not None:
-            return self._pending.system_prompt
-        return self.runtime.settings.system_prompt
+            return self._pending.system_prompt or ""
+        return None
 
     def _clear_pending_options(self) -> None:
         self._pending = None

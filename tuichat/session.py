@@ -1,0 +1,377 @@
+"""The conversation engine: what a turn is, decided once for every front-end.
+
+The TUI's chat screen and compare mode, ``tuichat ask`` and ``tuichat serve`` all start
+their turns here, so they cannot drift apart: a :class:`Session` resolves who answers
+(strictly: an unknown provider is an error, never a silent fallback; a stored
+conversation stays with its own provider unless the person names another), checks the
+key, resolves a turn's options in one order (the front-end's overrides, then the
+conversation's own, then ``config.toml``), looks up the model's context window so that
+every front-end trims the history alike, and begins the turn, a regenerate, an edit, a
+continuation or a comparison.
+
+The history rule lives in :func:`tuichat.chat.build_request`: a prompt is sent only
+together with its answer, so a prompt whose reply failed (or was stopped before any
+text) is never sent twice when the person tries again.
+
+Headless: no Textual, no HTTP here (the provider and the turn do that).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tuichat import turns
+from tuichat.chat import Turn
+from tuichat.errors import MissingKey, TuichatError, UsageError
+
+if TYPE_CHECKING:
+    from tuichat.catalog import ProviderModels
+    from tuichat.compare import Comparison, Contender
+    from tuichat.http import RetryPolicy
+    from tuichat.protocol import ModelInfo
+    from tuichat.provider import Provider
+    from tuichat.runtime import Runtime
+    from tuichat.store import Conversation, Message, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What a front-end sets for a turn, above the conversation's own options.
+
+    ``None`` means "not set here": the conversation's value, else the config's, applies.
+    ``system`` may be ``""`` to send no system prompt at all.
+    """
+
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The parameters set here, as a conversation stores them."""
+        params: dict[str, Any] = {}
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            params["max_tokens"] = self.max_tokens
+        return params
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOptions:
+    """A turn's options, resolved: what :meth:`tuichat.chat.Turn.begin` takes."""
+
+    model: str
+    system: str | None
+    temperature: float | None
+    max_tokens: int | None
+    context_window: int | None
+    policy: RetryPolicy | None = None
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :meth:`Turn.begin` and the :mod:`tuichat.turns` helpers."""
+        return {
+            "model": self.model,
+            "system": self.system,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "context_window": self.context_window,
+            "policy": self.policy,
+            "clock": self.clock,
+        }
+
+
+def missing_key(provider: Provider) -> MissingKey | None:
+    """The error for a provider that needs a key and has none; None when it can chat."""
+    if not provider.needs_key() or provider.has_key():
+        return None
+    names = " or ".join(provider.key_env_names()) or (
+        f"api_key in [providers.{provider.instance_name}]"
+    )
+    return MissingKey(
+        f"{provider.label} needs an API key and none is set; set {names} "
+        "(see 'tuichat providers').",
+        provider=provider.instance_name,
+        names=names,
+    )
+
+
+class Session:
+    """Starts turns for one front-end, over one runtime and one store.
+
+    Args:
+        runtime: Settings and providers.
+        store: Where conversations are read and written (``ask --no-save`` and
+            ``serve`` without saving pass a private in-memory one).
+        models: The model lists known (for context windows); by default the lists
+            the model picker cached in ``runtime.store``.
+        clock: The turns' monotonic clock (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        store: Store | None = None,
+        *,
+        models: Callable[[], Iterable[ProviderModels]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self._store = store
+        self._models = models
+        self._cached_models: list[ProviderModels] | None = None
+        self.clock = clock or time.monotonic
+
+    @property
+    def store(self) -> Store:
+        """The store turns are written to."""
+        return self._store if self._store is not None else self.runtime.store
+
+    # -- who answers ---------------------------------------------------------------------
+
+    def resolve(
+        self,
+        provider: str | None = None,
+        model: str | None = None,
+        *,
+        conversation: Conversation | None = None,
+    ) -> tuple[Provider, str]:
+        """Who answers: the named provider and model, else the conversation's, else the
+        config's default.
+
+        ``model`` may be ``provider/model`` (strictly: see :meth:`Runtime.resolve`). A
+        stored conversation stays with its own provider unless another is named:
+        ``-m other-model`` changes only the model.
+
+        Raises:
+            UsageError: An unknown provider (instance or prefix).
+            ConfigError: The provider's config table is invalid.
+        """
+        runtime = self.runtime
+        model = model or None
+        own = conversation.provider if conversation is not None else None
+        if provider is not None or not own or (model is not None and "/" in model):
+            return runtime.resolve(provider, model)
+        names = runtime.instance_names()
+        if own not in names:
+            raise UsageError(
+                f"This conversation is with provider {own!r}, which is not configured any "
+                f"more; the providers are: {', '.join(names)}. Name one to continue with it."
+            )
+        instance = runtime.provider(own)
+        assert conversation is not None
+        return instance, model or conversation.model or instance.default_model
+
+    def require_key(self, provider: Provider) -> None:
+        """Check that ``provider`` can be asked.
+
+        Raises:
+            MissingKey: It needs an API key and none is set.
+        """
+        error = missing_key(provider)
+        if error is not None:
+            raise error
+
+    # -- a turn's options ----------------------------------------------------------------
+
+    def model_info(self, provider: str, model: str) -> ModelInfo | None:
+        """What the model lists say of ``provider``'s ``model`` (its context window)."""
+        from tuichat import catalog
+
+        return catalog.find(self._model_lists(), provider, model)
+
+    def _model_lists(self) -> list[ProviderModels]:
+        if self._models is not None:
+            return list(self._models())
+        if self._cached_models is None:
+            from tuichat import catalog
+
+            try:
+                self._cached_models = list(catalog.load_cache(self.runtime.store).values())
+            except TuichatError:
+                self._cached_models = []
+        return self._cached_models
+
+    def options(
+        self,
+        provider: Provider,
+        model: str,
+        conversation: Conversation | None = None,
+        overrides: Overrides | None = None,
+    ) -> TurnOptions:
+        """Resolve a turn's options: ``overrides``, else the conversation's, else the config's.
+
+        A conversation's system prompt is the one it was started with (``None``: none);
+        a new conversation gets the config's ``system_prompt``.
+        """
+        from tuichat.http import RetryPolicy  # (httpx: not before the app's first frame)
+
+        settings = self.runtime.settings
+        overrides = overrides or Overrides()
+        params: Mapping[str, Any] = conversation.params if conversation is not None else {}
+        if overrides.system is not None:
+            system = overrides.system or None
+        elif conversation is not None:
+            system = conversation.system_prompt
+        else:
+            system = settings.system_prompt
+        temperature = _first(overrides.temperature, params.get("temperature"), settings.temperature)
+        max_tokens = _first(overrides.max_tokens, params.get("max_tokens"), settings.max_tokens)
+        info = self.model_info(provider.instance_name, model)
+        return TurnOptions(
+            model=model,
+            system=system,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            context_window=info.context_window if info is not None else None,
+            policy=RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
+            clock=self.clock,
+        )
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def start_conversation(
+        self,
+        provider: Provider,
+        model: str,
+        overrides: Overrides | None = None,
+        *,
+        title: str = "",
+        params: Mapping[str, Any] | None = None,
+    ) -> Conversation:
+        """Create a conversation with ``provider``, keeping the options it starts with.
+
+        Its system prompt is the override's, else the config's; its parameters are
+        ``params`` (the TUI's options dialog) plus the overrides set.
+        """
+        options = self.options(provider, model, None, overrides)
+        stored = dict(params or {})
+        stored.update((overrides or Overrides()).params())
+        return self.store.create_conversation(
+            title=title,
+            provider=provider.instance_name,
+            model=model,
+            system_prompt=options.system,
+            params=stored,
+        )
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        """A stored conversation.
+
+        Raises:
+            UsageError: There is no such conversation.
+        """
+        conversation = self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise UsageError(
+                f"There is no conversation {conversation_id}; 'tuichat list' shows them."
+            )
+        return conversation
+
+    def send(
+        self,
+        conversation: Conversation,
+        prompt: str,
+        provider: Provider,
+        model: str,
+        overrides: Overrides | None = None,
+    ) -> Turn:
+        """Save ``prompt`` in ``conversation`` and begin the reply to it."""
+        self.require_key(provider)
+        options = self.options(provider, model, conversation, overrides)
+        return Turn.begin(
+            self.store, provider, conversation.id, prompt, **options.as_kwargs()
+        )
+
+    def regenerate(
+        self, target: Message, provider: Provider, model: str, overrides: Overrides | None = None
+    ) -> Turn:
+        """Answer ``target``'s prompt again (see :func:`tuichat.turns.begin_regenerate`)."""
+        self.require_key(provider)
+        options = self._options_for(target, provider, model, overrides)
+        return turns.begin_regenerate(self.store, provider, target, **options.as_kwargs())
+
+    def edit(
+        self,
+        prompt: Message,
+        text: str,
+        provider: Provider,
+        model: str,
+        overrides: Overrides | None = None,
+    ) -> Turn:
+        """Resend ``prompt`` as ``text``, a new branch (see :func:`tuichat.turns.begin_edit`)."""
+        self.require_key(provider)
+        options = self._options_for(prompt, provider, model, overrides)
+        return turns.begin_edit(self.store, provider, prompt, text, **options.as_kwargs())
+
+    def continue_reply(
+        self, reply: Message, provider: Provider, model: str, overrides: Overrides | None = None
+    ) -> Turn:
+        """Carry on ``reply`` in place (see :func:`tuichat.turns.begin_continue`)."""
+        self.require_key(provider)
+        options = self._options_for(reply, provider, model, overrides)
+        return turns.begin_continue(self.store, provider, reply, **options.as_kwargs())
+
+    def contenders(self, choices: Sequence[tuple[str, str]]) -> list[Contender]:
+        """The ``(provider, model)`` choices of a comparison, checked.
+
+        Raises:
+            UsageError: An unknown provider.
+            MissingKey: One of them has no key.
+        """
+        from tuichat.compare import Contender
+
+        contenders = []
+        for provider_name, model in choices:
+            provider, model = self.resolve(provider_name, model)
+            error = missing_key(provider)
+            if error is not None:
+                raise MissingKey(
+                    f"{error} Or remove that model from the comparison.",
+                    provider=error.provider,
+                    names=error.names,
+                )
+            info = self.model_info(provider.instance_name, model)
+            contenders.append(
+                Contender(provider, model, info.context_window if info is not None else None)
+            )
+        return contenders
+
+    def compare(
+        self,
+        conversation: Conversation,
+        prompt: str,
+        contenders: Sequence[Contender],
+        overrides: Overrides | None = None,
+    ) -> Comparison:
+        """Save ``prompt`` and begin one reply per contender (see :meth:`contenders`)."""
+        from tuichat.compare import Comparison
+
+        first = contenders[0]
+        options = self.options(first.provider, first.model, conversation, overrides)
+        return Comparison.begin(
+            self.store,
+            conversation.id,
+            prompt,
+            contenders,
+            system=options.system,
+            temperature=options.temperature,
+            max_tokens=options.max_tokens,
+            policy=options.policy,
+            clock=self.clock,
+        )
+
+    def _options_for(
+        self, message: Message, provider: Provider, model: str, overrides: Overrides | None
+    ) -> TurnOptions:
+        conversation = self.store.get_conversation(message.conversation_id)
+        return self.options(provider, model, conversation, overrides)
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is set (not None): 0 and 0.0 count as set."""
+    return next((value for value in values if value is not None), None)
+
