@@ -336,7 +336,9 @@ class Runtime:
         model = model or None
         if model and "/" in model and provider is None:
             prefix, _, rest = model.partition("/")
-            if prefix not in names or not rest:
+            if prefix in names and not rest:
+                raise UsageError(f"No model after {prefix!r} in {model!r}; write provider/model.")
+            if prefix not in names:
                 raise UsageError(
                     f"Unknown provider {prefix!r} in model {model!r}; the providers are: "
                     f"{', '.join(names)}. Write provider/model, or name the provider for a "

@@ -282,9 +282,7 @@ class Session:
         """Save ``prompt`` in ``conversation`` and begin the reply to it."""
         self.require_key(provider)
         options = self.options(provider, model, conversation, overrides)
-        return Turn.begin(
-            self.store, provider, conversation.id, prompt, **options.as_kwargs()
-        )
+        return Turn.begin(self.store, provider, conversation.id, prompt, **options.as_kwargs())
 
     def regenerate(
         self, target: Message, provider: Provider, model: str, overrides: Overrides | None = None
@@ -374,4 +372,3 @@ class Session:
 def _first(*values: Any) -> Any:
     """The first value that is set (not None): 0 and 0.0 count as set."""
     return next((value for value in values if value is not None), None)
-

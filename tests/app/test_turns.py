@@ -287,3 +287,19 @@ async def test_quitting_while_a_reply_streams_saves_it_as_cancelled(make_app, tm
         [conversation] = store.list_conversations()
         reply = store.messages(conversation.id)[-1]
     assert (reply.status, reply.content) == ("cancelled", "Unfinished")
+
+
+async def test_a_prompt_sent_again_after_a_failure_goes_to_the_provider_once(make_app) -> None:
+    app = make_app(failing(AuthError(AUTH_SENTENCE, provider="openai", status=401)), Script(["ok"]))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await send(pilot, "first try")
+        await settle_reply(pilot)
+        assert screen.prompt.text == "first try"  # given back for another try
+
+        await pilot.press("enter")
+        await settle_reply(pilot)
+
+        retried = fake(app.runtime).requests[-1]
+        assert [(m.role, m.content) for m in retried.messages] == [("user", "first try")]
+        assert [r.status for r in replies(pilot)] == ["error", "complete"]

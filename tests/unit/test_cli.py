@@ -28,9 +28,10 @@ def run(tmp_path: Path):
     )
 
     def run(*args: str, stdin: str | None = None, **extra_env: str):
+        # No stdin given: an empty one, as a script run from cron has (ask reads a pipe).
         return subprocess.run(
             [sys.executable, "-m", "tuichat", *args],
-            input=stdin,
+            input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,
             env={**env, **extra_env},
@@ -133,3 +134,38 @@ def test_providers_plugins_models_and_version(run) -> None:
 def test_export_of_a_missing_conversation_is_a_usage_error(run) -> None:
     done = run("export", "42")
     assert done.returncode == 2 and "no conversation 42" in done.stderr
+
+
+def test_ask_continue_stays_with_the_conversations_own_provider(run) -> None:
+    other = {"TUICHAT_PROVIDERS__OTHER__PLUGIN": "demo"}
+    assert run("ask", "-p", "other", "-m", "echo", "first", **other).returncode == 0
+    assert run("ask", "-c", "second", **other).stdout == "second"
+    exported = json.loads(run("export", "--format", "json", **other).stdout)
+    answered_by = [(m["provider"], m["model"]) for m in exported["messages"][1::2]]
+    assert answered_by == [("other", "echo"), ("other", "echo")]
+
+
+def test_ask_continue_with_another_provider_named_uses_it(run) -> None:
+    other = {"TUICHAT_PROVIDERS__OTHER__PLUGIN": "demo"}
+    run("ask", "-p", "other", "-m", "echo", "first", **other)
+    run("ask", "-c", "-m", "demo/echo", "second", **other)
+    exported = json.loads(run("export", "--format", "json", **other).stdout)
+    assert [m["provider"] for m in exported["messages"][1::2]] == ["other", "demo"]
+
+
+@pytest.mark.parametrize("command", [("ask", "x"), ()])
+def test_an_unknown_provider_prefix_is_an_error_naming_the_providers(run, command) -> None:
+    done = run(*command[:1], "-m", "antropic/claude-sonnet-4-6", *command[1:])
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert "Unknown provider 'antropic'" in done.stderr and "demo" in done.stderr
+
+
+def test_a_prompt_and_piped_text_are_both_sent_the_text_fenced(run) -> None:
+    done = run("ask", "-m", "demo/echo", "summarise:", stdin="log line 1\nlog line 2\n")
+    assert done.stdout == "summarise:\n\n```\nlog line 1\nlog line 2\n```"
+
+
+def test_piped_text_holding_a_fence_gets_a_longer_one(run) -> None:
+    done = run("ask", "-m", "demo/echo", "review:", stdin="```py\nx = 1\n```\n")
+    assert done.stdout == "review:\n\n````\n```py\nx = 1\n```\n````"
