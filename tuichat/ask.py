@@ -161,6 +161,9 @@ async def _ask(
         if conversation is None:
             conversation = session.start_conversation(provider, model, overrides)
         turn = session.send(conversation, prompt, provider, model, overrides)
+        for item in turn.left_out:
+            stderr.write(f"tuichat: note: {neutralize(item.sentence)}\n")
+            stderr.flush()
         wrote_newline = True
         finish: Finish | None = None
         try:

@@ -23,6 +23,7 @@ from tuichat.protocol import (
     ChatMessage,
     ChatRequest,
     Finish,
+    LeftOut,
     ReasoningDelta,
     TextDelta,
     Usage,
@@ -183,6 +184,13 @@ class TurnState:
             self._reasoning.append(text)
 
 
+def _left_out(provider: Provider, request: ChatRequest) -> list[LeftOut]:
+    try:
+        return list(provider.left_out(request))
+    except Exception:  # noqa: BLE001 - a plugin's bug must not stop the reply
+        return []
+
+
 def _joined(parts: list[str]) -> str:
     if len(parts) > 1:
         parts[:] = ["".join(parts)]
@@ -234,6 +242,8 @@ class Turn:
         self.user_message = user_message
         self.assistant_message = assistant_message
         self.omitted = omitted
+        self.left_out = _left_out(provider, request)
+        """What the provider will not send of the request, and why (shown to the person)."""
         self.policy = policy
         self.checkpoint_interval = checkpoint_interval
         self.clock = clock
@@ -325,6 +335,7 @@ class Turn:
 
         state = self.state
         started = self.clock()
+        self._note_adjustments()
         saver = asyncio.create_task(self._checkpoint_every_interval())
         finished = False
         # Built at the first text: a key from api_key_cmd is only known once the
@@ -402,6 +413,20 @@ class Turn:
             saver.cancel()
             state.duration_ms = (self.clock() - started) * 1000
             self._finalise()
+
+    def _note_adjustments(self) -> None:
+        """Keep with the reply what the request left out (history, settings): the
+        front-ends show it then and after a restart."""
+        meta = dict(self.assistant_message.meta)
+        if self.omitted:
+            meta["omitted"] = self.omitted
+        if self.left_out:
+            meta["left_out"] = [{"name": o.name, "reason": o.reason} for o in self.left_out]
+        if meta != self.assistant_message.meta:
+            try:
+                self.store.update_message(self.message_id, meta=meta)
+            except errors.StoreError:
+                pass  # only a note: the reply itself is saved by the checkpoints
 
     def _release(self, masks: tuple[StreamRedactor, StreamRedactor] | None) -> list[ChatEvent]:
         """Add the text the redactors held back to the state; the events to yield."""

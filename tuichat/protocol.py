@@ -89,6 +89,26 @@ ChatEvent = TextDelta | ReasoningDelta | Usage | Finish | Retrying
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A field of the request that the provider does not send, and why.
+
+    A provider says so through :meth:`tuichat.provider.Provider.left_out` rather than
+    dropping a setting silently (a temperature that a reasoning model or an API version
+    refuses): every front-end tells the person.
+    """
+
+    name: str
+    """The setting, as the person knows it (``temperature``)."""
+    reason: str
+    """Why, in a few words (``Anthropic's API version 2026-10-21 takes none``)."""
+
+    @property
+    def sentence(self) -> str:
+        """One sentence for the person."""
+        return f"The {self.name} was not sent: {self.reason}."
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """A model a provider offers."""
 

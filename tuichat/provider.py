@@ -27,6 +27,7 @@ from tuichat.protocol import (
     ChatRequest,
     Finish,
     FinishReason,
+    LeftOut,
     ModelInfo,
     ReasoningDelta,
     Retrying,
@@ -44,6 +45,7 @@ __all__ = [
     "ChatRequest",
     "Finish",
     "FinishReason",
+    "LeftOut",
     "ModelInfo",
     "Provider",
     "ProviderSettings",
@@ -206,6 +208,15 @@ class Provider(ABC):
         Raises:
             ProviderError: Any failure, already a human sentence.
         """
+
+    def left_out(self, request: ChatRequest) -> list[LeftOut]:
+        """The settings of ``request`` this provider will not send, and why.
+
+        Override it where the API refuses a setting the person may have made (a
+        temperature for a reasoning model): the request goes out without it and the
+        front-ends say so. The default: everything is sent.
+        """
+        return []
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release anything the provider holds besides the shared client."""

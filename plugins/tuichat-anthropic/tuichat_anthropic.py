@@ -28,6 +28,7 @@ from tuichat.provider import (
     ChatRequest,
     Finish,
     FinishReason,
+    LeftOut,
     ModelInfo,
     Provider,
     ProviderSettings,
@@ -275,6 +276,21 @@ class AnthropicProvider(Provider):
         if key:
             headers["x-api-key"] = key
         return headers
+
+    def left_out(self, request: ChatRequest) -> list[LeftOut]:
+        """The sampling settings the configured API version refuses (see
+        :func:`fit_body_to_version`): the request goes out without them."""
+        version = self._settings.api_version
+        if version < API_VERSION_2026:
+            return []
+        asked = {"temperature": request.temperature} | {
+            name: request.extra.get(name) for name in SAMPLING_PARAMETERS if name != "temperature"
+        }
+        return [
+            LeftOut(name, f"Anthropic's API version {version} takes none")
+            for name, value in asked.items()
+            if value is not None
+        ]
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The Messages request body for ``request``, fitted to the configured version."""

@@ -54,6 +54,7 @@ from tuichat.provider import (
     ChatRequest,
     Finish,
     FinishReason,
+    LeftOut,
     ModelInfo,
     Provider,
     ProviderSettings,
@@ -375,6 +376,12 @@ class OpenAIProvider(Provider):
         """
         name = model.lower().removeprefix("ft:").rsplit("/", 1)[-1]
         return any(name.startswith(p.lower()) for p in self.options.reasoning_models if p)
+
+    def left_out(self, request: ChatRequest) -> list[LeftOut]:
+        """A temperature for a reasoning model, which accepts only its default."""
+        if request.temperature is None or not self.is_reasoning_model(request.model):
+            return []
+        return [LeftOut("temperature", f"{request.model} is a reasoning model and takes none")]
 
     def build_body(self, request: ChatRequest, *, stream_options: bool = True) -> dict[str, Any]:
         """The JSON body for ``request``.

@@ -21,7 +21,7 @@ from tuichat.app.screens.models import ModelPickerScreen
 from tuichat.app.screens.options import OptionsScreen
 from tuichat.errors import NetworkError
 from tuichat.hookspecs import hookimpl
-from tuichat.provider import ModelInfo
+from tuichat.provider import ChatRequest, LeftOut, ModelInfo
 from tuichat.runtime import Runtime
 
 
@@ -260,3 +260,25 @@ async def test_the_screen_takes_the_settings_and_plugins_in_once(make_app, monke
         await until(pilot, lambda: not app.workers, "the start to finish")
         await wait_for_models(pilot)
     assert len(calls) == 1
+
+
+async def test_a_setting_the_provider_does_not_send_is_said_under_the_reply(
+    make_app, monkeypatch
+) -> None:
+    def refuses_temperature(self: FakeProvider, request: ChatRequest) -> list[LeftOut]:
+        reason = "fake-model is a reasoning model and takes none"
+        return [LeftOut("temperature", reason)] if request.temperature is not None else []
+
+    monkeypatch.setattr(FakeProvider, "left_out", refuses_temperature)
+    app = make_app(Script(["Done."]), settings={"temperature": 0.4})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await send(pilot, "hello")
+        await settle_reply(pilot)
+        notice = "temperature not sent: fake-model is a reasoning model and takes none"
+        assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
+        # Kept with the reply: reopened later, it still says so.
+        conversation = screen.conversation_id
+        await screen._open(None)
+        await screen._open(conversation)
+        assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())

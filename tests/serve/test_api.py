@@ -56,6 +56,7 @@ def test_chat_returns_content_finish_reason_and_usage(
         "provider": "anthropic",
         "model": "claude-sonnet-4-5",
         "conversation_id": None,
+        "left_out": [],
     }
     sent = wire_server.last_request.json()
     assert sent["model"] == "claude-sonnet-4-5"
@@ -116,6 +117,7 @@ async def test_stream_frames_each_delta_then_done(
         "provider": "anthropic",
         "model": "claude-sonnet-4-5",
         "conversation_id": None,
+        "left_out": [],
     }
     assert len(frames) == 5
 
@@ -341,3 +343,21 @@ async def test_the_stream_opens_while_the_model_is_still_silent(
         gate.open()
         body = await response.aread()
     assert b'"content":"late"' in body
+
+
+def test_a_temperature_the_provider_cannot_take_is_named_in_the_answer(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    served = serve()
+    wire_server.enqueue(sse_response(*anthropic_stream(["Hi"])))
+    body = {
+        "messages": [{"role": "user", "content": "Hi"}],
+        "model": "anthropic/claude-sonnet-4-5",
+        "temperature": 0.5,
+    }
+    response = httpx.post(f"{served.url}/api/chat", json=body)
+    assert response.status_code == 200
+    assert response.json()["left_out"] == [
+        {"name": "temperature", "reason": "Anthropic's API version 2026-10-21 takes none"}
+    ]
+    assert "temperature" not in wire_server.last_request.json()

@@ -7,9 +7,11 @@ regenerate it; a request that left older turns out says how many.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tuichat.compare import ColumnStats, group_of
+from tuichat.protocol import LeftOut
 from tuichat.sanitize import one_line
 from tuichat.store import Message
 
@@ -51,6 +53,7 @@ def meta_line(
     duration_ms: float | None = None,
     finish_reason: str | None = None,
     omitted: int = 0,
+    left_out: Sequence[LeftOut] = (),
     alternative: tuple[int, int] | None = None,
     hints: Hints | None = None,
     last: bool = False,
@@ -69,6 +72,7 @@ def meta_line(
         duration_ms: Whole duration, milliseconds.
         finish_reason: The provider's normalised stop reason.
         omitted: History messages left out of the request to fit the context window.
+        left_out: Settings the provider did not send, and why.
         alternative: (n, of) when the reply has alternatives (regenerated replies).
         hints: Keys to offer for an unfinished reply (None: none offered).
         last: Whether this is the conversation's last message (the keys apply to it).
@@ -100,6 +104,8 @@ def meta_line(
             f"{omitted} earlier message{'s' if omitted != 1 else ''} left out to fit the "
             "context window"
         )
+    for item in left_out:
+        parts.append(one_line(f"{item.name} not sent: {item.reason}", 120))
     if alternative is not None and alternative[1] > 1:
         parts.append(f"reply {alternative[0]}/{alternative[1]} ([ ] switch)")
     if compared:
@@ -123,6 +129,11 @@ def message_meta(
 ) -> str:
     """:func:`meta_line` for a stored reply."""
     omitted = message.meta.get("omitted", 0)
+    left_out = [
+        LeftOut(str(item.get("name", "")), str(item.get("reason", "")))
+        for item in message.meta.get("left_out", [])
+        if isinstance(item, dict)
+    ]
     return meta_line(
         provider=message.provider,
         model=message.model,
@@ -133,6 +144,7 @@ def message_meta(
         duration_ms=message.duration_ms,
         finish_reason=message.finish_reason,
         omitted=omitted if isinstance(omitted, int) else 0,
+        left_out=left_out,
         alternative=alternative,
         hints=hints,
         last=last,

@@ -234,6 +234,7 @@ def create_app(
                 "provider": exchange.provider.instance_name,
                 "model": exchange.model,
                 "conversation_id": outcome.conversation_id,
+                "left_out": outcome.left_out_fields(),
             }
         )
 
@@ -377,6 +378,7 @@ async def native_frames(exchange: Exchange) -> AsyncGenerator[bytes, None]:
                 "provider": exchange.provider.instance_name,
                 "model": exchange.model,
                 "conversation_id": outcome.conversation_id,
+                "left_out": outcome.left_out_fields(),
             },
             event="message",
         )

@@ -16,7 +16,7 @@ from typing import Literal
 
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import MissingKey
-from tuichat.provider import ChatEvent, Provider
+from tuichat.provider import ChatEvent, LeftOut, Provider
 from tuichat.runtime import Runtime
 from tuichat.serve.errors import ApiError, api_error_from
 from tuichat.session import Overrides, Session
@@ -66,6 +66,11 @@ class Outcome:
     input_tokens: int | None
     output_tokens: int | None
     conversation_id: int | None
+    left_out: tuple[LeftOut, ...] = ()
+
+    def left_out_fields(self) -> list[dict[str, str]]:
+        """What the provider did not send of the request, and why (``left_out``)."""
+        return [{"name": item.name, "reason": item.reason} for item in self.left_out]
 
     def usage(self) -> dict[str, int | None]:
         """Token counts as the native API reports them (None when unknown)."""
@@ -226,6 +231,7 @@ class Exchange:
             input_tokens=state.input_tokens,
             output_tokens=state.output_tokens,
             conversation_id=self.conversation_id if self.turns.save else None,
+            left_out=tuple(self.turn.left_out),
         )
 
     async def complete(self) -> Outcome:

@@ -490,11 +490,6 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self, turn: Turn, view: ReplyView, prompt: str | None, *, first_exchange: bool = False
     ) -> None:
         self.responding = True
-        if turn.omitted:
-            try:
-                self.store.update_message(turn.message_id, meta={"omitted": turn.omitted})
-            except TuichatError as exc:
-                self._report(exc)
         self._active = ActiveReply(turn, view, prompt, first_exchange=first_exchange)
         self._active.worker = self.stream_reply(turn, view)
         self.sidebar.mark_active(self.conversation_id)
@@ -556,6 +551,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             model=turn.request.model,
             status="streaming",
             omitted=turn.omitted,
+            left_out=turn.left_out,
             note=note,
         )
 
