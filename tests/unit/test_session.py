@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 
 import pytest
 import tuichat_openai
 
-from tests.fakes import FakeProvider
+from tests.fakes import FakeProvider, Script, failing
 from tuichat import catalog
 from tuichat.catalog import ProviderModels
-from tuichat.errors import MissingKey, UsageError
+from tuichat.errors import MissingKey, ServerError, UsageError
 from tuichat.protocol import ModelInfo
 from tuichat.runtime import Runtime
 from tuichat.session import Overrides, Session
@@ -132,3 +134,26 @@ def test_send_regenerate_and_edit_use_the_same_options(session: Session) -> None
 def _named(resolved: tuple[object, str]) -> tuple[str, str]:
     provider, model = resolved
     return provider.instance_name, model  # type: ignore[attr-defined]
+
+
+async def test_a_prompt_whose_compared_replies_all_failed_is_sent_once_when_tried_again(
+    session: Session,
+) -> None:
+    fake = session.runtime.provider("fake")
+    other = session.runtime.provider("other")
+    assert isinstance(fake, FakeProvider) and isinstance(other, FakeProvider)
+    fake.queue(failing(ServerError("fake failed.", provider="fake")), Script(["ok"]))
+    other.queue(Script(block=asyncio.Event()))
+    provider, model = session.resolve("fake", None)
+    conversation = session.start_conversation(provider, model)
+    comparison = session.compare(
+        conversation, "which?", session.contenders([("fake", "a"), ("other", "b")])
+    )
+    running = asyncio.create_task(comparison.run())
+    await other.waiting.wait()
+    running.cancel()  # the second column is stopped before any text
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+
+    retried = session.send(session.conversation(conversation.id), "which?", provider, model)
+    assert [(m.role, m.content) for m in retried.request.messages] == [("user", "which?")]
