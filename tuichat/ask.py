@@ -14,6 +14,7 @@ from contextlib import aclosing
 from typing import TextIO
 
 from tuichat.chat import Turn
+from tuichat.console import EXIT_INTERRUPTED, EXIT_OK, fail, open_store, warn
 from tuichat.errors import ConfigError, ProviderError, TuichatError, UsageError
 from tuichat.http import RetryPolicy
 from tuichat.provider import Finish, Retrying, TextDelta
@@ -21,8 +22,6 @@ from tuichat.runtime import Runtime
 from tuichat.sanitize import decoded, neutralize
 from tuichat.signals import SignalCatcher, cause, exit_code
 from tuichat.store import Store
-
-EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def read_prompt(prompt: str | None, stdin: TextIO, stderr: TextIO | None = None) -> str:
@@ -62,8 +61,6 @@ def run_ask(
     runtime: Runtime | None = None,
 ) -> int:
     """Run ``tuichat ask``; returns the exit code."""
-    from tuichat.cli import open_store, warn
-
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
@@ -93,8 +90,6 @@ def run_ask(
         _silence_stdout()
         return EXIT_OK
     except TuichatError as exc:
-        from tuichat.cli import fail
-
         return fail(exc, stream=stderr)
 
 
@@ -186,8 +181,6 @@ async def _ask(
             stderr.write("tuichat: warning: the provider's content filter stopped the reply.\n")
         return EXIT_OK
     except ProviderError as exc:
-        from tuichat.cli import fail
-
         return fail(exc, stream=stderr)
     finally:
         if signals is not None:

@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_serve(args, Runtime.load())
     except TuichatError as exc:
-        from tuichat.cli import fail
+        from tuichat.console import fail
 
         return fail(exc)
     except KeyboardInterrupt:
