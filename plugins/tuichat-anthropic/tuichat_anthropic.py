@@ -232,6 +232,8 @@ class AnthropicProvider(Provider):
     Settings: ClassVar[type[ProviderSettings]] = AnthropicSettings
     key_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY",)
     base_url_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_BASE_URL",)
+    # The Messages API continues a trailing assistant message: Continue is seamless.
+    supports_prefill: ClassVar[bool] = True
 
     @property
     def _settings(self) -> AnthropicSettings:

@@ -259,6 +259,11 @@ def reasoning_of(events: list[ChatEvent]) -> str:
 # The request ---------------------------------------------------------------------------
 
 
+def test_the_messages_api_continues_a_trailing_assistant_message() -> None:
+    """Continue sends the partial reply as a prefill instead of asking to go on."""
+    assert AnthropicProvider.supports_prefill is True
+
+
 async def test_request_body_and_headers_for_the_current_version(
     wire_server: WireServer, client: httpx.AsyncClient
 ) -> None:
