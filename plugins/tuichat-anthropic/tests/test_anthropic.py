@@ -30,15 +30,13 @@ from tuichat_anthropic import (
 from tuichat import errors
 from tuichat.http import make_client
 from tuichat.provider import (
-    ChatEvent,
     ChatMessage,
     ChatRequest,
     Finish,
-    ReasoningDelta,
-    TextDelta,
     Usage,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.replies import collect, failure, reasoning_of, text_of
 from tuichat.testing.server import Delay, Drop, RecordedRequest, Response, WireServer
 from tuichat.testing.sse import json_response, sse_event, sse_response
 from tuichat.testing.wire import anthropic_error, anthropic_error_event, anthropic_stream
@@ -232,28 +230,6 @@ def make_provider(
 
 def ask(text: str = "hi", **fields: Any) -> ChatRequest:
     return ChatRequest(model=MODEL, messages=[ChatMessage("user", text)], **fields)
-
-
-async def collect(provider: AnthropicProvider, request: ChatRequest) -> list[ChatEvent]:
-    return [event async for event in provider.stream_chat(request)]
-
-
-async def failure(
-    provider: AnthropicProvider, request: ChatRequest
-) -> tuple[list[ChatEvent], errors.ProviderError]:
-    events: list[ChatEvent] = []
-    with pytest.raises(errors.ProviderError) as caught:
-        async for event in provider.stream_chat(request):
-            events.append(event)
-    return events, caught.value
-
-
-def text_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, TextDelta))
-
-
-def reasoning_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, ReasoningDelta))
 
 
 # The request ---------------------------------------------------------------------------

@@ -27,15 +27,13 @@ from tuichat_gemini import (
 from tuichat import errors
 from tuichat.http import make_client
 from tuichat.provider import (
-    ChatEvent,
     ChatMessage,
     ChatRequest,
     Finish,
-    ReasoningDelta,
-    TextDelta,
     Usage,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.replies import collect, failure, reasoning_of, text_of
 from tuichat.testing.server import Delay, Drop, RecordedRequest, Response, WireServer
 from tuichat.testing.sse import json_response, sse_event, sse_response
 from tuichat.testing.wire import gemini_error, gemini_stream
@@ -188,28 +186,6 @@ def candidate(*parts: dict[str, Any], finish: str | None = None) -> dict[str, An
     if finish:
         body["finishReason"] = finish
     return body
-
-
-async def collect(provider: GeminiProvider, request: ChatRequest) -> list[ChatEvent]:
-    return [event async for event in provider.stream_chat(request)]
-
-
-async def failure(
-    provider: GeminiProvider, request: ChatRequest
-) -> tuple[list[ChatEvent], errors.ProviderError]:
-    events: list[ChatEvent] = []
-    with pytest.raises(errors.ProviderError) as caught:
-        async for event in provider.stream_chat(request):
-            events.append(event)
-    return events, caught.value
-
-
-def text_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, TextDelta))
-
-
-def reasoning_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, ReasoningDelta))
 
 
 # The request ---------------------------------------------------------------------------
