@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import httpx_sse
@@ -32,6 +33,7 @@ from tuichat.testing import (
     failure,
     gemini_error,
     gemini_stream,
+    isolated_env,
     json_response,
     openai_chat_stream,
     openai_error,
@@ -537,3 +539,15 @@ async def test_failure_returns_what_came_before_the_error() -> None:
 async def test_failure_fails_the_test_when_the_reply_succeeds() -> None:
     with pytest.raises(AssertionError, match="expected a ProviderError"):
         await failure(_fake(Script(deltas=["fine"])), _REQUEST)
+
+
+def test_isolated_env_keeps_the_shell_s_keys_and_settings_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real")
+    monkeypatch.setenv("TUICHAT_UI__THEME", "nord")
+    env = isolated_env(tmp_path, GEMINI_API_KEY="test-key")
+    assert "OPENAI_API_KEY" not in env and "TUICHAT_UI__THEME" not in env
+    assert env["GEMINI_API_KEY"] == "test-key"
+    assert env["TUICHAT_CONFIG"] == str(tmp_path / "config.toml")
+    assert env["TUICHAT_DATA_DIR"] == str(tmp_path / "data")

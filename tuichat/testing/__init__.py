@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tuichat.testing.environment import isolated_env
     from tuichat.testing.replies import collect, failure, reasoning_of, text_of
     from tuichat.testing.server import (
         Chunk,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
+    "environment": ("isolated_env",),
     "replies": ("collect", "failure", "reasoning_of", "text_of"),
     "server": (
         "Chunk",
@@ -108,6 +110,7 @@ __all__ = [
     "failure",
     "gemini_error",
     "gemini_stream",
+    "isolated_env",
     "json_response",
     "openai_chat_stream",
     "openai_error",

@@ -36,6 +36,7 @@ from tuichat.testing import (
     sse_response,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.environment import isolated_env
 from tuichat.testing.replies import collect, text_of
 
 MODEL = "gpt-4o-mini"
@@ -793,18 +794,7 @@ def test_default_instance_needs_key(tmp_path: Path, clean_env: pytest.MonkeyPatc
 
 
 def _ask(server: WireServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "TUICHAT_", "ANTHROPIC_", "GEMINI_", "GOOGLE_"))
-    }
-    env.update(
-        OPENAI_API_KEY=CANARY_KEY,
-        OPENAI_BASE_URL=f"{server.url}/v1",
-        TUICHAT_CONFIG=str(tmp_path / "config.toml"),
-        TUICHAT_DATA_DIR=str(tmp_path / "data"),
-        NO_COLOR="1",
-    )
+    env = isolated_env(tmp_path, OPENAI_API_KEY=CANARY_KEY, OPENAI_BASE_URL=f"{server.url}/v1")
     return subprocess.run(
         [sys.executable, "-m", "tuichat", "ask", "-p", "openai", *args],
         capture_output=True,
