@@ -14,6 +14,7 @@ import sys
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TextIO
 
+from tuichat.console import EXIT_INTERRUPTED, EXIT_OK, fail, open_store, warn
 from tuichat.errors import ProviderError, TuichatError, UsageError
 from tuichat.provider import Finish, Retrying, TextDelta
 from tuichat.runtime import Runtime
@@ -24,8 +25,6 @@ from tuichat.store import Store
 
 if TYPE_CHECKING:
     from tuichat.catalog import ProviderModels
-
-EXIT_OK, EXIT_PROVIDER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None = None) -> str:
@@ -84,8 +83,6 @@ def run_ask(
     runtime: Runtime | None = None,
 ) -> int:
     """Run ``tuichat ask``; returns the exit code."""
-    from tuichat.cli import open_store, warn
-
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
@@ -115,8 +112,6 @@ def run_ask(
         _silence_stdout()
         return EXIT_OK
     except TuichatError as exc:
-        from tuichat.cli import fail
-
         return fail(exc, stream=stderr)
 
 
@@ -198,8 +193,6 @@ async def _ask(
             stderr.write("tuichat: warning: the provider's content filter stopped the reply.\n")
         return EXIT_OK
     except ProviderError as exc:
-        from tuichat.cli import fail
-
         return fail(exc, stream=stderr)
     finally:
         if signals is not None:

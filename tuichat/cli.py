@@ -14,14 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from tuichat.console import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, open_store, warn
+
 if TYPE_CHECKING:
     from tuichat.runtime import Runtime
-    from tuichat.store import Store
-
-EXIT_OK = 0
-EXIT_PROVIDER = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -167,41 +163,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return EXIT_USAGE
-
-
-def fail(exc: BaseException, *, stream: TextIO | None = None) -> int:
-    """Print one line for ``exc`` on stderr and return its exit code."""
-    from tuichat.errors import TuichatError
-    from tuichat.sanitize import strip_controls
-
-    stream = stream or sys.stderr
-    stream.write(f"tuichat: {strip_controls(str(exc))}\n")
-    stream.flush()
-    return exc.exit_code if isinstance(exc, TuichatError) else EXIT_PROVIDER
-
-
-def warn(runtime: Runtime, stream: TextIO) -> None:
-    """Print the config's warnings (a key file others can read), one line each."""
-    for warning in runtime.config.warnings:
-        stream.write(f"tuichat: warning: {warning}\n")
-    stream.flush()
-
-
-def open_store(runtime: Runtime) -> Store:
-    """Open the conversation store, or stop: a file that cannot be used exits with 2.
-
-    The store never writes to a file it cannot use (damaged, another program's), so
-    the file stays as it was; the error sentence says to move it aside.
-
-    Raises:
-        StoreUnusable: The file cannot be opened as a tuichat store.
-    """
-    from tuichat.errors import StoreError, StoreUnusable
-
-    try:
-        return runtime.store
-    except StoreError as exc:
-        raise StoreUnusable(str(exc)) from None
 
 
 def _load_runtime() -> Runtime:

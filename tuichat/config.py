@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tuichat import locations
 from tuichat.errors import ConfigError
-from tuichat.serve.settings import ServeSettings
+from tuichat.serve_settings import ServeSettings
 
 
 class UISettings(BaseModel):

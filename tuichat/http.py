@@ -29,6 +29,28 @@ from tuichat import errors
 from tuichat.provider import ChatEvent, ChatRequest, Provider, ReasoningDelta, Retrying, TextDelta
 from tuichat.sanitize import neutralize, one_line, redact
 
+# Plugins reach the part of this they may use through tuichat.plugin_api.
+__all__ = [
+    "ERROR_BODY_LIMIT",
+    "ErrorContext",
+    "ErrorInfo",
+    "ErrorParser",
+    "RetryPolicy",
+    "default_error_parser",
+    "error_for_event",
+    "error_for_status",
+    "httpx_env_proxies",
+    "key_hint",
+    "make_client",
+    "open_sse",
+    "parse_retry_after",
+    "request_json",
+    "stream_with_retries",
+    "tls_context",
+    "transport_error",
+    "warm_up",
+]
+
 #: Bytes of an error body we read at most: enough for any JSON error, bounded anyway.
 ERROR_BODY_LIMIT = 64 * 1024
 

@@ -116,6 +116,10 @@ class Provider(ABC):
         base_url_env: Standard environment variables overriding the base URL.
         requires_key: Whether a request without a key is pointless (local servers
             do not need one).
+        supports_prefill: Whether the API carries on a request's trailing assistant
+            message ("prefill", as Anthropic's Messages API does). Continue then sends
+            the partial reply as that message; otherwise it sends the partial reply
+            and a short user turn asking to go on.
     """
 
     name: ClassVar[str]
@@ -124,6 +128,7 @@ class Provider(ABC):
     key_env: ClassVar[tuple[str, ...]] = ()
     base_url_env: ClassVar[tuple[str, ...]] = ()
     requires_key: ClassVar[bool] = True
+    supports_prefill: ClassVar[bool] = False
 
     def __init__(
         self,

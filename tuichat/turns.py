@@ -25,9 +25,6 @@ from tuichat.store import Message, Store
 if TYPE_CHECKING:
     from tuichat.provider import Provider
 
-#: Plugins whose API continues a trailing assistant message (prefill).
-PREFILL_PLUGINS = frozenset({"anthropic"})
-
 #: The user turn sent to continue where prefill is not available.
 CONTINUE_PROMPT = (
     "Continue exactly where your previous message stopped, mid-sentence if need be. "
@@ -44,10 +41,7 @@ class TurnRefused(ValueError):
 
 def supports_prefill(provider: Provider) -> bool:
     """Whether ``provider`` continues a request's trailing assistant message."""
-    declared = getattr(provider, "supports_prefill", None)
-    if isinstance(declared, bool):
-        return declared
-    return provider.name in PREFILL_PLUGINS
+    return provider.supports_prefill
 
 
 def begin_regenerate(store: Store, provider: Provider, target: Message, **options: Any) -> Turn:

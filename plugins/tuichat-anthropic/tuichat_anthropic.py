@@ -7,8 +7,8 @@ The key travels in the ``x-api-key`` header and the API version in
 parameters, see :func:`fit_body_to_version`.
 
 Importing this module must stay cheap (it is imported whenever plugins load), so
-``tuichat.http`` (and with it ``httpx``) is imported inside the methods that talk
-to the network.
+the HTTP helpers of ``tuichat.plugin_api`` (and with them ``httpx``) are imported
+inside the methods that talk to the network.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from tuichat import errors
-from tuichat.hookspecs import hookimpl
-from tuichat.provider import (
+from tuichat.plugin_api import (
     ChatEvent,
     ChatRequest,
     Finish,
@@ -35,14 +33,19 @@ from tuichat.provider import (
     ReasoningDelta,
     TextDelta,
     Usage,
+    errors,
+    hookimpl,
+    int_or_none,
+    merge_extra,
+    redacting,
+    strip_controls,
 )
-from tuichat.sanitize import redact, strip_controls
 
 if TYPE_CHECKING:
     import httpx
     from httpx_sse import ServerSentEvent
 
-    from tuichat.http import ErrorInfo
+    from tuichat.plugin_api import ErrorInfo
 
 __all__ = [
     "API_VERSION_2023",
@@ -120,13 +123,6 @@ class AnthropicSettings(ProviderSettings):
     effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
     """``output_config.effort``: how much the model thinks and writes; its default when unset."""
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
-
     @field_validator("api_version")
     @classmethod
     def _known_version(cls, value: str) -> str:
@@ -171,29 +167,13 @@ def map_stop_reason(raw: str | None) -> FinishReason:
     return _STOP_REASONS.get(raw or "", "stop")
 
 
-def _redacting(
-    parse: Callable[[httpx.Response, bytes], ErrorInfo], secrets: list[str]
-) -> Callable[[httpx.Response, bytes], ErrorInfo]:
-    """``parse``, with the secrets taken out of the message it reads.
-
-    The core quotes this message unredacted when a 200 is not an event stream.
-    """
-    from tuichat.http import ErrorInfo
-
-    def parse_redacted(response: httpx.Response, body: bytes) -> ErrorInfo:
-        info = parse(response, body)
-        message = redact(info.message, secrets) if info.message else None
-        return ErrorInfo(message=message, type=info.type, retry_after=info.retry_after)
-
-    return parse_redacted
-
 
 def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     """Read ``{"type": "error", "error": {"type", "message"}, "request_id"}``.
 
     The request id is kept in the message: it is what Anthropic's support asks for.
     """
-    from tuichat.http import ErrorInfo, default_error_parser
+    from tuichat.plugin_api import ErrorInfo, default_error_parser
 
     try:
         data = json.loads(body)
@@ -232,7 +212,7 @@ class _Reply:
         by field, as the official SDKs accumulate them.
         """
         for name in (*_INPUT_FIELDS, "output_tokens"):
-            value = _int(usage.get(name))
+            value = int_or_none(usage.get(name))
             if value is not None:
                 self.counts[name] = value
 
@@ -245,10 +225,6 @@ class _Reply:
         return Usage(input_tokens=input_tokens, output_tokens=output_tokens)
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 class AnthropicProvider(Provider):
     """Claude through the Messages API, streamed."""
 
@@ -257,6 +233,8 @@ class AnthropicProvider(Provider):
     Settings: ClassVar[type[ProviderSettings]] = AnthropicSettings
     key_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY",)
     base_url_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_BASE_URL",)
+    # The Messages API continues a trailing assistant message: Continue is seamless.
+    supports_prefill: ClassVar[bool] = True
 
     @property
     def _settings(self) -> AnthropicSettings:
@@ -321,7 +299,7 @@ class AnthropicProvider(Provider):
             body["thinking"] = thinking
         if settings.effort:
             body["output_config"] = {"effort": settings.effort}
-        body = _merge(body, request.extra)
+        body = merge_extra(body, request.extra)
         body["stream"] = True  # the reader below only understands the event stream
         fitted, _dropped = fit_body_to_version(body, settings.api_version)
         return fitted
@@ -342,7 +320,7 @@ class AnthropicProvider(Provider):
         Raises:
             ProviderError: The request failed or the answer is not a model list.
         """
-        from tuichat.http import request_json
+        from tuichat.plugin_api import request_json
 
         models: list[ModelInfo] = []
         seen: set[str] = set()
@@ -358,7 +336,7 @@ class AnthropicProvider(Provider):
                     self.url("/v1/models"),
                     headers=self.headers(),
                     params=params,
-                    parse_error=_redacting(parse_error, self.secrets()),
+                    parse_error=redacting(parse_error, self.secrets()),
                 )
             except errors.NotFound:
                 if self.settings.models and not models:
@@ -383,8 +361,8 @@ class AnthropicProvider(Provider):
                         id=model_id,
                         provider=self.instance_name,
                         name=strip_controls(name) if isinstance(name, str) else None,
-                        context_window=_int(item.get("max_input_tokens")),
-                        max_output_tokens=_int(item.get("max_tokens")),
+                        context_window=int_or_none(item.get("max_input_tokens")),
+                        max_output_tokens=int_or_none(item.get("max_tokens")),
                     )
                 )
             last = data.get("last_id")
@@ -403,7 +381,7 @@ class AnthropicProvider(Provider):
             ProviderError: HTTP errors, an ``error`` event, malformed events, or a
                 stream that ends before ``message_stop`` (``StreamInterrupted``).
         """
-        from tuichat.http import open_sse
+        from tuichat.plugin_api import open_sse
 
         body = self.build_body(request)
         reply = _Reply()
@@ -413,7 +391,7 @@ class AnthropicProvider(Provider):
             self.url("/v1/messages"),
             json_body=body,
             headers=self.headers(),
-            parse_error=_redacting(parse_error, self.secrets()),
+            parse_error=redacting(parse_error, self.secrets()),
         ) as source:
             async for sse in source.aiter_sse():
                 if sse.event == "ping" or not sse.data.strip():
@@ -497,7 +475,7 @@ class AnthropicProvider(Provider):
         return data
 
     def _error_event(self, data: dict[str, Any]) -> errors.ProviderError:
-        from tuichat.http import error_for_event, key_hint
+        from tuichat.plugin_api import error_for_event, key_hint
 
         error = data.get("error")
         error = error if isinstance(error, dict) else {}
@@ -523,18 +501,6 @@ class AnthropicProvider(Provider):
 
 def _delta(kind: Callable[[str], ChatEvent], text: Any) -> list[ChatEvent]:
     return [kind(text)] if isinstance(text, str) and text else []
-
-
-def _merge(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``extra`` over ``body``; nested objects (``thinking``...) are merged one level deep."""
-    merged = dict(body)
-    for key, value in extra.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            merged[key] = {**current, **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 @hookimpl

@@ -13,8 +13,8 @@ do, so stopping at the first one would cut the reply short. A reply that gave it
 ``finishReason`` is complete even if the connection then stalls or drops.
 
 Importing this module must stay cheap (it is imported whenever plugins load), so
-``tuichat.http`` (and with it ``httpx``) is imported inside the methods that talk
-to the network.
+the HTTP helpers of ``tuichat.plugin_api`` (and with them ``httpx``) are imported
+inside the methods that talk to the network.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from tuichat import errors
-from tuichat.hookspecs import hookimpl
-from tuichat.provider import (
+from tuichat.plugin_api import (
     ChatEvent,
     ChatRequest,
     Finish,
@@ -40,14 +38,19 @@ from tuichat.provider import (
     ReasoningDelta,
     TextDelta,
     Usage,
+    errors,
+    hookimpl,
+    int_or_none,
+    merge_extra,
+    redacting,
+    strip_controls,
 )
-from tuichat.sanitize import redact, strip_controls
 
 if TYPE_CHECKING:
     import httpx
     from httpx_sse import ServerSentEvent
 
-    from tuichat.http import ErrorInfo
+    from tuichat.plugin_api import ErrorInfo
 
 __all__ = [
     "GeminiProvider",
@@ -126,13 +129,6 @@ class GeminiSettings(ProviderSettings):
     thinking_budget: int | None = Field(default=None, ge=-1)
     """Gemini 2.5 thinking tokens (0 off, -1 dynamic); not with ``thinking_level``."""
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
-
     @model_validator(mode="after")
     def _one_thinking_knob(self) -> GeminiSettings:
         if self.thinking_level is not None and self.thinking_budget is not None:
@@ -201,7 +197,7 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     ``google.rpc.RetryInfo.retryDelay`` (``"7s"``) becomes ``retry_after``: Gemini
     says when to retry there, not in a ``Retry-After`` header.
     """
-    from tuichat.http import ErrorInfo, default_error_parser
+    from tuichat.plugin_api import ErrorInfo, default_error_parser
 
     try:
         error = _error_object(json.loads(body))
@@ -212,22 +208,6 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     message, raw_type, retry_after = _read_error(error)
     return ErrorInfo(message=message, type=raw_type, retry_after=retry_after)
 
-
-def _redacting(
-    parse: Callable[[httpx.Response, bytes], ErrorInfo], secrets: list[str]
-) -> Callable[[httpx.Response, bytes], ErrorInfo]:
-    """``parse``, with the secrets taken out of the message it reads.
-
-    The core quotes this message unredacted when a 200 is not an event stream.
-    """
-    from tuichat.http import ErrorInfo
-
-    def parse_redacted(response: httpx.Response, body: bytes) -> ErrorInfo:
-        info = parse(response, body)
-        message = redact(info.message, secrets) if info.message else None
-        return ErrorInfo(message=message, type=info.type, retry_after=info.retry_after)
-
-    return parse_redacted
 
 
 class GeminiProvider(Provider):
@@ -296,7 +276,7 @@ class GeminiProvider(Provider):
             config["thinkingConfig"] = thinking
         if config:
             body["generationConfig"] = config
-        return _merge(body, request.extra)
+        return merge_extra(body, request.extra)
 
     async def list_models(self) -> list[ModelInfo]:
         """The models that can chat (``generateContent``), following ``nextPageToken``.
@@ -304,7 +284,7 @@ class GeminiProvider(Provider):
         Raises:
             ProviderError: The request failed or the answer is not a model list.
         """
-        from tuichat.http import request_json
+        from tuichat.plugin_api import request_json
 
         models: list[ModelInfo] = []
         seen: set[str] = set()
@@ -320,7 +300,7 @@ class GeminiProvider(Provider):
                     f"{self.api_root()}/models",
                     headers=self.headers(),
                     params=params,
-                    parse_error=_redacting(parse_error, self.secrets()),
+                    parse_error=redacting(parse_error, self.secrets()),
                 )
             except errors.NotFound:
                 if self.settings.models and not models:
@@ -359,8 +339,8 @@ class GeminiProvider(Provider):
             id=item["name"].removeprefix("models/"),
             provider=self.instance_name,
             name=strip_controls(name) if isinstance(name, str) else None,
-            context_window=_int(item.get("inputTokenLimit")),
-            max_output_tokens=_int(item.get("outputTokenLimit")),
+            context_window=int_or_none(item.get("inputTokenLimit")),
+            max_output_tokens=int_or_none(item.get("outputTokenLimit")),
         )
 
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
@@ -373,7 +353,7 @@ class GeminiProvider(Provider):
                 frames, or a stream that ends with no ``finishReason``
                 (``StreamInterrupted``).
         """
-        from tuichat.http import open_sse
+        from tuichat.plugin_api import open_sse
 
         usage: Usage | None = None
         finish: str | None = None
@@ -385,7 +365,7 @@ class GeminiProvider(Provider):
                 json_body=self.build_body(request),
                 headers=self.headers(),
                 params={"alt": "sse"},
-                parse_error=_redacting(parse_error, self.secrets()),
+                parse_error=redacting(parse_error, self.secrets()),
             ) as source:
                 async for sse in source.aiter_sse():
                     if not sse.data.strip():
@@ -434,12 +414,12 @@ class GeminiProvider(Provider):
 
     def _raise_for_frame(self, data: dict[str, Any]) -> None:
         """Raise for an error frame or a blocked prompt."""
-        from tuichat.http import error_for_event, error_for_status, key_hint
+        from tuichat.plugin_api import error_for_event, error_for_status, key_hint
 
         error = _error_object(data)
         if error is not None:
             message, raw_type, retry_after = _read_error(error)
-            code = _int(error.get("code"))
+            code = int_or_none(error.get("code"))
             if code is None or code < 400:
                 status = error.get("status")
                 code = _STATUS_CODES.get(status) if isinstance(status, str) else None
@@ -476,7 +456,7 @@ class GeminiProvider(Provider):
         """Gemini answers a bad key with HTTP 400 ``API_KEY_INVALID``: make it an AuthError."""
         if exc.raw_type != "API_KEY_INVALID":
             return exc
-        from tuichat.http import key_hint
+        from tuichat.plugin_api import key_hint
 
         return errors.AuthError(
             f"{self.label} rejected the API key (HTTP {exc.status or 400} API_KEY_INVALID); "
@@ -485,10 +465,6 @@ class GeminiProvider(Provider):
             status=exc.status,
             raw_type=exc.raw_type,
         )
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _first_candidate(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -517,26 +493,14 @@ def _deltas(candidate: dict[str, Any]) -> list[ChatEvent]:
 def _usage(metadata: Any) -> Usage | None:
     if not isinstance(metadata, dict):
         return None
-    prompt = _int(metadata.get("promptTokenCount"))
-    reply = _int(metadata.get("candidatesTokenCount"))
-    thoughts = _int(metadata.get("thoughtsTokenCount"))
+    prompt = int_or_none(metadata.get("promptTokenCount"))
+    reply = int_or_none(metadata.get("candidatesTokenCount"))
+    thoughts = int_or_none(metadata.get("thoughtsTokenCount"))
     # Thinking tokens are billed as output: count them with the reply.
     output = None if reply is None and thoughts is None else (reply or 0) + (thoughts or 0)
     if prompt is None and output is None:
         return None
     return Usage(input_tokens=prompt, output_tokens=output)
-
-
-def _merge(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``extra`` over ``body``; nested objects (``generationConfig``...) merged one level deep."""
-    merged = dict(body)
-    for key, value in extra.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            merged[key] = {**current, **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 @hookimpl

@@ -10,7 +10,7 @@ vLLM, LM Studio, OpenRouter, Groq...) as named instances::
 It speaks the wire protocol directly (no SDK): ``POST {base_url}/chat/completions``
 with ``stream: true``, Server-Sent Events of ``chat.completion.chunk`` objects ended by
 ``data: [DONE]``, and ``GET {base_url}/models``. Status codes, transport faults and
-retries are the core's (:mod:`tuichat.http`); this module only maps the protocol.
+retries are the core's (:mod:`tuichat.plugin_api`); this module only maps the protocol.
 
 Lenient rules, for compatible servers that bend the protocol:
 
@@ -46,12 +46,10 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field
 
-from tuichat import errors
-from tuichat.hookspecs import hookimpl
-from tuichat.http import ErrorInfo, error_for_event, key_hint, open_sse, request_json
-from tuichat.provider import (
+from tuichat.plugin_api import (
     ChatEvent,
     ChatRequest,
+    ErrorInfo,
     Finish,
     FinishReason,
     LeftOut,
@@ -61,8 +59,15 @@ from tuichat.provider import (
     ReasoningDelta,
     TextDelta,
     Usage,
+    error_for_event,
+    errors,
+    hookimpl,
+    int_or_none,
+    key_hint,
+    open_sse,
+    redacting,
+    request_json,
 )
-from tuichat.sanitize import redact
 
 if TYPE_CHECKING:
     from httpx_sse import EventSource
@@ -220,10 +225,6 @@ def _event_status(error: Mapping[str, Any]) -> int | None:
         if isinstance(word, str) and word in _EVENT_STATUS:
             return _EVENT_STATUS[word]
     return None
-
-
-def _token_count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,12 +468,9 @@ class OpenAIProvider(Provider):
     ) -> Callable[[httpx.Response, bytes], ErrorInfo]:
         def parse(response: httpx.Response, body: bytes) -> ErrorInfo:
             bodies.append(body)
-            info = parse_openai_error(response, body)
-            # The core quotes this message unredacted when a 200 is not an event stream.
-            message = redact(info.message, self.secrets()) if info.message else None
-            return ErrorInfo(message=message, type=info.type, retry_after=info.retry_after)
+            return parse_openai_error(response, body)
 
-        return parse
+        return redacting(parse, self.secrets())
 
     async def _events(self, source: EventSource) -> AsyncGenerator[ChatEvent, None]:
         done = False
@@ -582,8 +580,8 @@ class OpenAIProvider(Provider):
             usage = extra.get("usage") if isinstance(extra, dict) else None
         if isinstance(usage, dict):
             yield Usage(
-                _token_count(usage.get("prompt_tokens")),
-                _token_count(usage.get("completion_tokens")),
+                int_or_none(usage.get("prompt_tokens")),
+                int_or_none(usage.get("completion_tokens")),
             )
 
     @staticmethod
@@ -646,7 +644,7 @@ class OpenAIProvider(Provider):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             return None
         # OpenRouter says context_length, vLLM max_model_len; OpenAI says neither.
-        window = _token_count(item.get("context_length")) or _token_count(item.get("max_model_len"))
+        window = int_or_none(item.get("context_length")) or int_or_none(item.get("max_model_len"))
         name = item.get("name")
         return ModelInfo(
             id=item["id"],

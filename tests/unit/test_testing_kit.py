@@ -8,11 +8,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import httpx_sse
 import pytest
 
+from tests.fakes import FakeProvider, FakeSettings, Script
+from tuichat import errors
+from tuichat.provider import ChatMessage, ChatRequest, Finish, ReasoningDelta
 from tuichat.testing import (
     Chunk,
     Delay,
@@ -25,16 +29,21 @@ from tuichat.testing import (
     anthropic_error,
     anthropic_error_event,
     anthropic_stream,
+    collect,
+    failure,
     gemini_error,
     gemini_stream,
+    isolated_env,
     json_response,
     openai_chat_stream,
     openai_error,
     openai_error_event,
+    reasoning_of,
     split_at,
     split_bytes,
     sse_event,
     sse_response,
+    text_of,
 )
 
 pytest_plugins = ["pytester"]
@@ -498,3 +507,47 @@ def test_serve_handlers_for_each_api() -> None:
     assert [e.event for e in anthropic][-1] == "message_stop"
     assert json.loads(gemini[-1].data)["modelVersion"] == "gemini-x"
     assert listing.json()["data"][0]["type"] == "model"
+
+
+# Reading replies ------------------------------------------------------------------------
+
+
+def _fake(*scripts: Script) -> FakeProvider:
+    provider = FakeProvider(settings=FakeSettings(), client=None)  # type: ignore[arg-type]
+    provider.scripts.extend(scripts)
+    return provider
+
+
+_REQUEST = ChatRequest(model="fake-model", messages=[ChatMessage("user", "hi")])
+
+
+async def test_collect_keeps_every_event_and_text_of_joins_the_text() -> None:
+    provider = _fake(Script(deltas=["Hel", ReasoningDelta("hmm"), "lo"]))
+    events = await collect(provider, _REQUEST)
+    assert text_of(events) == "Hello"
+    assert reasoning_of(events) == "hmm"
+    assert events[-1] == Finish("stop", "stop")
+
+
+async def test_failure_returns_what_came_before_the_error() -> None:
+    provider = _fake(Script(deltas=["part"], error=errors.StreamInterrupted("cut")))
+    events, error = await failure(provider, _REQUEST)
+    assert text_of(events) == "part"
+    assert isinstance(error, errors.StreamInterrupted)
+
+
+async def test_failure_fails_the_test_when_the_reply_succeeds() -> None:
+    with pytest.raises(AssertionError, match="expected a ProviderError"):
+        await failure(_fake(Script(deltas=["fine"])), _REQUEST)
+
+
+def test_isolated_env_keeps_the_shell_s_keys_and_settings_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real")
+    monkeypatch.setenv("TUICHAT_UI__THEME", "nord")
+    env = isolated_env(tmp_path, GEMINI_API_KEY="test-key")
+    assert "OPENAI_API_KEY" not in env and "TUICHAT_UI__THEME" not in env
+    assert env["GEMINI_API_KEY"] == "test-key"
+    assert env["TUICHAT_CONFIG"] == str(tmp_path / "config.toml")
+    assert env["TUICHAT_DATA_DIR"] == str(tmp_path / "data")

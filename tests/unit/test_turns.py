@@ -128,9 +128,10 @@ def test_continue_refuses_what_it_cannot_continue(store: Store) -> None:
         begin_continue(store, provider, empty, model="m")
 
 
-def test_prefill_is_known_for_anthropic() -> None:
+def test_prefill_is_what_the_provider_class_declares_not_its_name() -> None:
     class Anthropicish(FakeProvider):
         name: ClassVar[str] = "anthropic"
 
-    assert supports_prefill(make(Anthropicish))
+    assert not supports_prefill(make(Anthropicish))
     assert not supports_prefill(make())
+    assert supports_prefill(make(PrefillFake))

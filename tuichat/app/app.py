@@ -25,7 +25,8 @@ from . import heap
 from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
-from .screens.chat import ChatScreen, settle
+from .screens.chat import ChatScreen
+from .workers import settle
 
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)

@@ -2,8 +2,9 @@
 
 Needs the ``serve`` extra (``pip install 'tuichat[serve]'``: Starlette and uvicorn).
 This package's ``__init__`` and :mod:`tuichat.serve.settings` import neither, so the
-config and the command line can refer to serve without the extra installed; the
-application itself lives in :mod:`tuichat.serve.app`.
+command line can refer to serve without the extra installed; the application itself
+lives in :mod:`tuichat.serve.app`. The ``[serve]`` settings are configuration, so they
+live in the core (:mod:`tuichat.serve_settings`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from tuichat.errors import ConfigError
 
 if TYPE_CHECKING:
-    from tuichat.serve.settings import ServeSettings
+    from tuichat.serve_settings import ServeSettings
 
 if TYPE_CHECKING:
     from tuichat.runtime import Runtime
@@ -27,15 +28,15 @@ __all__ = ["ServeSettings", "bind_socket", "check_bind", "is_loopback", "run", "
 def __getattr__(name: str) -> object:
     # pydantic (via the settings) costs ~0.1 s: keep `tuichat --help` and `ask` from paying it.
     if name == "ServeSettings":
-        from tuichat.serve import settings
+        from tuichat import serve_settings
 
-        return getattr(settings, name)
+        return getattr(serve_settings, name)
     raise AttributeError(name)
 
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback address or name."""
-    from tuichat.serve.settings import is_loopback as check
+    from tuichat.serve_settings import is_loopback as check
 
     return check(host)
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tuichat.console import EXIT_INTERRUPTED, fail
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, load the config and plugins, and serve until interrupted."""
@@ -20,11 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_serve(args, Runtime.load())
     except TuichatError as exc:
-        from tuichat.cli import fail
-
         return fail(exc)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

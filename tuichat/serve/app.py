@@ -42,8 +42,8 @@ from tuichat.serve import openai_compat
 from tuichat.serve.errors import ApiError, api_error_from, native_body, openai_body
 from tuichat.serve.exchange import ChatCall, Exchange, Role, TurnMessage, Turns
 from tuichat.serve.security import Guard, is_openai_path
-from tuichat.serve.settings import ServeSettings, is_loopback
 from tuichat.serve.sse import ClientGone, EventStreamResponse, cancel_on_disconnect, sse_frame
+from tuichat.serve_settings import ServeSettings, is_loopback
 from tuichat.store import Store
 
 __all__ = ["create_app"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tuichat.runtime import Runtime
-    from tuichat.serve.settings import ServeSettings
+    from tuichat.serve_settings import ServeSettings
 
 __all__ = ["add_serve_arguments", "run_serve", "serve_settings"]
 
@@ -79,7 +79,7 @@ def serve_settings(args: argparse.Namespace, base: ServeSettings) -> ServeSettin
     from pydantic import ValidationError
 
     from tuichat.errors import UsageError
-    from tuichat.serve.settings import ServeSettings
+    from tuichat.serve_settings import ServeSettings
 
     changes: dict[str, Any] = {
         name: getattr(args, name, None)
@@ -103,7 +103,7 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
         TuichatError: One line for the person (a non-loopback bind without a token...).
     """
     from tuichat.serve import run
-    from tuichat.serve.settings import ServeSettings
+    from tuichat.serve_settings import ServeSettings
 
     base = getattr(runtime.settings, "serve", None) or ServeSettings()
     return run(runtime, serve_settings(args, base))

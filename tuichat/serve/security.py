@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tuichat.serve.errors import ApiError, native_body, openai_body
-from tuichat.serve.settings import is_loopback
+from tuichat.serve_settings import is_loopback
 
 __all__ = ["Guard", "host_name", "is_openai_path"]
 

@@ -1,8 +1,10 @@
 """tuichat's test kit: a loopback HTTP server that plays scripted responses byte for byte.
 
 Used by tuichat's own tests and by provider-plugin authors. It never imports Textual nor
-httpx; the server uses only the standard library. With tuichat installed, pytest gets the
-``wire_server`` fixture (see ``tuichat.testing.pytest_plugin``).
+httpx; the server uses only the standard library. :mod:`tuichat.testing.replies` reads a
+provider's reply in a test (``collect``, ``failure``, ``text_of``, ``reasoning_of``).
+With tuichat installed, pytest gets the ``wire_server`` fixture (see
+``tuichat.testing.pytest_plugin``).
 
 The names below are imported lazily, so importing this package (as the pytest plugin
 does) costs nothing until they are used.
@@ -20,6 +22,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tuichat.testing.environment import isolated_env
+    from tuichat.testing.replies import collect, failure, reasoning_of, text_of
     from tuichat.testing.server import (
         Chunk,
         Delay,
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
+    "environment": ("isolated_env",),
+    "replies": ("collect", "failure", "reasoning_of", "text_of"),
     "server": (
         "Chunk",
         "Delay",
@@ -100,16 +106,21 @@ __all__ = [
     "anthropic_error",
     "anthropic_error_event",
     "anthropic_stream",
+    "collect",
+    "failure",
     "gemini_error",
     "gemini_stream",
+    "isolated_env",
     "json_response",
     "openai_chat_stream",
     "openai_error",
     "openai_error_event",
+    "reasoning_of",
     "split_at",
     "split_bytes",
     "sse_event",
     "sse_response",
+    "text_of",
 ]
 
 

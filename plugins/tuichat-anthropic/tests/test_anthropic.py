@@ -30,15 +30,14 @@ from tuichat_anthropic import (
 from tuichat import errors
 from tuichat.http import make_client
 from tuichat.provider import (
-    ChatEvent,
     ChatMessage,
     ChatRequest,
     Finish,
-    ReasoningDelta,
-    TextDelta,
     Usage,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.environment import isolated_env
+from tuichat.testing.replies import collect, failure, reasoning_of, text_of
 from tuichat.testing.server import Delay, Drop, RecordedRequest, Response, WireServer
 from tuichat.testing.sse import json_response, sse_event, sse_response
 from tuichat.testing.wire import anthropic_error, anthropic_error_event, anthropic_stream
@@ -234,29 +233,12 @@ def ask(text: str = "hi", **fields: Any) -> ChatRequest:
     return ChatRequest(model=MODEL, messages=[ChatMessage("user", text)], **fields)
 
 
-async def collect(provider: AnthropicProvider, request: ChatRequest) -> list[ChatEvent]:
-    return [event async for event in provider.stream_chat(request)]
-
-
-async def failure(
-    provider: AnthropicProvider, request: ChatRequest
-) -> tuple[list[ChatEvent], errors.ProviderError]:
-    events: list[ChatEvent] = []
-    with pytest.raises(errors.ProviderError) as caught:
-        async for event in provider.stream_chat(request):
-            events.append(event)
-    return events, caught.value
-
-
-def text_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, TextDelta))
-
-
-def reasoning_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, ReasoningDelta))
-
-
 # The request ---------------------------------------------------------------------------
+
+
+def test_the_messages_api_continues_a_trailing_assistant_message() -> None:
+    """Continue sends the partial reply as a prefill instead of asking to go on."""
+    assert AnthropicProvider.supports_prefill is True
 
 
 async def test_request_body_and_headers_for_the_current_version(
@@ -901,22 +883,6 @@ async def test_models_error_is_mapped(wire_server: WireServer, client: httpx.Asy
 # Packaging and the command line -------------------------------------------------------
 
 
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a tuichat subprocess: no real keys, a private config and data."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TUICHAT_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_"))
-    }
-    env.update(
-        TUICHAT_CONFIG=str(tmp_path / "config.toml"),
-        TUICHAT_DATA_DIR=str(tmp_path / "data"),
-        NO_COLOR="1",
-        **extra,
-    )
-    return env
-
-
 def test_importing_the_plugin_is_cheap() -> None:
     probe = "import sys, tuichat_anthropic; print('httpx' in sys.modules, 'textual' in sys.modules)"
     done = subprocess.run(
@@ -929,7 +895,7 @@ def test_ask_streams_the_reply_configured_only_by_env(
     wire_server: WireServer, tmp_path: Path
 ) -> None:
     wire_server.enqueue(sse_response(*reply("Hello", " from", " Claude")))
-    env = clean_env(
+    env = isolated_env(
         tmp_path, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=wire_server.url + "/anthropic"
     )
 
@@ -954,7 +920,7 @@ def test_ask_streams_the_reply_configured_only_by_env(
 
 def test_ask_reports_an_overloaded_api_in_one_line(wire_server: WireServer, tmp_path: Path) -> None:
     wire_server.set_default(json_response(error_body("overloaded_error", "Overloaded"), status=529))
-    env = clean_env(tmp_path, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=wire_server.url)
+    env = isolated_env(tmp_path, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=wire_server.url)
     (tmp_path / "config.toml").write_text("[providers.anthropic]\nmax_retries = 0\n")
 
     done = subprocess.run(

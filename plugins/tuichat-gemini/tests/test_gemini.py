@@ -27,15 +27,14 @@ from tuichat_gemini import (
 from tuichat import errors
 from tuichat.http import make_client
 from tuichat.provider import (
-    ChatEvent,
     ChatMessage,
     ChatRequest,
     Finish,
-    ReasoningDelta,
-    TextDelta,
     Usage,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.environment import isolated_env
+from tuichat.testing.replies import collect, failure, reasoning_of, text_of
 from tuichat.testing.server import Delay, Drop, RecordedRequest, Response, WireServer
 from tuichat.testing.sse import json_response, sse_event, sse_response
 from tuichat.testing.wire import gemini_error, gemini_stream
@@ -188,28 +187,6 @@ def candidate(*parts: dict[str, Any], finish: str | None = None) -> dict[str, An
     if finish:
         body["finishReason"] = finish
     return body
-
-
-async def collect(provider: GeminiProvider, request: ChatRequest) -> list[ChatEvent]:
-    return [event async for event in provider.stream_chat(request)]
-
-
-async def failure(
-    provider: GeminiProvider, request: ChatRequest
-) -> tuple[list[ChatEvent], errors.ProviderError]:
-    events: list[ChatEvent] = []
-    with pytest.raises(errors.ProviderError) as caught:
-        async for event in provider.stream_chat(request):
-            events.append(event)
-    return events, caught.value
-
-
-def text_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, TextDelta))
-
-
-def reasoning_of(events: list[ChatEvent]) -> str:
-    return "".join(event.text for event in events if isinstance(event, ReasoningDelta))
 
 
 # The request ---------------------------------------------------------------------------
@@ -883,22 +860,6 @@ async def test_models_stop_when_the_token_does_not_move(
 # Packaging and the command line -------------------------------------------------------
 
 
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a tuichat subprocess: no real keys, a private config and data."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TUICHAT_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_"))
-    }
-    env.update(
-        TUICHAT_CONFIG=str(tmp_path / "config.toml"),
-        TUICHAT_DATA_DIR=str(tmp_path / "data"),
-        NO_COLOR="1",
-        **extra,
-    )
-    return env
-
-
 def test_importing_the_plugin_is_cheap() -> None:
     probe = "import sys, tuichat_gemini; print('httpx' in sys.modules, 'textual' in sys.modules)"
     done = subprocess.run(
@@ -911,7 +872,7 @@ def test_ask_streams_the_reply_configured_only_by_env(
     wire_server: WireServer, tmp_path: Path
 ) -> None:
     wire_server.enqueue(sse_response(*gemini_stream(["Hello", " from", " Gemini"])))
-    env = clean_env(tmp_path, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=wire_server.url + "/gemini")
+    env = isolated_env(tmp_path, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=wire_server.url + "/gemini")
 
     done = subprocess.run(
         [sys.executable, "-m", "tuichat", "ask", "-p", "gemini", "hi"],
@@ -934,7 +895,7 @@ def test_ask_streams_the_reply_configured_only_by_env(
 
 def test_ask_reports_a_blocked_prompt_in_one_line(wire_server: WireServer, tmp_path: Path) -> None:
     wire_server.enqueue(sse_response(frame(promptFeedback={"blockReason": "SAFETY"})))
-    env = clean_env(tmp_path, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=wire_server.url)
+    env = isolated_env(tmp_path, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=wire_server.url)
 
     done = subprocess.run(
         [sys.executable, "-m", "tuichat", "ask", "-p", "gemini", "hi"],

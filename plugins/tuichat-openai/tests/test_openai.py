@@ -21,7 +21,7 @@ from tuichat_openai import OpenAIProvider, OpenAISettings, normalize_finish, par
 from tuichat import errors
 from tuichat.config import LoadedConfig, Settings
 from tuichat.plugins import get_plugin_manager, load_providers
-from tuichat.provider import ChatMessage, ChatRequest, Finish, ReasoningDelta, TextDelta, Usage
+from tuichat.provider import ChatMessage, ChatRequest, Finish, ReasoningDelta, Usage
 from tuichat.runtime import Runtime
 from tuichat.testing import (
     RecordedRequest,
@@ -36,6 +36,8 @@ from tuichat.testing import (
     sse_response,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.environment import isolated_env
+from tuichat.testing.replies import collect, text_of
 
 MODEL = "gpt-4o-mini"
 
@@ -722,14 +724,6 @@ def _runtime(tmp_path: Path, providers: dict[str, Any] | None = None) -> Runtime
     )
 
 
-async def _collect_text(provider: OpenAIProvider | Any, request: ChatRequest) -> str:
-    text = ""
-    async for event in provider.stream_chat(request):
-        if isinstance(event, TextDelta):
-            text += event.text
-    return text
-
-
 async def test_named_instance_gets_no_openai_key(
     wire_server: WireServer, tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> None:
@@ -752,7 +746,7 @@ async def test_named_instance_gets_no_openai_key(
         assert not provider.needs_key() and not provider.has_key()
         assert runtime.describe("ollama").usable
         wire_server.enqueue(sse_response(*openai_chat_stream(["local"], model="llama3.2")))
-        text = await _collect_text(provider, ChatRequest(model, [ChatMessage("user", "hi")]))
+        text = text_of(await collect(provider, ChatRequest(model, [ChatMessage("user", "hi")])))
         assert text == "local"
         recorded = wire_server.requests[0]
         assert recorded.bare_path == "/v1/chat/completions"
@@ -777,7 +771,7 @@ async def test_openai_base_url_with_path_prefix(
         assert provider.needs_key() is False  # a local server via OPENAI_BASE_URL
         assert provider.has_key()
         wire_server.enqueue(sse_response(*openai_chat_stream(["via proxy"])))
-        text = await _collect_text(provider, ChatRequest(model, [ChatMessage("user", "hi")]))
+        text = text_of(await collect(provider, ChatRequest(model, [ChatMessage("user", "hi")])))
         assert text == "via proxy"
         recorded = wire_server.requests[0]
         assert recorded.bare_path == "/proxy/openai/v1/chat/completions"
@@ -800,18 +794,7 @@ def test_default_instance_needs_key(tmp_path: Path, clean_env: pytest.MonkeyPatc
 
 
 def _ask(server: WireServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "TUICHAT_", "ANTHROPIC_", "GEMINI_", "GOOGLE_"))
-    }
-    env.update(
-        OPENAI_API_KEY=CANARY_KEY,
-        OPENAI_BASE_URL=f"{server.url}/v1",
-        TUICHAT_CONFIG=str(tmp_path / "config.toml"),
-        TUICHAT_DATA_DIR=str(tmp_path / "data"),
-        NO_COLOR="1",
-    )
+    env = isolated_env(tmp_path, OPENAI_API_KEY=CANARY_KEY, OPENAI_BASE_URL=f"{server.url}/v1")
     return subprocess.run(
         [sys.executable, "-m", "tuichat", "ask", "-p", "openai", *args],
         capture_output=True,

@@ -48,6 +48,7 @@ from ..widgets.reasoning import ReasoningView
 from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
 from ..widgets.welcome import WelcomePanel
+from ..workers import settle
 from .base import ActiveReply, ChatScreenBase
 from .compare_actions import CompareActions
 from .conversation_actions import ConversationActions
@@ -680,11 +681,3 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         log = self.chat_log
         await log.mount(InlineError(sentence))
         log.anchor()
-
-
-async def settle(worker: Worker[None]) -> None:
-    """Wait for ``worker`` to end, however it ends."""
-    try:
-        await worker.wait()
-    except Exception:  # WorkerCancelled, WorkerFailed: the worker's state says which
-        pass
