@@ -202,6 +202,13 @@ class Runtime:
             self._client = make_client(ca_bundle=self.settings.http.ca_bundle)
         return self._client
 
+    def warm_up(self) -> None:
+        """Make the shared client ready for its first request now (from any thread): its
+        connection pool and TLS context are otherwise made when a reply is asked for."""
+        from tuichat.http import warm_up
+
+        warm_up(self.client)
+
     @property
     def store(self) -> Store:
         """The conversation store, opened on first use.

@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 from tuichat import turns
 from tuichat.chat import Turn
 from tuichat.errors import MissingKey, TuichatError, UsageError
+from tuichat.turns import TurnRefused
+
+__all__ = ["MissingKey", "Overrides", "Session", "TurnOptions", "TurnRefused", "missing_key"]
 
 if TYPE_CHECKING:
     from tuichat.catalog import ProviderModels

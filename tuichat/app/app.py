@@ -222,9 +222,7 @@ class TuichatApp(App[None]):
                 screen.apply_ui()
 
     def _warm_up(self) -> None:
-        from tuichat.http import warm_up
-
-        warm_up(self.runtime.client)
+        self.runtime.warm_up()
 
     async def _keep_boot(self, path: Path) -> None:
         """Remember this start's first-frame values for the next (see tuichat.boot)."""

@@ -14,11 +14,12 @@ from typing import Any
 
 from textual import on
 
-from tuichat import clipboard, turns
+from tuichat import clipboard
 from tuichat.chat import Turn
 from tuichat.codeblocks import code_blocks
 from tuichat.errors import TuichatError
 from tuichat.sanitize import neutralize, one_line
+from tuichat.session import TurnRefused
 from tuichat.store import Message as StoredMessage
 
 from ..widgets.chat_log import ChatLog, message_dom_id
@@ -230,7 +231,7 @@ class MessageActions(ChatScreenBase):
             return
         try:
             turn = self.session.regenerate(target, self.provider, self.model)
-        except turns.TurnRefused as exc:
+        except TurnRefused as exc:
             self.tell(str(exc), severity="warning")
             return
         except TuichatError as exc:
@@ -249,7 +250,7 @@ class MessageActions(ChatScreenBase):
             return
         try:
             turn = self.session.continue_reply(self._fresh(target), self.provider, self.model)
-        except turns.TurnRefused as exc:
+        except TurnRefused as exc:
             self.tell(str(exc), severity="warning")
             return
         except TuichatError as exc:
@@ -322,7 +323,7 @@ class MessageActions(ChatScreenBase):
             return False
         try:
             turn = self.session.edit(target, text, self.provider, self.model)
-        except turns.TurnRefused as exc:
+        except TurnRefused as exc:
             self.tell(str(exc), severity="warning")
             return False
         except TuichatError as exc:
