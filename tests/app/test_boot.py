@@ -40,7 +40,7 @@ async def test_a_remembered_start_paints_first_and_then_loads(isolated_env: Path
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: runtime.loaded, "the settings and plugins loaded")
         screen = chat_screen(pilot)
-        await until(pilot, lambda: screen._provider is not None, "the provider resolved")
+        await until(pilot, lambda: screen.chosen.resolved, "the provider resolved")
         assert screen.provider.name == "demo"
         assert "demo · demo" in status_model(app)
 

@@ -19,6 +19,7 @@ from textual.worker import Worker
 
 from tuichat.catalog import ProviderModels
 from tuichat.chat import Turn
+from tuichat.chosen import Chosen
 from tuichat.errors import TuichatError
 from tuichat.keymap import BY_ID, effective_keys
 from tuichat.runtime import Runtime
@@ -38,7 +39,6 @@ from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
 
 if TYPE_CHECKING:
-    from tuichat.boot import Boot
     from tuichat.provider import Provider
 
 
@@ -75,9 +75,7 @@ class ChatScreenBase(PromptFrames, Screen[None]):
 
     runtime: Runtime
     session: Session
-    provider: Provider
-    _provider: Provider | None
-    model: str
+    chosen: Chosen
     conversation_id: int | None
     now: Callable[[], float]
     catalog: dict[str, ProviderModels]
@@ -114,21 +112,25 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         """The line above the prompt."""
         return self.query_one("#status-bar", StatusBar)
 
-    def _remembered(self) -> Boot | None:
-        """The last start's values while the provider is not resolved yet (tuichat.boot)."""
-        return self.runtime.boot if self._provider is None else None
+    @property
+    def provider(self) -> Provider:
+        """The provider the chat is with (always resolved: see :class:`Chosen`)."""
+        return self.chosen.provider
+
+    @property
+    def model(self) -> str:
+        """The model the chat is with."""
+        return self.chosen.model
 
     @property
     def is_demo(self) -> bool:
         """Whether the offline demo provider answers."""
-        remembered = self._remembered()
-        return remembered.demo if remembered else self.provider.name == "demo"
+        return self.chosen.demo
 
     @property
     def provider_name(self) -> str:
         """The provider instance the chat is with, as the status bar names it."""
-        remembered = self._remembered()
-        return remembered.provider if remembered else self.provider.instance_name
+        return self.chosen.name
 
     # -- keys ---------------------------------------------------------------------------------
 

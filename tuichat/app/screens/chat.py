@@ -28,10 +28,10 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tuichat.chat import Turn, title_from_prompt
+from tuichat.chosen import Chosen
 from tuichat.errors import TuichatError
 from tuichat.protocol import ReasoningDelta, Retrying, TextDelta
 from tuichat.runtime import Runtime
-from tuichat.sanitize import neutralize
 from tuichat.session import Overrides, Session, missing_key
 from tuichat.store import Conversation
 from tuichat.store import Message as StoredMessage
@@ -113,16 +113,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self.runtime = runtime
         self._clock = clock
         self.now = now or time.time
-        self._startup_error: str | None = None
-        self._asked = (provider, model)
-        self._provider: Provider | None = None
-        boot = runtime.boot
-        if runtime.loaded or boot is None:
-            self._resolve()
-        else:
-            # The first frame names what the last start resolved for the same config
-            # and arguments (tuichat.boot); runtime_loaded() resolves for real.
-            self.model = boot.model
+        # Who the chat is with; the boot cache's two phases stay inside it.
+        self.chosen = Chosen(runtime, provider, model)
         self._sidebar_choice: bool | None = None
         self.conversation_id: int | None = None
         """The conversation in the chat log; None until the first prompt is saved."""
@@ -137,40 +129,18 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self._init_conversation_actions()
         self._init_model_actions()
 
-    def _resolve(self) -> None:
-        provider, model = self._asked
-        try:
-            self._provider, self.model = self.runtime.resolve(provider, model)
-        except TuichatError as exc:
-            if exc is self.runtime.load_error:
-                raise  # the settings did not load: the app stops with it (app.py)
-            # cli.py checks this before starting; still, never die here: fall back.
-            self._startup_error = neutralize(str(exc))
-            self._provider, self.model = self.runtime.resolve("demo", None)
-
-    @property
-    def provider(self) -> Provider:
-        """The provider the chat is with (resolved now if the runtime is still loading)."""
-        if self._provider is None:
-            self._resolve()
-        assert self._provider is not None
-        return self._provider
-
-    @provider.setter
-    def provider(self, provider: Provider) -> None:
-        self._provider = provider
-
     async def runtime_loaded(self) -> None:
         """The settings and plugins are in: resolve the provider, fetch model lists."""
-        if self._provider is None:
-            shown = (self.provider_name, self.model, self.is_demo)
-            self._resolve()
-            if shown != (self.provider_name, self.model, self.is_demo):
+        chosen = self.chosen
+        if not chosen.resolved:
+            shown = (chosen.name, chosen.model, chosen.demo)
+            chosen.resolve()
+            if shown != (chosen.name, chosen.model, chosen.demo):
                 self._show_model()
         self._load_catalog()
-        if self._startup_error:
-            await self.chat_log.mount(InlineError(self._startup_error))
-            self._startup_error = None
+        if chosen.startup_error:
+            await self.chat_log.mount(InlineError(chosen.startup_error))
+            chosen.startup_error = None
 
     # -- layout --------------------------------------------------------------------------------
 

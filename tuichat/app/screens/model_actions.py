@@ -119,7 +119,7 @@ class ModelActions(ChatScreenBase):
         except TuichatError as exc:
             self._report(exc)
             return False
-        self.provider, self.model = provider, model
+        self.chosen.choose(provider, model)
         self._show_model()
         if self.conversation_id is not None:
             try:
@@ -141,7 +141,7 @@ class ModelActions(ChatScreenBase):
             provider = self.runtime.provider(provider_name)
         except TuichatError:
             return
-        self.provider, self.model = provider, model or provider.default_model
+        self.chosen.choose(provider, model or provider.default_model)
         self._show_model()
 
     # -- options and presets -------------------------------------------------------------------
