@@ -25,6 +25,8 @@ from tuichat.protocol import (
     Finish,
     LeftOut,
     ReasoningDelta,
+    ResponseInfo,
+    Retrying,
     TextDelta,
     Usage,
 )
@@ -150,6 +152,14 @@ class TurnState:
     finish_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    response_id: str | None = None
+    """The provider's id of its response (``chatcmpl-...``, ``msg_...``), if it gave one."""
+    response_model: str | None = None
+    """The model the provider says answered (may name the dated model of an alias)."""
+    finish_raw: str | None = None
+    """The provider's own finish reason (``end_turn``, ``MAX_TOKENS``...)."""
     ttft_ms: float | None = None
     duration_ms: float | None = None
     error: errors.TuichatError | None = None
@@ -182,6 +192,11 @@ class TurnState:
         """Append to the reasoning (O(1))."""
         if text:
             self._reasoning.append(text)
+
+
+def _later(new: int | None, old: int | None) -> int | None:
+    """A count from a later Usage event replaces an earlier one, unless unknown."""
+    return new if new is not None else old
 
 
 def _left_out(provider: Provider, request: ChatRequest) -> list[LeftOut]:
@@ -365,12 +380,22 @@ class Turn:
                     elif isinstance(event, Usage):
                         state.input_tokens = event.input_tokens or state.input_tokens
                         state.output_tokens = event.output_tokens or state.output_tokens
+                        state.cached_input_tokens = _later(
+                            event.cached_input_tokens, state.cached_input_tokens
+                        )
+                        state.reasoning_tokens = _later(
+                            event.reasoning_tokens, state.reasoning_tokens
+                        )
+                    elif isinstance(event, ResponseInfo):
+                        state.response_id = event.id or state.response_id
+                        state.response_model = event.model or state.response_model
                     elif isinstance(event, Finish):
                         for tail in self._release(masks):
                             yield tail
                         state.finish_reason = event.reason
+                        state.finish_raw = event.raw
                         finished = True
-                    else:
+                    elif isinstance(event, Retrying):
                         state.retries.append(event.error)
                     yield event
             for tail in self._release(masks):

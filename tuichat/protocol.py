@@ -57,10 +57,26 @@ class ReasoningDelta:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts; either may be unknown. Later events replace earlier ones."""
+    """Token counts; any may be unknown. Later events replace earlier ones.
+
+    ``input_tokens`` is the whole prompt, ``cached_input_tokens`` the part of it read
+    from the provider's prompt cache (billed lower); ``output_tokens`` the whole reply,
+    ``reasoning_tokens`` the part of it spent thinking.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """What the provider says of its response: its id, and the model that answered
+    (an alias such as ``gpt-4o`` comes back as the dated model it names)."""
+
+    id: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +101,7 @@ class Retrying:
     error: str
 
 
-ChatEvent = TextDelta | ReasoningDelta | Usage | Finish | Retrying
+ChatEvent = TextDelta | ReasoningDelta | Usage | ResponseInfo | Finish | Retrying
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from tuichat.plugin_api import (
     Provider,
     ProviderSettings,
     ReasoningDelta,
+    ResponseInfo,
     TextDelta,
     Usage,
     errors,
@@ -167,7 +168,6 @@ def map_stop_reason(raw: str | None) -> FinishReason:
     return _STOP_REASONS.get(raw or "", "stop")
 
 
-
 def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     """Read ``{"type": "error", "error": {"type", "message"}, "request_id"}``.
 
@@ -222,7 +222,11 @@ class _Reply:
         output_tokens = self.counts.get("output_tokens")
         if input_tokens is None and output_tokens is None:
             return None
-        return Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_input_tokens=self.counts.get("cache_read_input_tokens"),
+        )
 
 
 class AnthropicProvider(Provider):
@@ -421,10 +425,18 @@ class AnthropicProvider(Provider):
         """Apply one event to ``reply``; return the deltas it carries."""
         if kind == "message_start":
             message = data.get("message")
-            usage = message.get("usage") if isinstance(message, dict) else None
+            if not isinstance(message, dict):
+                return []
+            usage = message.get("usage")
             if isinstance(usage, dict):
                 reply.count(usage)
-            return []
+            response_id, model = message.get("id"), message.get("model")
+            return [
+                ResponseInfo(
+                    id=response_id if isinstance(response_id, str) and response_id else None,
+                    model=model if isinstance(model, str) and model else None,
+                )
+            ]
         if kind == "content_block_start":
             block = data.get("content_block")
             index = data.get("index")

@@ -36,6 +36,7 @@ from tuichat.plugin_api import (
     Provider,
     ProviderSettings,
     ReasoningDelta,
+    ResponseInfo,
     TextDelta,
     Usage,
     errors,
@@ -209,7 +210,6 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     return ErrorInfo(message=message, type=raw_type, retry_after=retry_after)
 
 
-
 class GeminiProvider(Provider):
     """Gemini through ``streamGenerateContent``, streamed as server-sent events."""
 
@@ -357,6 +357,7 @@ class GeminiProvider(Provider):
 
         usage: Usage | None = None
         finish: str | None = None
+        identified = False
         try:
             async with open_sse(
                 self,
@@ -372,6 +373,9 @@ class GeminiProvider(Provider):
                         continue
                     data = self._frame_json(sse)
                     self._raise_for_frame(data)
+                    if not identified and ("responseId" in data or "modelVersion" in data):
+                        identified = True
+                        yield _response_info(data)
                     usage = _usage(data.get("usageMetadata")) or usage
                     candidate = _first_candidate(data)
                     if candidate is None:
@@ -500,7 +504,20 @@ def _usage(metadata: Any) -> Usage | None:
     output = None if reply is None and thoughts is None else (reply or 0) + (thoughts or 0)
     if prompt is None and output is None:
         return None
-    return Usage(input_tokens=prompt, output_tokens=output)
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=output,
+        cached_input_tokens=int_or_none(metadata.get("cachedContentTokenCount")),
+        reasoning_tokens=thoughts,
+    )
+
+
+def _response_info(frame: dict[str, Any]) -> ResponseInfo:
+    response_id, model = frame.get("responseId"), frame.get("modelVersion")
+    return ResponseInfo(
+        id=response_id if isinstance(response_id, str) and response_id else None,
+        model=model if isinstance(model, str) and model else None,
+    )
 
 
 @hookimpl

@@ -57,6 +57,7 @@ from tuichat.plugin_api import (
     Provider,
     ProviderSettings,
     ReasoningDelta,
+    ResponseInfo,
     TextDelta,
     Usage,
     error_for_event,
@@ -475,6 +476,7 @@ class OpenAIProvider(Provider):
     async def _events(self, source: EventSource) -> AsyncGenerator[ChatEvent, None]:
         done = False
         finish_raw: str | None = None
+        identified = False
         async with aclosing(_sse_events(source.response)) as events:
             async for sse in events:
                 data = sse.data.strip()
@@ -493,6 +495,11 @@ class OpenAIProvider(Provider):
                     raise self._stream_error(chunk)
                 if not isinstance(chunk, dict):
                     continue  # not a chunk object: nothing we know how to read
+                if not identified:
+                    info = _response_info(chunk)
+                    if info is not None:
+                        identified = True
+                        yield info
                 for event in self._chunk_events(chunk):
                     yield event
                 finish_raw = self._finish_of(chunk) or finish_raw
@@ -579,9 +586,17 @@ class OpenAIProvider(Provider):
             extra = chunk.get("x_groq")  # Groq reports usage beside the chunk
             usage = extra.get("usage") if isinstance(extra, dict) else None
         if isinstance(usage, dict):
+            prompt = usage.get("prompt_tokens_details")
+            completion = usage.get("completion_tokens_details")
             yield Usage(
                 int_or_none(usage.get("prompt_tokens")),
                 int_or_none(usage.get("completion_tokens")),
+                cached_input_tokens=int_or_none(prompt.get("cached_tokens"))
+                if isinstance(prompt, dict)
+                else None,
+                reasoning_tokens=int_or_none(completion.get("reasoning_tokens"))
+                if isinstance(completion, dict)
+                else None,
             )
 
     @staticmethod
@@ -663,3 +678,14 @@ class OpenAIProvider(Provider):
 def register_providers(register: Callable[[type[Provider]], None]) -> None:
     """Register the OpenAI provider."""
     register(OpenAIProvider)
+
+
+def _response_info(chunk: Mapping[str, Any]) -> ResponseInfo | None:
+    """The chunk's ``id`` and ``model`` (every chunk repeats them; the first is enough)."""
+    response_id, model = chunk.get("id"), chunk.get("model")
+    if not isinstance(response_id, str) and not isinstance(model, str):
+        return None
+    return ResponseInfo(
+        id=response_id if isinstance(response_id, str) and response_id else None,
+        model=model if isinstance(model, str) and model else None,
+    )

@@ -400,7 +400,7 @@ class ProviderContract:
         assert result.texts == deltas
         assert finish.raw == self.wire.finish_raw("stop")
         assert result.usages, "no Usage event"
-        assert result.usages[-1] == Usage(10, 20)
+        assert counted(result.usages[-1]) == (10, 20)
         assert not result.reasoning
         assert len(wire_server.requests) == 1
         recorded = wire_server.requests[0]
@@ -440,7 +440,7 @@ class ProviderContract:
         result = await self.run(wire_server, http_client, sse_stream_response(frames))
         self.assert_complete(result)
         assert result.text == "Line one and two"
-        assert result.usages[-1] == Usage(10, 20)
+        assert counted(result.usages[-1]) == (10, 20)
 
     async def test_comments_ignored(
         self, wire_server: WireServer, http_client: httpx.AsyncClient
@@ -473,7 +473,7 @@ class ProviderContract:
         result = await self.run(wire_server, http_client, sse_stream_response(steps))
         self.assert_complete(result)
         assert result.text == "".join(deltas)
-        assert result.usages[-1] == Usage(10, 20)
+        assert counted(result.usages[-1]) == (10, 20)
 
     async def test_large_delta(
         self, wire_server: WireServer, http_client: httpx.AsyncClient
@@ -744,3 +744,9 @@ def json_frame(data: Any, *, event: str | None = None) -> bytes:
     """One SSE event carrying ``data`` as compact JSON (a helper for scripts)."""
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+
+def counted(usage: Usage) -> tuple[int | None, int | None]:
+    """The prompt and reply token counts of ``usage`` (the cache and reasoning shares,
+    which a provider may or may not report, are checked by its own tests)."""
+    return usage.input_tokens, usage.output_tokens

@@ -33,6 +33,7 @@ from tuichat.provider import (
     ChatMessage,
     ChatRequest,
     Finish,
+    ResponseInfo,
     Usage,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
@@ -470,9 +471,16 @@ async def test_thinking_and_text_are_kept_apart_and_noise_is_ignored(
 
     assert reasoning_of(events) == "Let me think about it."
     assert text_of(events) == "Hello, world"
-    assert events[-2:] == [Usage(input_tokens=105, output_tokens=42), Finish("stop", "end_turn")]
+    assert events[-2:] == [
+        Usage(input_tokens=105, output_tokens=42, cached_input_tokens=90),
+        Finish("stop", "end_turn"),
+    ]
     # Deltas come in the order they arrived: all thinking before the reply here.
-    kinds = [type(event).__name__ for event in events if not isinstance(event, Usage | Finish)]
+    kinds = [
+        type(event).__name__
+        for event in events
+        if not isinstance(event, Usage | Finish | ResponseInfo)
+    ]
     assert kinds == ["ReasoningDelta"] * 2 + ["TextDelta"] * 3
 
 
@@ -582,7 +590,7 @@ async def test_overloaded_error_event_after_http_200(
 
     events, error = await failure(provider, ask())
 
-    assert events == []
+    assert events == [ResponseInfo(id="msg_01", model="claude-sonnet-5-5")]  # no text
     assert isinstance(error, errors.Overloaded)
     assert error.retryable
     assert error.raw_type == "overloaded_error"
@@ -667,7 +675,10 @@ async def test_message_delta_usage_replaces_counts_field_by_field(
 
     events = await collect(provider, ask())
 
-    assert events[-2:] == [Usage(input_tokens=110, output_tokens=20), Finish("stop", "end_turn")]
+    assert events[-2:] == [
+        Usage(input_tokens=110, output_tokens=20, cached_input_tokens=100),
+        Finish("stop", "end_turn"),
+    ]
 
 
 async def test_full_cumulative_usage_in_message_delta(
@@ -682,7 +693,7 @@ async def test_full_cumulative_usage_in_message_delta(
 
     events = await collect(provider, ask())
 
-    assert [e for e in events if isinstance(e, Usage)] == [Usage(40, 20)]
+    assert [e for e in events if isinstance(e, Usage)] == [Usage(40, 20, cached_input_tokens=30)]
 
 
 async def test_non_event_stream_200_never_shows_the_key(

@@ -30,6 +30,7 @@ from tuichat.provider import (
     ChatMessage,
     ChatRequest,
     Finish,
+    ResponseInfo,
     Usage,
 )
 from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
@@ -375,7 +376,10 @@ async def test_thought_parts_are_kept_apart(
     assert reasoning_of(events) == "Weighing it up."
     assert text_of(events) == "The answer is 42."
     # Thinking tokens are billed as output, so they count with the reply.
-    assert events[-2:] == [Usage(input_tokens=9, output_tokens=35), Finish("stop", "STOP")]
+    assert events[-2:] == [
+        Usage(input_tokens=9, output_tokens=35, reasoning_tokens=30),
+        Finish("stop", "STOP"),
+    ]
 
 
 async def test_usage_from_an_earlier_frame_is_kept(
@@ -909,3 +913,25 @@ def test_ask_reports_a_blocked_prompt_in_one_line(wire_server: WireServer, tmp_p
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "blocked the prompt" in lines[0] and "SAFETY" in lines[0]
+
+
+async def test_the_response_id_model_version_and_cached_tokens_are_reported(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    wire_server.enqueue(
+        sse_response(
+            frame(
+                candidates=[candidate({"text": "Hi"}, finish="STOP")],
+                usageMetadata={
+                    "promptTokenCount": 5000,
+                    "candidatesTokenCount": 4,
+                    "cachedContentTokenCount": 4096,
+                },
+                responseId="resp-42",
+                modelVersion="gemini-3.8-flash-001",
+            )
+        )
+    )
+    events = await collect(make_provider(wire_server, client), ask())
+    assert events[0] == ResponseInfo(id="resp-42", model="gemini-3.8-flash-001")
+    assert events[-2] == Usage(5000, 4, cached_input_tokens=4096)

@@ -21,7 +21,14 @@ from tuichat_openai import OpenAIProvider, OpenAISettings, normalize_finish, par
 from tuichat import errors
 from tuichat.config import LoadedConfig, Settings
 from tuichat.plugins import get_plugin_manager, load_providers
-from tuichat.provider import ChatMessage, ChatRequest, Finish, ReasoningDelta, Usage
+from tuichat.provider import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    ReasoningDelta,
+    ResponseInfo,
+    Usage,
+)
 from tuichat.runtime import Runtime
 from tuichat.testing import (
     RecordedRequest,
@@ -209,6 +216,28 @@ class TestOpenAIContract(ProviderContract):
         assert result.texts == ["A", "B", " I can't."]
         assert result.usages == [Usage(3, None), Usage(5, 7)]
         assert result.events[-2:] == [Usage(5, 7), Finish("stop", "stop")]
+
+    async def test_cached_and_reasoning_tokens_and_the_response_id_and_model(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        usage = {
+            "prompt_tokens": 2006,
+            "completion_tokens": 300,
+            "prompt_tokens_details": {"cached_tokens": 1920, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 256, "audio_tokens": 0},
+        }
+        head = {"id": "chatcmpl-AbC", "model": "o4-mini-2025-04-16"}
+        frames = [
+            sse_event({**head, "choices": [{"index": 0, "delta": {"content": "Hi"}}]}),
+            sse_event({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+            sse_event({**head, "choices": [], "usage": usage}),
+            sse_event("[DONE]"),
+        ]
+        result = await self.run(wire_server, http_client, sse_response(*frames))
+        self.assert_complete(result)
+        assert result.events[0] == ResponseInfo(id="chatcmpl-AbC", model="o4-mini-2025-04-16")
+        assert [e for e in result.events if isinstance(e, ResponseInfo)] == [result.events[0]]
+        assert result.usages == [Usage(2006, 300, cached_input_tokens=1920, reasoning_tokens=256)]
 
     async def test_groq_usage(
         self, wire_server: WireServer, http_client: httpx.AsyncClient
