@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 from contextlib import aclosing
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING, TextIO
 from tuichat.console import EXIT_INTERRUPTED, EXIT_OK, fail, open_store, warn
 from tuichat.errors import ProviderError, TuichatError, UsageError
 from tuichat.provider import Finish, Retrying, TextDelta
+from tuichat.report import turn_report
 from tuichat.runtime import Runtime
-from tuichat.sanitize import decoded, neutralize
+from tuichat.sanitize import decoded, neutralize, strip_controls
 from tuichat.session import Overrides, Session
 from tuichat.signals import SignalCatcher, cause, exit_code
 from tuichat.store import Store
@@ -161,10 +163,11 @@ async def _ask(
             stderr.flush()
         wrote_newline = True
         finish: Finish | None = None
+        failure: ProviderError | None = None
         try:
             async with aclosing(turn.stream()) as events:
                 async for event in events:
-                    if isinstance(event, TextDelta):
+                    if isinstance(event, TextDelta) and not args.json:
                         text = event.text if args.raw else neutralize(event.text)
                         if text:
                             stdout.write(text)
@@ -178,12 +181,25 @@ async def _ask(
                         stderr.flush()
                     elif isinstance(event, Finish):
                         finish = event
+        except ProviderError as exc:
+            if not args.json:
+                raise
+            failure = exc
         finally:
             if not wrote_newline and stdout.isatty():
                 stdout.write("\n")
                 stdout.flush()
-        if turn.state.status == "interrupted" and turn.state.error is not None:
-            raise turn.state.error
+        if turn.state.status == "interrupted" and isinstance(turn.state.error, ProviderError):
+            if not args.json:
+                raise turn.state.error
+            failure = turn.state.error
+        if args.json:
+            sentence = None if failure is None else strip_controls(str(failure))
+            report = turn_report(turn, error=sentence, saved=not args.no_save)
+            stdout.write(json.dumps(report, ensure_ascii=True) + "\n")
+            stdout.flush()
+            if failure is not None:
+                return fail(failure, stream=stderr)
         if finish is not None and finish.reason == "length":
             stderr.write(
                 "tuichat: warning: the reply was cut short by the max tokens limit "

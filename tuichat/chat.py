@@ -36,6 +36,7 @@ from tuichat.store import Message, Store
 if TYPE_CHECKING:
     # (Both load httpx or pydantic: the app's first frame must not wait for them.)
     from tuichat.http import RetryPolicy
+    from tuichat.prices import Price
     from tuichat.provider import Provider
 
 #: Statuses of an assistant message whose text may be sent back as history.
@@ -160,6 +161,8 @@ class TurnState:
     """The model the provider says answered (may name the dated model of an alias)."""
     finish_raw: str | None = None
     """The provider's own finish reason (``end_turn``, ``MAX_TOKENS``...)."""
+    cost: float | None = None
+    """US dollars the reply cost, once it ended (None: the price or a count unknown)."""
     ttft_ms: float | None = None
     duration_ms: float | None = None
     error: errors.TuichatError | None = None
@@ -249,6 +252,7 @@ class Turn:
         policy: RetryPolicy | None = None,
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        price: Price | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
@@ -262,6 +266,9 @@ class Turn:
         self.policy = policy
         self.checkpoint_interval = checkpoint_interval
         self.clock = clock
+        self.price = price
+        """The model's price (None: unknown), for :attr:`TurnState.cost`."""
+        self._meta = dict(assistant_message.meta)
         self.state = TurnState()
         self._saved_length = 0
         self._saved_reasoning = 0
@@ -285,6 +292,7 @@ class Turn:
         policy: RetryPolicy | None = None,
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        price: Price | None = None,
     ) -> Turn:
         """Save ``prompt`` (``None`` regenerates from the history as it is), create
         the streaming assistant row and build the request."""
@@ -322,6 +330,7 @@ class Turn:
             policy=policy,
             checkpoint_interval=checkpoint_interval,
             clock=clock,
+            price=price,
         )
 
     @property
@@ -378,8 +387,8 @@ class Turn:
                         if not text:
                             continue  # held back: it may be the start of a secret
                     elif isinstance(event, Usage):
-                        state.input_tokens = event.input_tokens or state.input_tokens
-                        state.output_tokens = event.output_tokens or state.output_tokens
+                        state.input_tokens = _later(event.input_tokens, state.input_tokens)
+                        state.output_tokens = _later(event.output_tokens, state.output_tokens)
                         state.cached_input_tokens = _later(
                             event.cached_input_tokens, state.cached_input_tokens
                         )
@@ -442,12 +451,13 @@ class Turn:
     def _note_adjustments(self) -> None:
         """Keep with the reply what the request left out (history, settings): the
         front-ends show it then and after a restart."""
-        meta = dict(self.assistant_message.meta)
+        meta = self._meta
+        before = dict(meta)
         if self.omitted:
             meta["omitted"] = self.omitted
         if self.left_out:
             meta["left_out"] = [{"name": o.name, "reason": o.reason} for o in self.left_out]
-        if meta != self.assistant_message.meta:
+        if meta != before:
             try:
                 self.store.update_message(self.message_id, meta=meta)
             except errors.StoreError:
@@ -530,4 +540,32 @@ class Turn:
             "duration_ms": state.duration_ms,
             "error": error_text,
         }
+        state.cost = (
+            self.price.cost(state.input_tokens, state.output_tokens, state.cached_input_tokens)
+            if self.price is not None
+            else None
+        )
+        response = self._response_meta()
+        if response:
+            fields["meta"] = {**self._meta, **response}
         self.store.update_message(self.message_id, **fields)
+
+    def _response_meta(self) -> dict[str, Any]:
+        """What the full response said beyond the text, for the reply's meta (exports,
+        ``ask --json``): only what is known."""
+        state = self.state
+        found: dict[str, Any] = {}
+        usage = {
+            "cached_input_tokens": state.cached_input_tokens,
+            "reasoning_tokens": state.reasoning_tokens,
+        }
+        if any(value is not None for value in usage.values()):
+            found["usage"] = usage
+        response = {"id": state.response_id, "model": state.response_model}
+        if any(value is not None for value in response.values()):
+            found["response"] = response
+        if state.finish_raw is not None:
+            found["finish_raw"] = state.finish_raw
+        if state.cost is not None:
+            found["cost"] = state.cost
+        return found

@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--raw", action="store_true", help="do not neutralise control characters in the reply"
     )
+    ask.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (content, usage, cost, timings...) instead of the text",
+    )
 
     from tuichat.serve.cli import DESCRIPTION as SERVE_DESCRIPTION
     from tuichat.serve.cli import add_serve_arguments

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -23,6 +23,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from tuichat import locations
 from tuichat.errors import ConfigError
 from tuichat.serve_settings import ServeSettings
+
+if TYPE_CHECKING:
+    from tuichat.prices import Price
 
 
 class UISettings(BaseModel):
@@ -55,6 +58,19 @@ class PresetSettings(BaseModel):
     """Sampling temperature; the model's default when unset."""
     max_tokens: int | None = Field(default=None, gt=0)
     """Most tokens per reply; the provider's default when unset."""
+
+
+class PriceSettings(BaseModel):
+    """What a model costs, US dollars per million tokens (``[prices."openai/gpt-4o"]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    """Prompt tokens."""
+    output: float = Field(ge=0)
+    """Reply tokens (reasoning included)."""
+    cached_input: float | None = Field(default=None, ge=0)
+    """Prompt tokens read from the provider's cache; the input price when unset."""
 
 
 class HttpSettings(BaseModel):
@@ -117,6 +133,17 @@ class Settings(BaseSettings):
     """Named presets (``[presets.reviewer]``), chosen per conversation in the app (Ctrl+O)."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Rebound keys: binding id (``new-conversation``) to keys (``"ctrl+k"``)."""
+    prices: dict[str, PriceSettings] = Field(default_factory=dict)
+    """Model prices (``"provider/model"`` or ``"model"``), over the shipped table."""
+
+    def price_table(self) -> dict[str, Price]:
+        """``[prices]`` as :class:`~tuichat.prices.Price` values."""
+        from tuichat.prices import Price
+
+        return {
+            key: Price(value.input, value.output, value.cached_input)
+            for key, value in self.prices.items()
+        }
 
     @field_validator("keymap")
     @classmethod

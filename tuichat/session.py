@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from tuichat.catalog import ProviderModels
     from tuichat.compare import Comparison, Contender
     from tuichat.http import RetryPolicy
+    from tuichat.prices import Price
     from tuichat.protocol import ModelInfo
     from tuichat.provider import Provider
     from tuichat.runtime import Runtime
@@ -73,6 +74,7 @@ class TurnOptions:
     context_window: int | None
     policy: RetryPolicy | None = None
     clock: Callable[[], float] = field(default=time.monotonic)
+    price: Price | None = None
 
     def as_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`Turn.begin` and the :mod:`tuichat.turns` helpers."""
@@ -84,6 +86,7 @@ class TurnOptions:
             "context_window": self.context_window,
             "policy": self.policy,
             "clock": self.clock,
+            "price": self.price,
         }
 
 
@@ -232,6 +235,19 @@ class Session:
             context_window=info.context_window if info is not None else None,
             policy=RetryPolicy(settings.retry.base_delay, settings.retry.max_delay),
             clock=self.clock,
+            price=self.price(provider, model),
+        )
+
+    def price(self, provider: Provider, model: str) -> Price | None:
+        """What ``provider``'s ``model`` costs (None: unknown): ``[prices]``, else the
+        shipped table (see :mod:`tuichat.prices`)."""
+        from tuichat import prices
+
+        return prices.find(
+            self.runtime.settings.price_table(),
+            instance=provider.instance_name,
+            plugin=provider.name,
+            model=model,
         )
 
     # -- turns ---------------------------------------------------------------------------

@@ -52,7 +52,15 @@ def test_chat_returns_content_finish_reason_and_usage(
     assert response.json() == {
         "content": "Hello!",
         "finish_reason": "stop",
-        "usage": {"input_tokens": 11, "output_tokens": 3, "total_tokens": 14},
+        "usage": {
+            "input_tokens": 11,
+            "output_tokens": 3,
+            "total_tokens": 14,
+            "cached_input_tokens": 0,
+            "reasoning_tokens": None,
+        },
+        # claude-sonnet-4-5 at $3 / $15 per million tokens
+        "cost": pytest.approx((11 * 3 + 3 * 15) / 1e6),
         "provider": "anthropic",
         "model": "claude-sonnet-4-5",
         "conversation_id": None,
@@ -113,7 +121,14 @@ async def test_stream_frames_each_delta_then_done(
         "content": "",
         "done": True,
         "finish_reason": "stop",
-        "usage": {"input_tokens": 7, "output_tokens": 9, "total_tokens": 16},
+        "usage": {
+            "input_tokens": 7,
+            "output_tokens": 9,
+            "total_tokens": 16,
+            "cached_input_tokens": 0,
+            "reasoning_tokens": None,
+        },
+        "cost": pytest.approx((7 * 3 + 9 * 15) / 1e6),
         "provider": "anthropic",
         "model": "claude-sonnet-4-5",
         "conversation_id": None,

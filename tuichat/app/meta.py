@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tuichat.compare import ColumnStats, group_of
+from tuichat.prices import format_cost
 from tuichat.protocol import LeftOut
 from tuichat.sanitize import one_line
 from tuichat.store import Message
@@ -54,6 +55,7 @@ def meta_line(
     finish_reason: str | None = None,
     omitted: int = 0,
     left_out: Sequence[LeftOut] = (),
+    cost: float | None = None,
     alternative: tuple[int, int] | None = None,
     hints: Hints | None = None,
     last: bool = False,
@@ -73,6 +75,7 @@ def meta_line(
         finish_reason: The provider's normalised stop reason.
         omitted: History messages left out of the request to fit the context window.
         left_out: Settings the provider did not send, and why.
+        cost: What the reply cost, in US dollars (None: unknown, not shown).
         alternative: (n, of) when the reply has alternatives (regenerated replies).
         hints: Keys to offer for an unfinished reply (None: none offered).
         last: Whether this is the conversation's last message (the keys apply to it).
@@ -92,6 +95,8 @@ def meta_line(
     speed = tokens_per_second(output_tokens, ttft_ms, duration_ms)
     if speed is not None:
         parts.append(f"{speed:.0f} tokens/s")
+    if cost is not None:
+        parts.append(format_cost(cost))
     if note:
         parts.append(one_line(note, 200))
     else:
@@ -129,6 +134,7 @@ def message_meta(
 ) -> str:
     """:func:`meta_line` for a stored reply."""
     omitted = message.meta.get("omitted", 0)
+    cost = message.meta.get("cost")
     left_out = [
         LeftOut(str(item.get("name", "")), str(item.get("reason", "")))
         for item in message.meta.get("left_out", [])
@@ -145,6 +151,7 @@ def message_meta(
         finish_reason=message.finish_reason,
         omitted=omitted if isinstance(omitted, int) else 0,
         left_out=left_out,
+        cost=cost if isinstance(cost, int | float) else None,
         alternative=alternative,
         hints=hints,
         last=last,

@@ -67,6 +67,10 @@ class Outcome:
     output_tokens: int | None
     conversation_id: int | None
     left_out: tuple[LeftOut, ...] = ()
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cost: float | None = None
+    """US dollars (None: unknown)."""
 
     def left_out_fields(self) -> list[dict[str, str]]:
         """What the provider did not send of the request, and why (``left_out``)."""
@@ -81,6 +85,8 @@ class Outcome:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "total_tokens": total,
+            "cached_input_tokens": self.cached_input_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
         }
 
 
@@ -232,6 +238,9 @@ class Exchange:
             output_tokens=state.output_tokens,
             conversation_id=self.conversation_id if self.turns.save else None,
             left_out=tuple(self.turn.left_out),
+            cached_input_tokens=state.cached_input_tokens,
+            reasoning_tokens=state.reasoning_tokens,
+            cost=state.cost,
         )
 
     async def complete(self) -> Outcome:
