@@ -132,7 +132,11 @@ def _temperature(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tuichat``; returns the exit code."""
     args = build_parser().parse_args(argv)
+    from tuichat import dotenv, locations
     from tuichat.errors import TuichatError
+
+    # Keys kept in a .env beside the config file (never over a variable already set).
+    dotenv.load_for(locations.config_path())
 
     try:
         if args.command == "ask":

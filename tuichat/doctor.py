@@ -22,6 +22,7 @@ from tuichat.errors import TuichatError
 from tuichat.sanitize import neutralize, one_line, redact
 
 if TYPE_CHECKING:
+    from tuichat.provider import Provider
     from tuichat.runtime import Runtime
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -192,7 +193,7 @@ def check_providers(
             checks.append(Check(f"{name}", "fail", str(exc)))
             continue
         if info.has_key:
-            checks.append(Check(f"{name} key", "ok", "present"))
+            checks.append(Check(f"{name} key", "ok", _key_origin(runtime.provider(name))))
         elif not info.requires_key:
             checks.append(Check(f"{name} key", "ok", "not needed"))
         else:
@@ -304,3 +305,16 @@ def terminal_size(stream: TextIO) -> os.terminal_size | None:
         return os.get_terminal_size(stream.fileno())
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def _key_origin(provider: Provider) -> str:
+    """Where a present key came from: a variable, and the ``.env`` file that set it."""
+    from tuichat import dotenv
+
+    if provider.settings.api_key is not None or provider.settings.api_key_cmd:
+        return "present (from the config)"
+    for name in provider.key_env_names():
+        if os.environ.get(name, "").strip():
+            source = dotenv.source_of(name)
+            return f"present ({name}, from {source})" if source else f"present ({name})"
+    return "present"
