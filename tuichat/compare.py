@@ -35,6 +35,7 @@ from tuichat.store import Message, Store
 
 if TYPE_CHECKING:
     from tuichat.http import RetryPolicy
+    from tuichat.prices import Price
     from tuichat.provider import Provider
 
 #: The meta key tying a comparison's prompt and replies together.
@@ -64,6 +65,8 @@ class Contender:
     """The model asked."""
     context_window: int | None = None
     """The model's context window in tokens, if known (history is trimmed to fit)."""
+    price: Price | None = None
+    """The model's price, if known (each reply's cost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +297,7 @@ class Comparison:
                 assistant_message=reply,
                 omitted=omitted,
                 policy=policy,
+                price=contender.price,
                 checkpoint_interval=checkpoint_interval,
                 clock=clock,
             )

@@ -353,7 +353,12 @@ class Session:
                 )
             info = self.model_info(provider.instance_name, model)
             contenders.append(
-                Contender(provider, model, info.context_window if info is not None else None)
+                Contender(
+                    provider,
+                    model,
+                    info.context_window if info is not None else None,
+                    self.price(provider, model),
+                )
             )
         return contenders
 

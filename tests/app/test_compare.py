@@ -169,10 +169,7 @@ async def test_two_models_stream_side_by_side_and_are_stored_as_siblings(make_ap
             ("demo", "echo", "complete"),
         ]
         assert all(m.parent_id == prompt.id for m in answers)
-        assert [m.meta for m in answers] == [
-            {"compare": group, "column": 0},
-            {"compare": group, "column": 1},
-        ]
+        assert [(m.meta["compare"], m.meta["column"]) for m in answers] == [(group, 0), (group, 1)]
         assert all(m.ttft_ms is not None and m.output_tokens for m in answers)
 
 
