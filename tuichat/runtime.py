@@ -326,14 +326,18 @@ class Runtime:
                 return info.name
         return "demo"
 
-    def resolve(self, provider: str | None, model: str | None) -> tuple[Provider, str]:
+    def resolve(
+        self, provider: str | None, model: str | None, *, owner: str | None = None
+    ) -> tuple[Provider, str]:
         """Pick the provider instance and model from (optional) names.
 
         ``model`` may be ``provider/model``. Without a provider named, a prefix that is
         no provider instance is an error: a typo (``antropic/...``) must not send the
         conversation to the default provider as a model name. A model id that itself
         holds a slash (OpenRouter's ``meta-llama/llama-3``) is given with ``provider``,
-        or in full (``openrouter/meta-llama/llama-3``).
+        or in full (``openrouter/meta-llama/llama-3``), or with ``owner``: the provider
+        such a model id belongs to when its prefix is no instance (a conversation's own
+        provider; for the config's ``model``, the config's ``provider``).
 
         Raises:
             UsageError: An unknown provider, named or as a prefix.
@@ -343,17 +347,22 @@ class Runtime:
         model = model or None
         if model and "/" in model and provider is None:
             prefix, _, rest = model.partition("/")
-            if prefix in names and not rest:
-                raise UsageError(f"No model after {prefix!r} in {model!r}; write provider/model.")
-            if prefix not in names:
+            if prefix in names:
+                if not rest:
+                    raise UsageError(
+                        f"No model after {prefix!r} in {model!r}; write provider/model."
+                    )
+                provider, model = prefix, rest
+            elif owner is not None:
+                provider = owner
+            else:
                 raise UsageError(
                     f"Unknown provider {prefix!r} in model {model!r}; the providers are: "
                     f"{', '.join(names)}. Write provider/model, or name the provider for a "
                     "model id that holds a slash."
                 )
-            provider, model = prefix, rest
         if provider is None and not model and self.settings.model:
-            return self.resolve(None, self.settings.model)
+            return self.resolve(None, self.settings.model, owner=self.settings.provider)
         name = provider or self.default_provider_name()
         if name not in names:
             raise self.unknown_provider(name)

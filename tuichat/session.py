@@ -159,7 +159,7 @@ class Session:
         runtime = self.runtime
         model = model or None
         own = conversation.provider if conversation is not None else None
-        if provider is not None or not own or (model is not None and "/" in model):
+        if provider is not None or not own:
             return runtime.resolve(provider, model)
         names = runtime.instance_names()
         if own not in names:
@@ -167,6 +167,10 @@ class Session:
                 f"This conversation is with provider {own!r}, which is not configured any "
                 f"more; the providers are: {', '.join(names)}. Name one to continue with it."
             )
+        if model is not None and "/" in model:
+            # Another provider's prefix moves the conversation there (the person named
+            # it); any other slash belongs to a model id of the conversation's own.
+            return runtime.resolve(None, model, owner=own)
         instance = runtime.provider(own)
         assert conversation is not None
         return instance, model or conversation.model or instance.default_model

@@ -80,6 +80,21 @@ def test_an_unknown_provider_prefix_is_refused_naming_the_providers(session: Ses
         session.resolve(None, "fake/")
 
 
+def test_a_slashed_model_id_of_a_conversations_own_provider_stays_there(
+    session: Session,
+) -> None:
+    stored = session.store.create_conversation(provider="other", model="m-1")
+    resolved = session.resolve(None, "meta-llama/llama-3", conversation=stored)
+    assert _named(resolved) == ("other", "meta-llama/llama-3")
+
+
+def test_the_configured_model_may_hold_a_slash_for_the_configured_provider(
+    build_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = build_runtime({**TWO_FAKES, "provider": "other", "model": "org/model-7"}, fake=True)
+    assert _named(Session(runtime).resolve(None, None)) == ("other", "org/model-7")
+
+
 def test_a_model_id_holding_a_slash_is_given_with_its_provider(session: Session) -> None:
     assert _named(session.resolve("other", "meta-llama/llama-3")) == ("other", "meta-llama/llama-3")
     assert _named(session.resolve(None, "other/meta-llama/llama-3")) == (
