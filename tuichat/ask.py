@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import re
+import select
 import sys
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TextIO
@@ -48,6 +50,7 @@ def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None 
         prompt = _read_all(stdin)
     elif piped:
         assert stdin is not None
+        _hint_if_stdin_waits(stdin, stderr)
         text = _read_all(stdin)
         if text.strip():
             prompt = f"{prompt}\n\n{fenced(text)}"
@@ -60,6 +63,30 @@ def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None 
     if not prompt.strip():
         raise UsageError("The prompt is empty; type something to ask.")
     return prompt
+
+
+#: Seconds a PROMPT waits on a silent stdin pipe before saying what it waits for.
+STDIN_HINT_AFTER = 1.0
+
+
+def _hint_if_stdin_waits(stdin: TextIO, stderr: TextIO | None) -> None:
+    """Say so when stdin is a pipe that stays silent (``ssh host tuichat ask ...``
+    forwards a terminal that never ends): the piped text is read whole, so the
+    person must know to end it (Ctrl+D) or give no stdin (``</dev/null``, ``ssh -n``).
+    Nothing is skipped: a slow producer's text still arrives and is sent."""
+    if stderr is None:
+        return
+    try:
+        fileno = stdin.fileno()
+        ready, _, _ = select.select([fileno], [], [], STDIN_HINT_AFTER)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return  # not a real descriptor (a test's StringIO): nothing can block
+    if not ready:
+        stderr.write(
+            "tuichat: reading the text piped on stdin, to send after the prompt; end it "
+            "with Ctrl+D, or give no stdin (</dev/null, ssh -n).\n"
+        )
+        stderr.flush()
 
 
 def _read_all(stdin: TextIO) -> str:
