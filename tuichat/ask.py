@@ -43,15 +43,23 @@ def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None 
     Raises:
         UsageError: No prompt at all.
     """
-    piped = stdin is not None and not stdin.isatty()
+    piped = stdin is not None and not _is_terminal(stdin)
     if prompt is None or prompt == "-":
         if stdin is None or (prompt is None and not piped):
             raise UsageError("No prompt given; pass one as an argument or pipe it on stdin.")
-        prompt = _read_all(stdin)
+        try:
+            prompt = _read_all(stdin)
+        except (OSError, ValueError) as exc:
+            raise UsageError(
+                f"Cannot read the prompt from stdin ({exc}); pass it as an argument."
+            ) from None
     elif piped:
         assert stdin is not None
         _hint_if_stdin_waits(stdin, stderr)
-        text = _read_all(stdin)
+        try:
+            text = _read_all(stdin)
+        except (OSError, ValueError):
+            text = ""  # a stdin that cannot be read holds no piped text
         if text.strip():
             prompt = f"{prompt}\n\n{fenced(text)}"
     prompt, replaced = decoded(prompt)
@@ -67,6 +75,13 @@ def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None 
 
 #: Seconds a PROMPT waits on a silent stdin pipe before saying what it waits for.
 STDIN_HINT_AFTER = 1.0
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False  # closed: no terminal, and nothing to read either
 
 
 def _hint_if_stdin_waits(stdin: TextIO, stderr: TextIO | None) -> None:
