@@ -20,6 +20,7 @@ does nothing).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import faulthandler
 import os
@@ -75,6 +76,7 @@ class Watchdog:
         self._log: IO[str] | None = None
         self._registered: list[int] = []
         self._ends: list[int] = []
+        self._beating: asyncio.TimerHandle | None = None
 
     @property
     def running(self) -> bool:
@@ -145,9 +147,26 @@ class Watchdog:
         except OSError:
             self._control = -1  # it is gone; nothing to tell any more
 
+    def beat_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Beat every :data:`BEAT_INTERVAL` seconds from ``loop`` until :meth:`stop`.
+
+        Straight on the loop, not on a framework's timer: a beat says the loop runs
+        callbacks, whatever the app around it is doing (starting, exiting, suspended).
+        """
+
+        def beat() -> None:
+            self.beat()
+            self._beating = loop.call_later(BEAT_INTERVAL, beat)
+
+        if self._control >= 0:
+            beat()
+
     def stop(self) -> None:
         """Unhook the signals and let the sentinel go. Call it before the loop's own signal
         handlers are removed (unhooking puts back the handler that was there before)."""
+        if self._beating is not None:
+            self._beating.cancel()
+            self._beating = None
         for signum in self._registered:
             faulthandler.unregister(signum)
         self._registered = []

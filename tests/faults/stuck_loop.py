@@ -22,7 +22,7 @@ from tests.fakes import FakeProvider, frozen
 from tuichat.chat import Turn, live_turns
 from tuichat.signals import SignalCatcher
 from tuichat.store import Store
-from tuichat.watchdog import BEAT_INTERVAL, Watchdog
+from tuichat.watchdog import Watchdog
 
 TEXTUAL_NUMBER = r"[-+]?(?:\d*|\d+_)*\.?(?:\d*|\d+_)*(?:\d[eE]?[-+]?(?:\d*|\d+_)*)?"
 
@@ -51,13 +51,7 @@ async def main(data: Path, how: str) -> None:
         streaming=lambda: [t.message_id for t in live_turns()],
     )
     assert watchdog.start()
-    loop = asyncio.get_running_loop()
-
-    def beat() -> None:
-        watchdog.beat()
-        loop.call_later(BEAT_INTERVAL, beat)
-
-    beat()
+    watchdog.beat_on(asyncio.get_running_loop())
     async for _event in turn.stream():
         while store.get_message(turn.message_id).content != "Once upon a time":  # type: ignore[union-attr]
             await asyncio.sleep(0.01)

@@ -1,0 +1,78 @@
+"""The app in a real terminal, its main thread stuck for good mid-reply (issue #21).
+
+The demo provider is made to call Textual's old number pattern on 40 digits and a letter
+(``stuck_site/sitecustomize.py``): one C call that would run for ages, holding the GIL,
+so neither the SIGHUP handler nor any thread of the app can run. The watchdog must log
+the busy loop with what it runs and, on SIGHUP, save the reply as interrupted and end
+the app within a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.tmux import pane_program, process_alive, wait_until
+from tuichat.signals import interruption_sentence
+from tuichat.store import Message, Store
+
+pytestmark = pytest.mark.e2e
+
+SITE = Path(__file__).resolve().parent / "stuck_site"
+
+
+def reply_row(database: Path) -> Message | None:
+    with Store(database) as store:
+        conversations = store.list_conversations()
+        if not conversations:
+            return None
+        return [m for m in store.messages(conversations[0].id) if m.role == "assistant"][-1]
+
+
+def test_sighup_ends_an_app_stuck_in_one_c_call_and_saves_the_reply(
+    terminal, app_env: dict[str, str], tmp_path: Path
+) -> None:
+    trigger = tmp_path / "stuck-now"
+    data = Path(app_env["TUICHAT_DATA_DIR"])
+    env = {
+        **app_env,
+        "PYTHONPATH": os.pathsep.join([str(SITE), os.environ.get("PYTHONPATH", "")]),
+        "TUICHAT_TEST_STUCK": str(trigger),
+    }
+    app = terminal(env=env)
+    app.wait_for("Enter", timeout=30)
+    pid = pane_program(app)
+    app.type("hello")
+    app.keys("Enter")
+    app.wait_for("Welcome to tuichat", timeout=30)
+
+    def saved_text() -> str:
+        row = reply_row(data / "tuichat.db")
+        return row.content if row is not None else ""
+
+    wait_until(lambda: "Welcome" in saved_text(), timeout=10, what="a checkpoint")
+    trigger.touch()
+    log = data / "tuichat.log"
+    wait_until(
+        lambda: log.exists() and "main loop busy" in log.read_text(),
+        timeout=10,
+        what="the watchdog to log the stuck loop",
+    )
+    stuck_text = saved_text()
+
+    started = time.monotonic()
+    os.kill(pid, signal.SIGHUP)
+    wait_until(lambda: not process_alive(pid), timeout=10, what="the app to end")
+    assert time.monotonic() - started < 4.0
+
+    row = reply_row(data / "tuichat.db")
+    assert row is not None
+    assert (row.status, row.content) == ("interrupted", stuck_text)
+    assert row.error == interruption_sentence(signal.SIGHUP)
+    written = log.read_text()
+    assert "in fullmatch" in written and "_stuck_stream_chat" in written
+    assert "SIGHUP not answered for" in written
