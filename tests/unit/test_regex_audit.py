@@ -1,0 +1,256 @@
+"""Every regular expression that reads text a person typed, or a model or server sent,
+finishes in time linear in that text (issue #21).
+
+Python's ``re`` backtracks: a pattern whose quantifiers can split the same run of
+characters in many ways takes quadratic, cubic or exponential time on that run followed
+by a character that makes the match fail. Each test below feeds one pattern, the way
+tuichat uses it, such runs growing to 100 KB, and fails as soon as one size takes longer
+than the budget or the time grows faster than the text. The last tests show that the
+check catches the patterns that were unsafe before (Textual's number fields, the config
+table header, the OpenAI plugin's HTML tag stripper).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tuichat_anthropic
+import tuichat_gemini
+import tuichat_openai
+
+from tuichat import codeblocks, config, demo, sanitize, titles
+from tuichat.app.render import blocks
+from tuichat.app.screens.export import default_export_path
+from tuichat.partial_numbers import is_partial_integer, is_partial_number
+from tuichat.serve import settings as serve_settings
+from tuichat.testing import sse
+
+#: The largest text fed: 100 KB.
+LARGEST = 100_000
+
+#: The most one size may take, in seconds (100 KB through a linear pattern: milliseconds).
+BUDGET = 0.5
+
+
+def best_time(run: Callable[[str], Any], text: str) -> float:
+    """The fastest of three runs (the machine is shared: the minimum is the least noisy);
+    one run when it is slow enough to measure alone."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        run(text)
+        best = min(best, time.perf_counter() - started)
+        if best > BUDGET / 5:
+            break
+    return best
+
+
+def assert_linear(run: Callable[[str], Any], adversarial: Callable[[int], str]) -> None:
+    """``run`` on ``adversarial(n)`` for n growing by an eighth from 8 to 100 KB: every
+    size within the budget, and 100 KB at most 8 times 25 KB (linear: 4; quadratic: 16).
+
+    Small steps: an exponential pattern must fail on a size it finishes in seconds.
+    """
+    timings: dict[int, float] = {}
+    size = 8
+    while True:
+        size = min(size, LARGEST)
+        text = adversarial(size)
+        took = best_time(run, text)
+        assert took <= BUDGET, f"{took:.2f} s for {len(text)} characters: not linear"
+        timings[size] = took
+        if size == LARGEST:
+            break
+        size = max(size + 2, size * 9 // 8)
+    quarter = max((s for s in timings if s <= LARGEST // 4), default=LARGEST)
+    assert timings[LARGEST] <= max(8 * timings[quarter], 0.05), (
+        f"{timings[quarter]:.4f} s for {quarter} characters but {timings[LARGEST]:.4f} s "
+        f"for {LARGEST}: grows faster than the text"
+    )
+
+
+class runs:  # noqa: N801 (reads as a phrase: runs(" ", "x", start="["))
+    """``start``, then ``unit`` repeated to ``n`` characters, then ``end`` (makes it fail)."""
+
+    def __init__(self, unit: str, end: str = "", start: str = "") -> None:
+        self.unit, self.end, self.start = unit, end, start
+
+    def __call__(self, n: int) -> str:
+        return self.start + self.unit * (n // len(self.unit)) + self.end
+
+    def __str__(self) -> str:
+        return f"{self.start!r}+{self.unit!r}*n+{self.end!r}"
+
+
+# -- sanitising: model and server text ---------------------------------------------------
+
+
+@pytest.mark.parametrize("adversarial", [runs("\x1b", "a"), runs("\x1b[31m", "\x9b")], ids=str)
+def test_sanitize_control_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(sanitize.neutralize, adversarial)
+
+
+def test_sanitize_surrogate_is_linear() -> None:
+    assert_linear(sanitize.storable, runs("\ud800", "a"))
+
+
+# -- Markdown and code blocks: model text ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [runs("`", "x`", start="```"), runs("x", "`", start="```"), runs(" ", "x")],
+    ids=str,
+)
+def test_render_fence_open_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(blocks._FENCE_OPEN.match, adversarial)
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [
+        runs("`", " x\n", start="```\n"),
+        runs("`", "x"),
+        runs("~", "\n", start="~~~\n"),
+        runs("```\n", "x"),
+        runs(" ", "x", start="```\n```"),
+    ],
+    ids=str,
+)
+def test_codeblocks_open_and_close_are_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(codeblocks.code_blocks, adversarial)
+
+
+def test_demo_token_is_linear() -> None:
+    # The demo echoes the prompt a person typed, split into words.
+    assert_linear(demo.tokenize, runs(" \t", "a"))
+
+
+# -- titles: model text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "adversarial", [runs(" ", "x", start="title"), runs("title ", ":")], ids=str
+)
+def test_title_prefix_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(titles.clean_title, adversarial)
+
+
+def test_export_slug_is_linear() -> None:
+    # The title (a model's or a person's) becomes the export's file name.
+    assert_linear(lambda title: default_export_path(Path("exports"), 1, title), runs("!-", "a"))
+
+
+# -- config and keymap parsing: what a person wrote ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [
+        runs(" ", "x", start="["),
+        runs("[", "x"),
+        runs("[ ", "x"),
+        runs(" ", "x]y", start="[a"),
+        runs("]", "x", start="[a"),
+    ],
+    ids=str,
+)
+def test_config_table_header_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(lambda line: config.find_key_line(line, ["ui", "theme"]), adversarial)
+
+
+@pytest.mark.parametrize("adversarial", [runs("a", "!"), runs(" ", "!"), runs("a ", "!")], ids=str)
+def test_config_key_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(lambda line: config.find_key_line(line, ["theme"]), adversarial)
+
+
+@pytest.mark.parametrize(
+    "adversarial", [runs("a", "/", start="http://"), runs("a", " ", start="https://")], ids=str
+)
+def test_serve_origin_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(serve_settings._ORIGIN.match, adversarial)
+
+
+# -- the number fields: what a person typed -----------------------------------------------
+
+
+@pytest.mark.parametrize("check", [is_partial_number, is_partial_integer])
+@pytest.mark.parametrize(
+    "adversarial", [runs("1", "a"), runs("1_", "a"), runs("1", ".1.")], ids=str
+)
+def test_options_number_fields_are_linear(
+    check: Callable[[str], bool], adversarial: Callable[[int], str]
+) -> None:
+    assert_linear(check, adversarial)
+
+
+# -- plugins: what a server sent -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [runs("<", "", start=">"), runs("<a", "", start=">"), runs("a", "", start="<>")],
+    ids=str,
+)
+def test_openai_tag_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(lambda body: tuichat_openai.parse_openai_error(None, body.encode()), adversarial)
+
+
+def test_anthropic_date_is_linear() -> None:
+    assert_linear(tuichat_anthropic._DATE.match, runs("1", "x"))
+
+
+@pytest.mark.parametrize(
+    "adversarial", [runs(" ", "x"), runs("1", "x"), runs("1", " x", "1s")], ids=str
+)
+def test_gemini_duration_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(tuichat_gemini.parse_duration, adversarial)
+
+
+@pytest.mark.parametrize("adversarial", [runs("1", "x", start="/v1"), runs("/v1", "x")], ids=str)
+def test_gemini_versioned_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(tuichat_gemini._VERSIONED.search, adversarial)
+
+
+# -- the test kit's server: what a client sent ---------------------------------------------
+
+
+def test_testing_sse_newline_is_linear() -> None:
+    assert_linear(sse._NEWLINE.split, runs("\r", "a"))
+
+
+def test_testing_models_path_is_linear() -> None:
+    assert_linear(
+        lambda path: re.search(r"/models/([^/:]+):", path), runs("a", "/", start="/models/")
+    )
+
+
+# -- the check catches the patterns that were unsafe ---------------------------------------
+
+TEXTUAL_INTEGER = r"[-+]?(?:\d*|\d+_)*"
+TEXTUAL_NUMBER = r"[-+]?(?:\d*|\d+_)*\.?(?:\d*|\d+_)*(?:\d[eE]?[-+]?(?:\d*|\d+_)*)?"
+OLD_CONFIG_HEADER = r"^\s*\[+\s*([^\]]+?)\s*\]+\s*(#.*)?$"
+OLD_OPENAI_TAG = r"<[^>]+>"
+
+
+@pytest.mark.parametrize(
+    ("run", "adversarial"),
+    [
+        pytest.param(re.compile(TEXTUAL_NUMBER).fullmatch, runs("1", "a"), id="textual-number"),
+        pytest.param(re.compile(TEXTUAL_INTEGER).fullmatch, runs("1", "a"), id="textual-integer"),
+        pytest.param(re.compile(OLD_CONFIG_HEADER).match, runs(" ", "x", "["), id="config-header"),
+        pytest.param(
+            lambda text: re.sub(OLD_OPENAI_TAG, " ", text), runs("<", "", ">"), id="openai-tag"
+        ),
+    ],
+)
+def test_the_check_fails_the_patterns_that_were_unsafe(
+    run: Callable[[str], Any], adversarial: Callable[[int], str]
+) -> None:
+    with pytest.raises(AssertionError, match="not linear|faster than the text"):
+        assert_linear(run, adversarial)
