@@ -12,7 +12,8 @@ naming the replies streaming into another pipe. This process reads both pipes:
 - no heartbeat for ``busy_after`` seconds: it logs that the main loop is busy and asks
   for the stacks (SIGUSR2, answered by ``faulthandler`` from C into the log);
 - a termination signal, then no heartbeat for ``grace`` seconds (or ``deadline``
-  seconds in all): it marks the replies that were streaming ``interrupted`` (their text
+  seconds in all), or the quit key read by the input thread and no heartbeat for
+  ``grace`` seconds after it: it marks the replies that were streaming ``interrupted`` (their text
   is in the store up to the last checkpoint, half a second at most before the loop
   stopped: a stuck loop receives nothing more) and kills tuichat.
 
@@ -51,6 +52,8 @@ class SentinelConfig:
     """Signal number -> the error sentence saved with a reply it cut short."""
     log: str
     """The log file (appended to)."""
+    quit_reason: str = ""
+    """The error sentence saved with a reply cut short by a quit the loop never answered."""
     database: str | None = None
     """The store holding the streaming replies (None: an in-memory store, nothing to save)."""
     busy_after: float = 0.5
@@ -79,6 +82,7 @@ class _State:
     streaming: list[int] = field(default_factory=list)
     stalled_since: float | None = None
     signalled: tuple[int, float] | None = None
+    quit_asked: float | None = None
     pending: bytes = b""
 
 
@@ -120,14 +124,18 @@ class Sentinel:
         state = self._state
         lines = (state.pending + data).split(b"\n")
         state.pending = lines.pop()
-        if not lines:
-            return
-        words = lines[-1].split()
-        state.streaming = [int(word) for word in words[1:] if word.isdigit()]
-        state.last_beat = now
-        if state.stalled_since is not None:
-            self.log(f"main loop answered again after {now - state.stalled_since:.1f} s")
-            state.stalled_since = None
+        for line in lines:
+            words = line.split()
+            if words[:1] == [b"quit"]:
+                state.quit_asked = now  # the quit key, read by the input thread
+                continue
+            state.streaming = [int(word) for word in words[1:] if word.isdigit()]
+            state.last_beat = now
+            # A beat after the quit key: the loop runs, it will see the key itself.
+            state.quit_asked = None
+            if state.stalled_since is not None:
+                self.log(f"main loop answered again after {now - state.stalled_since:.1f} s")
+                state.stalled_since = None
 
     def _signalled(self, signum: int, stacks: bytes, now: float) -> None:
         # faulthandler writes the stacks in many small pieces: one heading, then them.
@@ -149,6 +157,9 @@ class Sentinel:
             self.log(f"main loop busy for {now - state.last_beat:.1f} s; the threads are running:")
             with contextlib.suppress(OSError):
                 os.kill(config.parent, signal.SIGUSR2)  # faulthandler: stacks into the log
+        if state.quit_asked is not None and now - state.quit_asked >= config.grace:
+            self._end(None, now - state.quit_asked)
+            return True
         if state.signalled is None:
             return False
         signum, received = state.signalled
@@ -158,20 +169,23 @@ class Sentinel:
         self._end(signum, now - received)
         return True
 
-    def _end(self, signum: int, waited: float) -> None:
+    def _end(self, signum: int | None, waited: float) -> None:
+        """Save the streaming replies as interrupted, then kill tuichat. ``signum`` is the
+        signal that went unanswered (None: the quit key)."""
         config, state = self.config, self._state
         saved = 0
         if config.database and state.streaming:
             from tuichat.store import Store
 
-            reason = config.reasons.get(signum, "")
+            reason = config.quit_reason if signum is None else config.reasons.get(signum, "")
             try:
                 with Store(config.database) as store:
                     saved = store.mark_interrupted(state.streaming, reason)
             except Exception as exc:  # the kill below matters more than the save
                 self.log(f"could not mark the streaming replies interrupted: {exc}")
+        what = "the quit key" if signum is None else signal.Signals(signum).name
         self.log(
-            f"{signal.Signals(signum).name} not answered for {waited:.1f} s: ending tuichat "
+            f"{what} not answered for {waited:.1f} s: ending tuichat "
             f"({saved} streaming repl{'y' if saved == 1 else 'ies'} saved as interrupted)"
         )
         with contextlib.suppress(OSError):

@@ -27,6 +27,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -36,6 +37,12 @@ from tuichat.signals import interruption_sentence, termination_signals
 
 #: How often the loop should call :meth:`Watchdog.beat`, in seconds.
 BEAT_INTERVAL = 0.1
+
+#: The error sentence saved with a reply cut short by a quit the loop could not answer.
+QUIT_SENTENCE = (
+    "The reply was interrupted because tuichat was quit while it was not answering; "
+    "the partial reply is kept, try again for the rest."
+)
 
 #: A log grown past this is moved aside (``.1``) when the next tuichat starts.
 LOG_LIMIT = 1_000_000
@@ -77,6 +84,9 @@ class Watchdog:
         self._registered: list[int] = []
         self._ends: list[int] = []
         self._beating: asyncio.TimerHandle | None = None
+        # The input thread writes the quit key: the pipe must not close under it (its
+        # number could be reused by another file meanwhile).
+        self._closing = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -107,6 +117,7 @@ class Watchdog:
             signals={int(signum): read for signum, (read, _) in pipes.items()},
             reasons={int(signum): interruption_sentence(signum) for signum in pipes},
             log=str(self._log_path),
+            quit_reason=QUIT_SENTENCE,
             database=str(self._database) if self._database is not None else None,
             busy_after=self._busy_after,
             grace=self._grace,
@@ -161,6 +172,14 @@ class Watchdog:
         if self._control >= 0:
             beat()
 
+    def quit_pressed(self) -> None:
+        """The quit key was read (from any thread: the terminal's input thread reads keys
+        while the loop may be stuck). Unless the loop beats again within the grace time,
+        the sentinel saves the streaming replies and ends tuichat."""
+        with self._closing, contextlib.suppress(OSError):
+            if self._control >= 0:
+                os.write(self._control, b"quit\n")  # one short write: never interleaved
+
     def stop(self) -> None:
         """Unhook the signals and let the sentinel go. Call it before the loop's own signal
         handlers are removed (unhooking puts back the handler that was there before)."""
@@ -170,8 +189,9 @@ class Watchdog:
         for signum in self._registered:
             faulthandler.unregister(signum)
         self._registered = []
-        ends, self._ends, self._control = self._ends, [], -1
-        self._close(ends)  # the sentinel sees the end of its pipe and exits
+        with self._closing:
+            ends, self._ends, self._control = self._ends, [], -1
+            self._close(ends)  # the sentinel sees the end of its pipe and exits
         process, self._process = self._process, None
         if process is not None:
             try:

@@ -1,10 +1,11 @@
 """The app in a real terminal, its main thread stuck for good mid-reply (issue #21).
 
-The demo provider is made to call Textual's old number pattern on 40 digits and a letter
-(``stuck_site/sitecustomize.py``): one C call that would run for ages, holding the GIL,
-so neither the SIGHUP handler nor any thread of the app can run. The watchdog must log
-the busy loop with what it runs and, on SIGHUP, save the reply as interrupted and end
-the app within a few seconds.
+The demo provider is made to get stuck (``stuck_site/sitecustomize.py``): in Textual's
+old number pattern on 40 digits and a letter, one C call that would run for ages holding
+the GIL, so neither the SIGHUP handler nor any thread of the app can run; or in a Python
+loop, where the terminal's input thread still reads keys but the loop never takes them.
+The watchdog must log the busy loop with what it runs and, on SIGHUP or on Ctrl+Q, save
+the reply as interrupted and end the app within a few seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from tests.e2e.tmux import pane_program, process_alive, wait_until
 from tuichat.signals import interruption_sentence
 from tuichat.store import Message, Store
+from tuichat.watchdog import QUIT_SENTENCE
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +35,16 @@ def reply_row(database: Path) -> Message | None:
         return [m for m in store.messages(conversations[0].id) if m.role == "assistant"][-1]
 
 
-def test_sighup_ends_an_app_stuck_in_one_c_call_and_saves_the_reply(
-    terminal, app_env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("how", "stop", "running", "sentence"),
+    [
+        ("regex", "SIGHUP", "in fullmatch", interruption_sentence(signal.SIGHUP)),
+        ("python", "C-q", "in _stuck_stream_chat", QUIT_SENTENCE),
+    ],
+    ids=["stuck-in-C-then-SIGHUP", "stuck-in-Python-then-Ctrl+Q"],
+)
+def test_an_app_stuck_for_good_ends_and_saves_the_reply(
+    terminal, app_env: dict[str, str], tmp_path: Path, how, stop, running, sentence
 ) -> None:
     trigger = tmp_path / "stuck-now"
     data = Path(app_env["TUICHAT_DATA_DIR"])
@@ -55,7 +65,7 @@ def test_sighup_ends_an_app_stuck_in_one_c_call_and_saves_the_reply(
         return row.content if row is not None else ""
 
     wait_until(lambda: "Welcome" in saved_text(), timeout=10, what="a checkpoint")
-    trigger.touch()
+    trigger.write_text(how)
     log = data / "tuichat.log"
     wait_until(
         lambda: log.exists() and "main loop busy" in log.read_text(),
@@ -65,14 +75,17 @@ def test_sighup_ends_an_app_stuck_in_one_c_call_and_saves_the_reply(
     stuck_text = saved_text()
 
     started = time.monotonic()
-    os.kill(pid, signal.SIGHUP)
+    if stop == "SIGHUP":
+        os.kill(pid, signal.SIGHUP)
+    else:
+        app.keys(stop)
     wait_until(lambda: not process_alive(pid), timeout=10, what="the app to end")
     assert time.monotonic() - started < 4.0
 
     row = reply_row(data / "tuichat.db")
     assert row is not None
     assert (row.status, row.content) == ("interrupted", stuck_text)
-    assert row.error == interruption_sentence(signal.SIGHUP)
+    assert row.error == sentence
     written = log.read_text()
-    assert "in fullmatch" in written and "_stuck_stream_chat" in written
-    assert "SIGHUP not answered for" in written
+    assert running in written and "_stuck_stream_chat" in written
+    assert "not answered for" in written and "1 streaming reply saved" in written

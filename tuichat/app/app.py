@@ -82,7 +82,10 @@ class TuichatApp(App[None]):
         self._now = now
         self._bad_theme: str | None = None
         self._signals = SignalCatcher(self._exit_for_signal)
-        self._watchdog: Watchdog | None = None
+        self.watchdog: Watchdog | None = None
+        """Logs a busy loop, ends the app when a hang-up or the quit key goes unanswered."""
+        self.quit_keys: frozenset[str] = frozenset()
+        """The keys bound to quit, which the terminal's input thread tells the watchdog."""
         self.input_first = InputFirst()
         """Streams wait on it while a key press is not on screen yet."""
         self.collector = heap.IdleCollector(self.input_first.idle_for)
@@ -191,7 +194,10 @@ class TuichatApp(App[None]):
         )
         if watchdog.start():
             watchdog.beat_on(asyncio.get_running_loop())
-            self._watchdog = watchdog
+            self.quit_keys = frozenset(
+                key.strip() for key in self.runtime.keymap.get("quit", "ctrl+q").split(",")
+            )
+            self.watchdog = watchdog
 
     def _finish_start(self) -> None:
         self.run_worker(self._load_runtime(), group="start", exit_on_error=False)
@@ -295,8 +301,8 @@ class TuichatApp(App[None]):
         for worker in list(self.workers):
             worker.cancel()
             await settle(worker)
-        if self._watchdog is not None:
-            self._watchdog.stop()  # first: it hands the signals back to the catcher
+        if self.watchdog is not None:
+            self.watchdog.stop()  # first: it hands the signals back to the catcher
         self._signals.remove()
         self.collector.uninstall()
         await self.runtime.aclose()
