@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Any
 
 from tuichat.sentinel import SentinelConfig
 from tuichat.watchdog import LOG_LIMIT, Watchdog
@@ -37,3 +38,64 @@ def test_the_sentinel_config_survives_its_command_line() -> None:
         parent=1, control=3, signals={1: 4}, reasons={1: "gone"}, log="x.log", database=None
     )
     assert SentinelConfig.from_json(config.to_json()) == config
+
+
+class Killed(Exception):
+    """What the sentinel would have done to tuichat."""
+
+
+def sentinel(tmp_path: Path, monkeypatch) -> Any:
+    from tuichat import sentinel as module
+
+    sent: list[int] = []
+    monkeypatch.setattr(module.os, "kill", lambda pid, signum: sent.append(signum))
+    monkeypatch.setattr(module, "_stopped", lambda pid: False)
+    watcher = module.Sentinel(
+        SentinelConfig(
+            parent=12345,
+            control=-1,
+            signals={},
+            reasons={int(signal.SIGHUP): "hung up"},
+            log=str(tmp_path / "tuichat.log"),
+            quit_reason="quit",
+        )
+    )
+    watcher.sent = sent
+    return watcher
+
+
+def test_a_beat_after_the_quit_key_means_the_loop_takes_it_itself(tmp_path, monkeypatch) -> None:
+    watcher = sentinel(tmp_path, monkeypatch)
+    watcher._heartbeats(b"beat 7\nquit\nbeat 7\n", now=100.0)
+    assert not watcher._check(now=101.6)
+    assert signal.SIGKILL not in watcher.sent
+
+
+def test_the_quit_key_unanswered_for_the_grace_time_ends_tuichat(tmp_path, monkeypatch) -> None:
+    watcher = sentinel(tmp_path, monkeypatch)
+    watcher._heartbeats(b"beat\nquit\n", now=100.0)
+    assert not watcher._check(now=101.4)
+    assert watcher._check(now=101.5)
+    assert watcher.sent[-1] == signal.SIGKILL
+    log = (tmp_path / "tuichat.log").read_text()
+    assert "main loop busy for 1.4 s" in log and "the quit key not answered for 1.5 s" in log
+
+
+def test_a_signal_is_given_the_grace_time_after_the_last_beat(tmp_path, monkeypatch) -> None:
+    watcher = sentinel(tmp_path, monkeypatch)
+    watcher._heartbeats(b"beat 3\n", now=100.0)
+    watcher._signalled(int(signal.SIGHUP), b"stacks\n", now=100.0)
+    watcher._heartbeats(b"beat 3\n", now=101.0)  # the loop still runs: it is exiting
+    assert not watcher._check(now=102.4)
+    assert watcher._check(now=102.5)
+    assert watcher.sent == [signal.SIGUSR2, signal.SIGKILL]
+
+
+def test_a_beating_loop_that_never_exits_is_ended_at_the_deadline(tmp_path, monkeypatch) -> None:
+    watcher = sentinel(tmp_path, monkeypatch)
+    watcher._signalled(int(signal.SIGTERM), b"", now=100.0)
+    for tick in range(1, 200):
+        watcher._heartbeats(b"beat\n", now=100.0 + tick / 10)
+        if watcher._check(now=100.0 + tick / 10):
+            break
+    assert tick == 100 and watcher.sent == [signal.SIGKILL]
