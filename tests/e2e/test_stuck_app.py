@@ -32,7 +32,8 @@ def reply_row(database: Path) -> Message | None:
         conversations = store.list_conversations()
         if not conversations:
             return None
-        return [m for m in store.messages(conversations[0].id) if m.role == "assistant"][-1]
+        replies = [m for m in store.messages(conversations[0].id) if m.role == "assistant"]
+        return replies[-1] if replies else None  # the prompt is saved first
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,9 @@ from .screens.chat import ChatScreen, settle
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
+#: Seconds after the first frame before the watchdog starts (see _start_watchdog).
+WATCHDOG_DELAY = 1.0
+
 #: The store setting remembering the theme picked in the app.
 THEME_KEY = "theme"
 
@@ -150,7 +153,8 @@ class TuichatApp(App[None]):
         # HTTP client (httpcore, the TLS context), in a thread, so that neither the
         # screen nor the first reply waits for them.
         self.call_after_refresh(self._finish_start)
-        self.call_after_refresh(self._start_watchdog)
+        # A second later: its process starts (~40 ms of CPU) while nothing else does.
+        self.set_timer(WATCHDOG_DELAY, self._start_watchdog, name="watchdog-start")
         self.set_keymap(self.runtime.keymap)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._bad_theme is not None:
