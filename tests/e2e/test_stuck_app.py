@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.tmux import pane_program, process_alive, wait_until
+from tests.e2e.tmux import child_pids, pane_program, process_alive, wait_until
 from tuichat.signals import interruption_sentence
 from tuichat.store import Message, Store
 from tuichat.watchdog import QUIT_SENTENCE
@@ -25,6 +25,17 @@ from tuichat.watchdog import QUIT_SENTENCE
 pytestmark = pytest.mark.e2e
 
 SITE = Path(__file__).resolve().parent / "stuck_site"
+
+
+def watched(pid: int) -> bool:
+    """Whether the app's watchdog runs (it starts a second after the first frame)."""
+    for child in child_pids(pid):
+        try:
+            if b"tuichat.sentinel" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def reply_row(database: Path) -> Message | None:
@@ -66,6 +77,7 @@ def test_an_app_stuck_for_good_ends_and_saves_the_reply(
         return row.content if row is not None else ""
 
     wait_until(lambda: "Welcome" in saved_text(), timeout=10, what="a checkpoint")
+    wait_until(lambda: watched(pid), timeout=10, what="the watchdog to start")
     trigger.write_text(how)
     log = data / "tuichat.log"
     wait_until(
