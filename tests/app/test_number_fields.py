@@ -62,6 +62,7 @@ async def test_a_pasted_100_kb_run_is_refused_in_linear_time(make_app) -> None:
         screen = await open_options(pilot)
         number = screen.query_one("#options-temperature", Input)
         number.focus()
+        await pilot.pause()
         started = time.perf_counter()
         number.insert_text_at_cursor("9" * 100_000 + "z")
         assert time.perf_counter() - started < 1.0
@@ -99,3 +100,20 @@ def test_no_input_in_the_app_asks_textual_for_a_typed_or_restricted_field() -> N
         )
     ]
     assert asked == []
+
+
+async def test_a_pasted_100_kb_number_keeps_the_field_answering(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_options(pilot)
+        number = screen.query_one("#options-max-tokens", Input)
+        number.focus()
+        await pilot.pause()  # focused first: focusing selects the whole text
+        number.insert_text_at_cursor("9" * 100_000)
+        await pilot.pause()
+        started = time.perf_counter()
+        await pilot.press("x", "8")
+        assert time.perf_counter() - started < 0.5
+        assert number.value == "9" * 100_000 + "8"
+        # Too long to be a number of tokens: Textual's message, as before.
+        assert number.validate(number.value).failure_descriptions == ["Must be a valid integer."]
