@@ -37,6 +37,10 @@ from typing import Any
 #: How often the pipes and the clock are looked at, in seconds.
 POLL = 0.1
 
+#: Busy spells whose stacks are logged per run (then only their durations: the log of a
+#: long session of slow moments must not grow without end).
+STACKS_LOGGED = 20
+
 
 @dataclass
 class SentinelConfig:
@@ -81,6 +85,7 @@ class _State:
     last_beat: float
     streaming: list[int] = field(default_factory=list)
     stalled_since: float | None = None
+    stalls: int = 0
     signalled: tuple[int, float] | None = None
     quit_asked: float | None = None
     pending: bytes = b""
@@ -154,9 +159,14 @@ class Sentinel:
             state.last_beat, stalled = now, False  # Ctrl+Z: not busy, just stopped
         if stalled and state.stalled_since is None:
             state.stalled_since = state.last_beat
-            self.log(f"main loop busy for {now - state.last_beat:.1f} s; the threads are running:")
-            with contextlib.suppress(OSError):
-                os.kill(config.parent, signal.SIGUSR2)  # faulthandler: stacks into the log
+            state.stalls += 1
+            busy = f"main loop busy for {now - state.last_beat:.1f} s"
+            if state.stalls > STACKS_LOGGED:
+                self.log(busy)
+            else:
+                self.log(f"{busy}; the threads are running:")
+                with contextlib.suppress(OSError):
+                    os.kill(config.parent, signal.SIGUSR2)  # faulthandler: stacks into the log
         if state.quit_asked is not None and now - state.quit_asked >= config.grace:
             self._end(None, now - state.quit_asked)
             return True

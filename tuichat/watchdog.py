@@ -226,8 +226,11 @@ def _open_log(path: Path) -> IO[str]:
 
 
 def _child_environment() -> dict[str, str]:
-    """The environment, with this tuichat importable whatever the working directory."""
-    env = dict(os.environ)
+    """What the sentinel needs to find this tuichat's code, and nothing else (no keys)."""
     package_root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    paths = [package_root, os.environ.get("PYTHONPATH", "")]
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, paths))}
+    for name in ("PATH", "SYSTEMROOT", "TMPDIR", "LANG", "LC_ALL"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     return env

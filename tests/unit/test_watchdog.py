@@ -99,3 +99,24 @@ def test_a_beating_loop_that_never_exits_is_ended_at_the_deadline(tmp_path, monk
         if watcher._check(now=100.0 + tick / 10):
             break
     assert tick == 100 and watcher.sent == [signal.SIGKILL]
+
+
+def test_after_twenty_busy_spells_only_their_durations_are_logged(tmp_path, monkeypatch) -> None:
+    from tuichat.sentinel import STACKS_LOGGED
+
+    watcher = sentinel(tmp_path, monkeypatch)
+    now = 100.0
+    for _ in range(STACKS_LOGGED + 5):
+        watcher._heartbeats(b"beat\n", now=now)
+        watcher._check(now=now + 0.6)
+        now += 1.0
+    assert watcher.sent.count(signal.SIGUSR2) == STACKS_LOGGED
+    lines = (tmp_path / "tuichat.log").read_text().splitlines()
+    assert sum("main loop busy" in line for line in lines) == STACKS_LOGGED + 5
+
+
+def test_the_sentinel_is_not_given_the_api_keys(monkeypatch) -> None:
+    from tuichat.watchdog import _child_environment
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary")
+    assert "sk-canary" not in _child_environment().values()
