@@ -56,7 +56,7 @@ def reply_row(database: Path) -> Message | None:
     ids=["stuck-in-C-then-SIGHUP", "stuck-in-Python-then-Ctrl+Q"],
 )
 def test_an_app_stuck_for_good_ends_and_saves_the_reply(
-    terminal, app_env: dict[str, str], tmp_path: Path, how, stop, running, sentence
+    terminal, app_env: dict[str, str], tmp_path: Path, request, how, stop, running, sentence
 ) -> None:
     trigger = tmp_path / "stuck-now"
     data = Path(app_env["TUICHAT_DATA_DIR"])
@@ -68,6 +68,8 @@ def test_an_app_stuck_for_good_ends_and_saves_the_reply(
     app = terminal(env=env)
     app.wait_for("Enter", timeout=30)
     pid = pane_program(app)
+    # Should the test fail, a stuck app outlives its tmux (the very bug): end it here.
+    request.addfinalizer(lambda: process_alive(pid) and os.kill(pid, signal.SIGKILL))
     app.type("hello")
     app.keys("Enter")
     app.wait_for("Welcome to tuichat", timeout=30)
