@@ -35,8 +35,11 @@ def start_stuck(data: Path, how: str) -> subprocess.Popen[str]:
             signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGHUP)
         ],
     )
-    assert process.stdout is not None
-    assert process.stdout.readline() == "stuck\n", process.stderr.read() if process.stderr else ""
+    assert process.stdout is not None and process.stderr is not None
+    if process.stdout.readline() != "stuck\n":
+        process.kill()
+        _, stderr = process.communicate()
+        pytest.fail(f"the subject did not get stuck: {stderr}")
     return process
 
 
