@@ -8,6 +8,11 @@ tuichat uses it, such runs growing to 100 KB, and fails as soon as one size take
 than the budget or the time grows faster than the text. The last tests show that the
 check catches the patterns that were unsafe before (Textual's number fields, the config
 table header, the OpenAI plugin's HTML tag stripper).
+
+Read without a regular expression, so not listed here: the keymap (split on commas), the
+search query (``Store.fts_query``: split on whitespace), the providers' SSE (httpx-sse
+splits lines with ``str.split``). The model picker's fuzzy matching is not a regular
+expression but blew up the same way: ``tests/app/test_fuzzy.py``.
 """
 
 from __future__ import annotations
