@@ -32,7 +32,6 @@ from tuichat import codeblocks, config, demo, sanitize, titles
 from tuichat.app.render import blocks
 from tuichat.app.screens.export import default_export_path
 from tuichat.partial_numbers import is_partial_integer, is_partial_number
-from tuichat.serve import settings as serve_settings
 from tuichat.testing import sse
 
 #: The largest text fed: 100 KB.
@@ -200,7 +199,7 @@ def test_config_key_is_linear(adversarial: Callable[[int], str]) -> None:
     "adversarial", [runs("a", "/", start="http://"), runs("a", " ", start="https://")], ids=str
 )
 def test_serve_origin_is_linear(adversarial: Callable[[int], str]) -> None:
-    assert_linear(serve_settings._ORIGIN.match, adversarial)
+    assert_linear(re.compile(SERVE_ORIGIN).match, adversarial)
 
 
 # -- the number fields: what a person typed -----------------------------------------------
@@ -255,6 +254,105 @@ def test_testing_models_path_is_linear() -> None:
     assert_linear(
         lambda path: re.search(r"/models/([^/:]+):", path), runs("a", "/", start="/models/")
     )
+
+
+# -- patterns tested by their text (the guard below checks the source still holds it) -----
+
+#: ``tuichat serve``'s allowed origins (``--cors-origin``, the config).
+SERVE_ORIGIN = r"^https?://[^/\s?#]+$"
+#: A model name's snapshot suffix, when prices are looked up (a server's model names).
+PRICES_SNAPSHOT = r"[-@:](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{3}|latest)"
+#: The longest backtick run of a text ``ask`` fences (an attachment, a person's file).
+ASK_BACKTICKS = r"`+"
+
+
+@pytest.mark.parametrize(
+    "adversarial", [runs("1", "x", start="-"), runs("-1", "x"), runs("-2024-01-0", "x")], ids=str
+)
+def test_prices_snapshot_is_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(re.compile(PRICES_SNAPSHOT).fullmatch, adversarial)
+    assert_linear(re.compile(PRICES_SNAPSHOT).search, adversarial)
+
+
+def test_ask_backticks_is_linear() -> None:
+    assert_linear(lambda text: re.findall(ASK_BACKTICKS, text), runs("`", "a"))
+
+
+# -- every pattern in the source is one of those above ---------------------------------------
+
+#: Each regular expression of tuichat and its plugins, and the test that feeds it.
+AUDITED = {
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f]": "test_sanitize_control_is_linear",
+    "[\ud800-\udfff]": "test_sanitize_surrogate_is_linear",
+    r"^\s*+\[++([^\]]++)\]++\s*+(#.*)?$": "test_config_table_header_is_linear",
+    r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=": "test_config_key_is_linear",
+    SERVE_ORIGIN: "test_serve_origin_is_linear",
+    r"^ {0,3}(?:(`{3,})[^`]*|(~{3,}).*)$": "test_render_fence_open_is_linear",
+    r"[^a-z0-9]+": "test_export_slug_is_linear",
+    r"\S+\s*|\s+": "test_demo_token_is_linear",
+    r"^(title|titre|subject)\s*:\s*": "test_title_prefix_is_linear",
+    r"\r\n|\r|\n": "test_testing_sse_newline_is_linear",
+    r"\s*\S+\s*": "(the test kit's own sample text, not input)",
+    r"/models/([^/:]+):": "test_testing_models_path_is_linear",
+    r"^( {0,3})(`{3,}|~{3,})(.*)$": "test_codeblocks_open_and_close_are_linear",
+    r"^\d{4}-\d{2}-\d{2}$": "test_anthropic_date_is_linear",
+    r"<[^<>]++>": "test_openai_tag_is_linear",
+    r"^\s*(\d+(?:\.\d+)?)s\s*$": "test_gemini_duration_is_linear",
+    r"/v1(?:alpha|beta)?\d*$": "test_gemini_versioned_is_linear",
+    PRICES_SNAPSHOT: "test_prices_snapshot_is_linear",
+    ASK_BACKTICKS: "test_ask_backticks_is_linear",
+}
+
+#: Patterns built at run time, by file: what builds them and the test that feeds them.
+BUILT = {"tuichat/codeblocks.py": "test_codeblocks_open_and_close_are_linear"}
+
+_RE_CALLS = {
+    "compile",
+    "match",
+    "fullmatch",
+    "search",
+    "sub",
+    "subn",
+    "split",
+    "findall",
+    "finditer",
+}
+
+
+def regular_expressions() -> list[tuple[str, str | None]]:
+    """(file, pattern text or None when built at run time) for each ``re.<call>(pattern)``
+    in tuichat and its plugins, tests left out."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    files = [*root.joinpath("tuichat").rglob("*.py"), *root.glob("plugins/*/*.py")]
+    found: list[tuple[str, str | None]] = []
+    for path in files:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"
+                and node.func.attr in _RE_CALLS
+                and node.args
+            ):
+                first = node.args[0]
+                pattern = first.value if isinstance(first, ast.Constant) else None
+                found.append((path.relative_to(root).as_posix(), pattern))
+    return found
+
+
+def test_every_regular_expression_in_the_source_is_audited() -> None:
+    # A new pattern (or a changed one) needs its adversarial test above, then its entry.
+    unaudited = [
+        f"{path}: {pattern!r}" if pattern is not None else f"{path}: (built at run time)"
+        for path, pattern in regular_expressions()
+        if (pattern not in AUDITED if pattern is not None else path not in BUILT)
+    ]
+    assert unaudited == []
+    assert set(AUDITED.values()) - {"(the test kit's own sample text, not input)"} <= set(globals())
 
 
 # -- the check catches the patterns that were unsafe ---------------------------------------
