@@ -327,7 +327,11 @@ def _fields_at(model: type[BaseModel] | None, loc: Sequence[str]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
-_HEADER = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+\s*(#.*)?$")
+# Possessive quantifiers (``*+``, ``++``) never give back what they took: neighbours that
+# could split one run of spaces or brackets between them (``\[+\s*([^\]]+?)\s*``, as this
+# pattern read before) took cubic time on a long line that does not match (issue #21).
+# The table's name keeps its inner spaces here; the parts are stripped where it is split.
+_HEADER = re.compile(r"^\s*+\[++([^\]]++)\]++\s*+(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
 
 

@@ -34,3 +34,8 @@ def database_path() -> Path:
 def boot_path() -> Path:
     """What the last start that worked needs for the next first frame (see tuichat.boot)."""
     return data_dir() / "boot.json"
+
+
+def log_path() -> Path:
+    """tuichat's log: a busy main loop and what it ran, a hang-up it could not answer."""
+    return data_dir() / "tuichat.log"

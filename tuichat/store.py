@@ -993,6 +993,33 @@ class Store:
             )
         )
 
+    def mark_interrupted(self, message_ids: list[int], error: str) -> int:
+        """Mark replies still ``streaming`` as ``interrupted`` with ``error``, text as saved.
+
+        For tuichat's watchdog (:mod:`tuichat.sentinel`), ending a tuichat whose main loop
+        cannot save its own replies any more.
+
+        Args:
+            message_ids: The replies that were streaming.
+            error: The sentence saying why they stopped.
+
+        Returns:
+            How many messages were marked (one already finalised is left as it is).
+        """
+        now = self._clock()
+        marks = ", ".join("?" for _ in message_ids)
+        if not message_ids:
+            return 0
+        return self._write(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE messages SET status = 'interrupted', error = ?, updated_at = ? "
+                    f"WHERE status = 'streaming' AND id IN ({marks})",
+                    (error, now, *message_ids),
+                ).rowcount
+            )
+        )
+
     # -- search --------------------------------------------------------------------------------
 
     def search(self, query: str, *, limit: int = 50) -> list[SearchHit]:

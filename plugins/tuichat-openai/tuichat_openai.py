@@ -128,7 +128,9 @@ _EVENT_STATUS: dict[str, int] = {
 # must not keep us looping.
 _MAX_MODEL_PAGES = 50
 
-_TAG = re.compile(r"<[^>]+>")
+#: An HTML tag. It stops at the next ``<`` too: ``<[^>]+>`` retried every ``<`` to the end of
+#: a body holding many and no ``>``, quadratic in the body (issue #21).
+_TAG = re.compile(r"<[^<>]++>")
 
 #: Seconds we wait for the end of the body after ``[DONE]`` (see ``_drain``).
 _DRAIN_SECONDS = 0.2

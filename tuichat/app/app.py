@@ -15,11 +15,13 @@ from textual.driver import Driver
 from textual.screen import Screen
 from textual.theme import Theme
 
-from tuichat import boot, clipboard
+from tuichat import boot, clipboard, locations
+from tuichat.chat import live_turns
 from tuichat.errors import TuichatError
 from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
 from tuichat.signals import SignalCatcher, exit_code
+from tuichat.watchdog import Watchdog
 
 from . import heap
 from .commands import ActionCommands
@@ -30,6 +32,9 @@ from .workers import settle
 
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+
+#: Seconds after the first frame before the watchdog starts (see _start_watchdog).
+WATCHDOG_DELAY = 1.0
 
 #: The store setting remembering the theme picked in the app.
 THEME_KEY = "theme"
@@ -81,6 +86,10 @@ class TuichatApp(App[None]):
         self._now = now
         self._bad_theme: str | None = None
         self._signals = SignalCatcher(self._exit_for_signal)
+        self.watchdog: Watchdog | None = None
+        """Logs a busy loop, ends the app when a hang-up or the quit key goes unanswered."""
+        self.quit_keys: frozenset[str] = frozenset()
+        """The keys bound to quit, which the terminal's input thread tells the watchdog."""
         self.input_first = InputFirst()
         """Streams wait on it while a key press is not on screen yet."""
         self.collector = heap.IdleCollector(self.input_first.idle_for)
@@ -145,6 +154,8 @@ class TuichatApp(App[None]):
         # HTTP client (httpcore, the TLS context), in a thread, so that neither the
         # screen nor the first reply waits for them.
         self.call_after_refresh(self._finish_start)
+        # A second later: its process starts (~40 ms of CPU) while nothing else does.
+        self.set_timer(WATCHDOG_DELAY, self._start_watchdog, name="watchdog-start")
         self.set_keymap(self.runtime.keymap)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._bad_theme is not None:
@@ -171,6 +182,27 @@ class TuichatApp(App[None]):
             # own queue is empty, after the first callback reached the screen. Once,
             # the gate opened before the key's frame and the reply's work went first.
             target.call_after_refresh(target.call_after_refresh, shown)
+
+    def _start_watchdog(self) -> None:
+        """Log a busy main loop; end tuichat when a hang-up goes unanswered (a real terminal
+        only: under Pilot the test is the one to answer)."""
+        if self.is_headless:
+            return
+        try:
+            database = self.runtime.store.path
+        except TuichatError:
+            database = None
+        watchdog = Watchdog(
+            locations.log_path(),
+            database=database,
+            streaming=lambda: [turn.message_id for turn in live_turns()],
+        )
+        if watchdog.start():
+            watchdog.beat_on(asyncio.get_running_loop())
+            self.quit_keys = frozenset(
+                key.strip() for key in self.runtime.keymap.get("quit", "ctrl+q").split(",")
+            )
+            self.watchdog = watchdog
 
     def _finish_start(self) -> None:
         self.run_worker(self._load_runtime(), group="start", exit_on_error=False)
@@ -272,6 +304,8 @@ class TuichatApp(App[None]):
         for worker in list(self.workers):
             worker.cancel()
             await settle(worker)
+        if self.watchdog is not None:
+            self.watchdog.stop()  # first: it hands the signals back to the catcher
         self._signals.remove()
         self.collector.uninstall()
         await self.runtime.aclose()

@@ -99,11 +99,18 @@ if LinuxDriver is not None:
             linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[attr-defined,assignment]
 
         def process_message(self, message: Message) -> None:
-            """Pass on what the input thread parsed; input closes the gate at once."""
+            """Pass on what the input thread parsed; input closes the gate at once, and
+            the quit key reaches the watchdog even when the loop cannot take it."""
             if isinstance(message, _FIRST):
                 gate = getattr(self._app, "input_first", None)
                 if gate is not None:
                     gate.incoming()
+            if isinstance(message, events.Key) and message.key in getattr(
+                self._app, "quit_keys", ()
+            ):
+                watchdog = getattr(self._app, "watchdog", None)
+                if watchdog is not None:
+                    watchdog.quit_pressed()
             super().process_message(message)
 
         def run_input_thread(self) -> None:

@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -22,6 +21,8 @@ from textual.widgets.option_list import Option
 from tuichat.catalog import ProviderModels
 from tuichat.protocol import ModelInfo
 from tuichat.sanitize import one_line
+
+from ..fuzzy import BoundedMatcher
 
 Choice = tuple[str, str]
 """(provider instance, model id)."""
@@ -123,7 +124,7 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
         query = self.query_one("#model-filter", Input).value.strip()
         options = self.query_one("#model-list", OptionList)
         previous = options.highlighted_option.id if options.highlighted_option else None
-        matcher = Matcher(query) if query else None
+        matcher = BoundedMatcher(query) if query else None
         scored: list[tuple[float, int, Choice, ModelInfo, Content]] = []
         for order, (choice, info) in enumerate(self._candidates()):
             label = f"{choice[0]}/{choice[1]}"

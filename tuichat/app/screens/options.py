@@ -20,6 +20,8 @@ from textual.widgets import Input, Label, Select, TextArea
 
 from tuichat.sanitize import one_line
 
+from ..widgets.number_input import NumberInput
+
 if TYPE_CHECKING:
     from tuichat.config import PresetSettings
 
@@ -86,17 +88,16 @@ class OptionsScreen(ModalScreen[ConversationOptions | None]):
             yield TextArea(current.system_prompt or "", id="options-system", soft_wrap=True)
             with Horizontal(id="options-params"):
                 yield Label("Temperature ")
-                yield Input(
+                yield NumberInput(
                     _number(current.temperature),
                     placeholder="default",
-                    type="number",
                     id="options-temperature",
                 )
                 yield Label("  Max tokens ")
-                yield Input(
+                yield NumberInput(
                     _number(current.max_tokens),
+                    integer=True,
                     placeholder="default",
-                    type="integer",
                     id="options-max-tokens",
                 )
             yield Label("", id="options-error", classes="dialog-error")
