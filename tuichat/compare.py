@@ -27,6 +27,7 @@ from tuichat.chat import (
     TurnState,
     build_request,
     estimate_tokens,
+    history_attachments,
     title_from_prompt,
 )
 from tuichat.protocol import ChatEvent, Retrying, TextDelta
@@ -262,16 +263,29 @@ class Comparison:
         if conversation is not None and not conversation.title:
             store.rename_conversation(conversation_id, title_from_prompt(prompt))
         history = store.messages(conversation_id)
-        columns: list[Column] = []
-        for index, contender in enumerate(contenders):
-            request, omitted = build_request(
+        files = history_attachments(store, history)
+        requests = [
+            build_request(
                 history,
                 model=contender.model,
                 system=system,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 context_window=contender.context_window,
+                attachments=files,
             )
+            for contender in contenders
+        ]
+        try:
+            for contender, (request, _omitted) in zip(contenders, requests, strict=True):
+                contender.provider.check_attachments(request)
+        except errors.TuichatError:
+            store.delete_message(user.id)  # unanswered, it would go out with the next prompt
+            raise
+        columns: list[Column] = []
+        for index, (contender, (request, omitted)) in enumerate(
+            zip(contenders, requests, strict=True)
+        ):
             meta: dict[str, Any] = {COMPARE_KEY: group, COLUMN_KEY: index}
             if omitted:
                 meta["omitted"] = omitted

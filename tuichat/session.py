@@ -28,6 +28,7 @@ from tuichat.chat import Turn
 from tuichat.errors import MissingKey, TuichatError, UsageError
 
 if TYPE_CHECKING:
+    from tuichat.attachments import Attachment
     from tuichat.catalog import ProviderModels
     from tuichat.compare import Comparison, Contender
     from tuichat.http import RetryPolicy
@@ -278,11 +279,25 @@ class Session:
         provider: Provider,
         model: str,
         overrides: Overrides | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Turn:
-        """Save ``prompt`` in ``conversation`` and begin the reply to it."""
+        """Save ``prompt`` and its ``attachments`` in ``conversation`` and begin the reply.
+
+        Raises:
+            MissingKey: The provider needs a key and has none.
+            AttachmentError: The provider cannot take the request's images or documents;
+                nothing is saved or sent.
+        """
         self.require_key(provider)
         options = self.options(provider, model, conversation, overrides)
-        return Turn.begin(self.store, provider, conversation.id, prompt, **options.as_kwargs())
+        return Turn.begin(
+            self.store,
+            provider,
+            conversation.id,
+            prompt,
+            attachments=attachments,
+            **options.as_kwargs(),
+        )
 
     def regenerate(
         self, target: Message, provider: Provider, model: str, overrides: Overrides | None = None

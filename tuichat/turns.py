@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tuichat.chat import Turn, build_request
+from tuichat.chat import Turn, build_request, history_attachments
 from tuichat.store import Message, Store
 
 if TYPE_CHECKING:
@@ -86,7 +86,11 @@ def begin_edit(
     """
     if prompt.role != "user":
         raise TurnRefused("Only a prompt can be edited and resent.")
-    edited = store.add_message(prompt.conversation_id, "user", text, parent_id=prompt.parent_id)
+    # The edited prompt keeps the files of the one it replaces.
+    files = store.message_attachments([prompt.id]).get(prompt.id, [])
+    edited = store.add_message(
+        prompt.conversation_id, "user", text, parent_id=prompt.parent_id, attachments=files
+    )
     turn = Turn.begin(store, provider, prompt.conversation_id, None, **options)
     turn.user_message = edited
     return turn
@@ -143,7 +147,9 @@ def begin_continue(
         temperature=temperature,
         max_tokens=max_tokens,
         context_window=context_window,
+        attachments=history_attachments(store, sent),
     )
+    provider.check_attachments(request)
     store.update_message(reply.id, status="streaming", content=partial)
     streaming = store.get_message(reply.id) or reply
     turn = Turn(

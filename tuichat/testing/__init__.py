@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tuichat.testing.environment import isolated_env
+    from tuichat.testing.files import GIF_1X1, JPEG_2X3, PDF_MINIMAL, PNG_1X1, WEBP_HEADER, png
     from tuichat.testing.replies import collect, failure, reasoning_of, text_of
     from tuichat.testing.server import (
         Chunk,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "environment": ("isolated_env",),
+    "files": ("GIF_1X1", "JPEG_2X3", "PDF_MINIMAL", "PNG_1X1", "WEBP_HEADER", "png"),
     "replies": ("collect", "failure", "reasoning_of", "text_of"),
     "server": (
         "Chunk",
@@ -92,7 +94,12 @@ _EXPORTS = {
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "GIF_1X1",
+    "JPEG_2X3",
+    "PDF_MINIMAL",
+    "PNG_1X1",
     "SSE_HEADERS",
+    "WEBP_HEADER",
     "Chunk",
     "Delay",
     "Drop",
@@ -115,6 +122,7 @@ __all__ = [
     "openai_chat_stream",
     "openai_error",
     "openai_error_event",
+    "png",
     "reasoning_of",
     "split_at",
     "split_bytes",
