@@ -16,6 +16,10 @@ __all__ = ["check_request"]
 _WHAT = {"image": "images", "document": "PDF documents"}
 
 
+def _base64_size(size: int) -> int:
+    return 4 * ((size + 2) // 3)
+
+
 def _by(limits: AttachmentLimits, label: str) -> str:
     return limits.source or label
 
@@ -40,11 +44,12 @@ def check_request(label: str, request: ChatRequest, limits: AttachmentLimits) ->
                 f"{part.name} is {human_size(len(part.data))}; {_by(limits, label)} takes "
                 f"{_WHAT.get(part.kind, part.kind)} up to {human_size(limit)} each."
             )
-    total = sum(len(part.data) for part in parts)
+    total = sum(_base64_size(len(part.data)) for part in parts)
     if limits.max_request_bytes is not None and total > limits.max_request_bytes:
         names = ", ".join(part.name for part in parts)
         raise AttachmentError(
-            f"The attachments of this conversation ({names}) add up to {human_size(total)}; "
+            f"The attachments of this conversation ({names}) add up to {human_size(total)} "
+            "once base64-encoded; "
             f"{_by(limits, label)} takes up to {human_size(limits.max_request_bytes)} per "
             "request."
         )

@@ -70,16 +70,18 @@ class ChatRequest:
 class AttachmentLimits:
     """What a provider's API takes as images and documents, checked before sending.
 
-    Sizes are bytes of the files as read (before base64); ``None`` means no limit
-    known. A limit says where it comes from in ``source`` (``Anthropic's API``), for
-    the sentence that refuses a file.
+    ``None`` means no limit known. A limit says where it comes from in ``source``
+    (``Anthropic's Messages API``), for the sentence that refuses a file.
     """
 
     kinds: frozenset[BinaryKind] = frozenset({"image", "document"})
     max_image_bytes: int | None = None
+    """One image, bytes as read."""
     max_document_bytes: int | None = None
+    """One PDF, bytes as read."""
     max_request_bytes: int | None = None
-    """All the images and documents of one request together (the history's too)."""
+    """All the images and documents of one request together (the history's too), as
+    base64 in the request body: the size APIs limit."""
     source: str = ""
 
 

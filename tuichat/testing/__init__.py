@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tuichat.testing.conversations import attachment, conversation_request
     from tuichat.testing.environment import isolated_env
     from tuichat.testing.files import GIF_1X1, JPEG_2X3, PDF_MINIMAL, PNG_1X1, WEBP_HEADER, png
     from tuichat.testing.replies import collect, failure, reasoning_of, text_of
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "environment": ("isolated_env",),
+    "conversations": ("attachment", "conversation_request"),
     "files": ("GIF_1X1", "JPEG_2X3", "PDF_MINIMAL", "PNG_1X1", "WEBP_HEADER", "png"),
     "replies": ("collect", "failure", "reasoning_of", "text_of"),
     "server": (
@@ -113,7 +115,9 @@ __all__ = [
     "anthropic_error",
     "anthropic_error_event",
     "anthropic_stream",
+    "attachment",
     "collect",
+    "conversation_request",
     "failure",
     "gemini_error",
     "gemini_stream",
