@@ -68,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--conversation", type=_positive_int, metavar="ID", help="continue conversation ID"
     )
+    ask.add_argument(
+        "-a",
+        "--attach",
+        dest="attachments",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="attach a file or a folder's text files (repeatable; '-' reads one from stdin)",
+    )
     ask.add_argument("--no-save", action="store_true", help="do not save this turn")
     ask.add_argument(
         "--raw", action="store_true", help="do not neutralise control characters in the reply"
