@@ -280,10 +280,11 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
                 "the sidebar and 'tuichat export --all' show them."
             )
         items.append((conversation, store.messages(conversation_id)))
+    files = store.message_attachments(m.id for _, messages in items for m in messages)
     if args.format == "json":
-        out.write(export.to_json(items, single=not args.all))
+        out.write(export.to_json(items, single=not args.all, attachments=files))
     else:
-        out.write(export.to_markdown(items))
+        out.write(export.to_markdown(items, files))
     return EXIT_OK
 
 

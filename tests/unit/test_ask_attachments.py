@@ -7,6 +7,7 @@ request body the provider sent.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 import subprocess
@@ -251,3 +252,37 @@ def test_a_saved_turn_keeps_its_file_and_resends_it_with_the_next_prompt(
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[0]["content"][0]["source"]["data"] == PNG_B64
     assert messages[2]["content"] == "What colour?"
+
+
+def test_export_as_json_carries_the_saved_file(wire_server: WireServer, files: Path) -> None:
+    env = {
+        **os.environ,
+        "TUICHAT_DATA_DIR": str(files / "data"),
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": f"{wire_server.url}/v1",
+        "TUICHAT_LOAD_PLUGINS": "openai",
+    }
+    wire_server.enqueue(sse_response(*openai_chat_stream(["ok"])))
+    subprocess.run(
+        [sys.executable, "-m", "tuichat", "ask", "-a", "paper.pdf", "Read"],
+        cwd=files,
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=60,
+        input=b"",
+    )
+    exported = subprocess.run(
+        [sys.executable, "-m", "tuichat", "export", "--format", "json"],
+        cwd=files,
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    (pdf,) = json.loads(exported.stdout)["messages"][0]["attachments"]
+    assert (pdf["name"], pdf["media_type"], pdf["data"]) == (
+        "paper.pdf",
+        "application/pdf",
+        PDF_B64,
+    )
