@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Literal
 
-from tuichat.errors import UsageError
+from tuichat.errors import AttachmentError
 
 __all__ = [
     "KINDS_THAT_WORK",
@@ -42,13 +42,6 @@ Kind = Literal["image", "document", "text"]
 
 #: Said whenever a file is refused for its kind, so that the person knows what works.
 KINDS_THAT_WORK = "PNG, JPEG, GIF and WebP images, PDF documents and UTF-8 text files"
-
-
-class AttachmentError(UsageError):
-    """A file cannot be attached (missing, unreadable, too big, of no kind that works).
-
-    Its message is one plain sentence naming the file; ``ask`` exits 2 with it.
-    """
 
 
 class UnknownKind(AttachmentError):
