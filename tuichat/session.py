@@ -359,8 +359,10 @@ class Session:
         prompt: str,
         contenders: Sequence[Contender],
         overrides: Overrides | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Comparison:
-        """Save ``prompt`` and begin one reply per contender (see :meth:`contenders`)."""
+        """Save ``prompt`` and its ``attachments`` and begin one reply per contender (see
+        :meth:`contenders`)."""
         from tuichat.compare import Comparison
 
         first = contenders[0]
@@ -375,6 +377,7 @@ class Session:
             max_tokens=options.max_tokens,
             policy=options.policy,
             clock=self.clock,
+            attachments=attachments,
         )
 
     def _options_for(

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tuichat.chat import Turn, build_request, history_attachments
+from tuichat.errors import TuichatError
 from tuichat.store import Message, Store
 
 if TYPE_CHECKING:
@@ -62,8 +63,16 @@ def begin_regenerate(store: Store, provider: Provider, target: Message, **option
     prompt = target if target.role == "user" else _parent(store, target)
     if prompt is None or prompt.role != "user":
         raise TurnRefused("This reply answers no prompt, so it cannot be regenerated.")
+    conversation = store.get_conversation(prompt.conversation_id)
     store.set_head(prompt.conversation_id, prompt.id)
-    return Turn.begin(store, provider, prompt.conversation_id, None, **options)
+    try:
+        return Turn.begin(store, provider, prompt.conversation_id, None, **options)
+    except TuichatError:
+        # Refused before sending (a file the provider cannot take): the old reply stays
+        # on show.
+        if conversation is not None:
+            store.set_head(prompt.conversation_id, conversation.head_id)
+        raise
 
 
 def begin_edit(

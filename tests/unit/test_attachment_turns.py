@@ -6,15 +6,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tuichat.attachments import Attachment, AttachmentError, from_bytes
 from tuichat.chat import Turn, build_request, history_attachments
+from tuichat.compare import Comparison, Contender
 from tuichat.protocol import AttachmentLimits, BinaryPart, Finish, TextDelta
+from tuichat.provider import ProviderSettings
 from tuichat.store import AttachmentInfo, Store
 from tuichat.testing import PDF_MINIMAL, PNG_1X1
+from tuichat.turns import begin_regenerate
 
-from .conftest import ScriptedProvider, scripted_provider
+from .conftest import ScriptedProvider, Step, _no_network, scripted_provider
 
 IMAGE = from_bytes(PNG_1X1, "shot.png")
 PAPER = from_bytes(PDF_MINIMAL, "docs/paper.pdf")
@@ -28,9 +32,12 @@ class SeeingProvider(ScriptedProvider):
         return AttachmentLimits(kinds=frozenset({"image"}), max_image_bytes=1024)
 
 
-def seeing(*scripts: list) -> ScriptedProvider:  # type: ignore[type-arg]
-    provider = scripted_provider(*scripts)
-    provider.__class__ = SeeingProvider
+def seeing(*scripts: list[Step]) -> SeeingProvider:
+    provider = SeeingProvider(
+        settings=ProviderSettings(),
+        client=httpx.AsyncClient(transport=httpx.MockTransport(_no_network)),
+    )
+    provider.scripts = list(scripts)
     return provider
 
 
@@ -157,3 +164,42 @@ def test_an_old_store_gains_the_attachment_tables(tmp_path: Path) -> None:
         )
     }
     assert {"attachments", "message_attachments"} <= tables
+
+
+def test_regenerating_with_a_provider_that_cannot_see_keeps_the_old_reply_on_show(
+    store: Store,
+) -> None:
+    conversation = store.create_conversation()
+    prompt = store.add_message(conversation.id, "user", "look", attachments=[IMAGE])
+    reply = store.add_message(conversation.id, "assistant", "a dot")
+    with pytest.raises(AttachmentError):
+        begin_regenerate(store, scripted_provider(), reply, model="m")
+    assert [m.id for m in store.messages(conversation.id)] == [prompt.id, reply.id]
+
+
+def test_a_comparison_sends_the_files_to_every_model(store: Store) -> None:
+    first, second = seeing(), seeing()
+    conversation = store.create_conversation()
+    comparison = Comparison.begin(
+        store,
+        conversation.id,
+        "which?",
+        [Contender(first, "m1"), Contender(second, "m2")],
+        attachments=[IMAGE],
+    )
+    for column in comparison.columns:
+        assert column.turn.request.messages[0].parts[0].name == "shot.png"
+
+
+def test_a_comparison_one_model_cannot_see_keeps_nothing(store: Store) -> None:
+    conversation = store.create_conversation()
+    with pytest.raises(AttachmentError, match="scripted does not take images"):
+        Comparison.begin(
+            store,
+            conversation.id,
+            "which?",
+            [Contender(seeing(), "m1"), Contender(scripted_provider(), "m2")],
+            attachments=[IMAGE],
+        )
+    assert store.all_messages(conversation.id) == []
+    assert store.get_conversation(conversation.id).title == ""  # type: ignore[union-attr]
