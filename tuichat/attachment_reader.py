@@ -156,8 +156,10 @@ def _ignored(relative: str, patterns: Sequence[str]) -> bool:
 def read_folder(path: str) -> Attached:
     """The text files of the folder ``path``, each named ``path/relative/name``.
 
-    Binary files, ignored ones and those over the caps are left out and counted in the
-    notes; the folder only fails when nothing in it can be attached.
+    Walked in name order (a folder's files, then its subfolders), ignored folders never
+    entered. Binary files, ignored ones, unreadable ones and those over the caps are
+    left out and counted in the notes; the folder only fails when nothing in it can be
+    attached.
 
     Raises:
         AttachmentError: The folder cannot be read or holds no text file to attach.
@@ -165,47 +167,51 @@ def read_folder(path: str) -> Attached:
     folder = Path(path)
     patterns = _ignore_patterns(folder)
     result = Attached()
-    ignored = binary = over = 0
+    ignored = binary = unreadable = over = 0
     total = 0
     try:
-        walk = sorted(
-            (Path(root), sorted(dirs), sorted(files))
-            for root, dirs, files in os.walk(folder, onerror=_raise)
-        )
+        for root, dirs, files in os.walk(folder, onerror=_raise):
+            relative_root = Path(root).relative_to(folder).as_posix()
+            prefix = "" if relative_root == "." else f"{relative_root}/"
+            kept = sorted(d for d in dirs if d != ".git")
+            dirs[:] = [d for d in kept if not _ignored(prefix + d, patterns)]
+            ignored += len(kept) - len(dirs)
+            for file in sorted(files):
+                relative = prefix + file
+                if _ignored(relative, patterns):
+                    ignored += 1
+                    continue
+                name = os.path.join(path, relative)
+                try:
+                    size = os.stat(name).st_size
+                except OSError:
+                    unreadable += 1
+                    continue
+                if len(result.attachments) >= FOLDER_MAX_FILES or total + size > FOLDER_MAX_BYTES:
+                    over += 1  # counted without reading it
+                    continue
+                try:
+                    attachment = read_path(name)
+                except UnknownKind:
+                    binary += 1
+                    continue
+                except AttachmentError:
+                    unreadable += 1
+                    continue
+                if attachment.kind != "text":
+                    binary += 1
+                    continue
+                total += attachment.size
+                result.attachments.append(attachment)
     except OSError as exc:
         raise AttachmentError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    for root, _dirs, files in walk:
-        relative_root = root.relative_to(folder).as_posix()
-        if relative_root != "." and (
-            ".git" in relative_root.split("/") or _ignored(relative_root, patterns)
-        ):
-            continue
-        for file in files:
-            relative = file if relative_root == "." else f"{relative_root}/{file}"
-            if _ignored(relative, patterns):
-                ignored += 1
-                continue
-            name = os.path.join(path, relative)
-            try:
-                attachment = read_path(name)
-            except UnknownKind:
-                binary += 1
-                continue
-            if attachment.kind != "text":
-                binary += 1
-                continue
-            if len(result.attachments) >= FOLDER_MAX_FILES or (
-                total + attachment.size > FOLDER_MAX_BYTES
-            ):
-                over += 1
-                continue
-            total += attachment.size
-            result.attachments.append(attachment)
     left_out = []
     if ignored:
         left_out.append(f"{ignored} ignored by its .gitignore")
     if binary:
         left_out.append(f"{binary} not text")
+    if unreadable:
+        left_out.append(f"{unreadable} unreadable or too large")
     if over:
         left_out.append(
             f"{over} over the folder limit of {FOLDER_MAX_FILES} files or "

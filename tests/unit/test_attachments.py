@@ -168,7 +168,7 @@ def test_a_folder_gives_its_text_files_minus_what_its_gitignore_ignores(tmp_path
         os.path.join(str(project), "src/main.py"),
     ]
     assert attached.notes == [
-        f"{project}: 3 file(s) attached; left out: 1 ignored by its .gitignore, 2 not text."
+        f"{project}: 3 file(s) attached; left out: 2 ignored by its .gitignore, 2 not text."
     ]
 
 
