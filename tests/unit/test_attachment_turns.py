@@ -60,9 +60,7 @@ def test_attachments_go_when_no_message_refers_to_them(store: Store) -> None:
     assert store.attachment_hashes() == set()
 
 
-def test_the_log_learns_names_kinds_and_sizes_without_reading_a_blob(
-    tmp_path: Path, store: Store
-) -> None:
+def test_the_log_learns_names_kinds_and_sizes_of_a_messages_files(store: Store) -> None:
     conversation = store.create_conversation()
     message = store.add_message(conversation.id, "user", "see", attachments=[PAPER, IMAGE])
     infos = store.attachment_infos(conversation.id)
@@ -74,8 +72,19 @@ def test_the_log_learns_names_kinds_and_sizes_without_reading_a_blob(
             AttachmentInfo("shot.png", "image", "image/png", len(PNG_1X1), IMAGE.sha256, 1, 1),
         ]
     }
-    # Listing conversations and drawing messages touch no attachment table at all.
-    assert store.messages(conversation.id)[0].content == "see"
+
+
+def test_listing_and_drawing_never_select_an_attachments_bytes(store: Store) -> None:
+    conversation = store.create_conversation()
+    message = store.add_message(conversation.id, "user", "see", attachments=[IMAGE])
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    store.list_conversations()
+    store.messages(conversation.id)
+    store.attachment_infos(conversation.id)
+    assert statements and not any("a.data" in sql for sql in statements)
+    store.message_attachments([message.id])  # building a request is what reads them
+    assert "a.data" in statements[-1]
 
 
 def test_the_newest_prompt_folds_its_text_files_and_carries_its_images(store: Store) -> None:
