@@ -140,8 +140,9 @@ _DRAIN_SECONDS = 0.2
 _MB = 1024 * 1024
 
 #: OpenAI's documented input limits. Images: "up to 50 MB total payload size per
-#: request"; file inputs (PDF): 32 MB of files in one request. Compatible servers may
-#: differ; they are held to the same numbers, which no local model comes near.
+#: request" (vision guide); PDF file inputs: 32 MB of content in one request (file
+#: inputs guide), checked here per PDF, the request as a whole against the 50 MB.
+#: Compatible servers may differ; they are held to the same numbers.
 OPENAI_LIMITS = AttachmentLimits(
     max_image_bytes=50 * _MB,
     max_document_bytes=32 * _MB,
