@@ -11,12 +11,14 @@ import argparse
 import asyncio
 import io
 import json
-import re
 import select
 import sys
+from collections.abc import Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO, cast
 
+from tuichat.attachment_reader import read_attachments
+from tuichat.attachments import Attachment, fenced
 from tuichat.console import EXIT_INTERRUPTED, EXIT_OK, fail, open_store, warn
 from tuichat.errors import ProviderError, TuichatError, UsageError
 from tuichat.provider import Finish, Retrying, TextDelta
@@ -29,6 +31,38 @@ from tuichat.store import Store
 
 if TYPE_CHECKING:
     from tuichat.catalog import ProviderModels
+
+
+def read_files(
+    paths: Sequence[str], prompt: str | None, stdin: TextIO | None, stderr: TextIO
+) -> list[Attachment]:
+    """The files of ``-a``, in order; folder notes go to ``stderr``.
+
+    ``-a -`` takes stdin for the attachment, so the prompt must then be an argument.
+
+    Raises:
+        UsageError: A file cannot be attached, or ``-a -`` without a prompt argument.
+    """
+    if not paths:
+        return []
+    binary = None
+    if "-" in paths:
+        if prompt is None or prompt == "-":
+            raise UsageError(
+                "With '-a -' stdin holds the attachment; give the prompt as an argument."
+            )
+        binary = _binary(stdin) if stdin is not None else None
+    attached = read_attachments(paths, binary)
+    for note in attached.notes:
+        stderr.write(f"tuichat: note: {neutralize(note)}\n")
+    return attached.attachments
+
+
+def _binary(stdin: TextIO) -> BinaryIO:
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return cast(BinaryIO, buffer)
+    return io.BytesIO(stdin.read().encode("utf-8", "surrogateescape"))
 
 
 def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None = None) -> str:
@@ -111,13 +145,6 @@ def _read_all(stdin: TextIO) -> str:
     return stdin.read().rstrip("\n")
 
 
-def fenced(text: str) -> str:
-    """``text`` in a Markdown fence longer than any run of backticks inside it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{text}\n{fence}"
-
-
 def run_ask(
     args: argparse.Namespace,
     *,
@@ -133,12 +160,15 @@ def run_ask(
     # SIGHUP / SIGTERM cancel the turn, which saves the reply as interrupted.
     signals = SignalCatcher()
     try:
-        prompt = read_prompt(args.prompt, stdin, stderr)
+        paths = getattr(args, "attachments", None) or []
+        files = read_files(paths, args.prompt, stdin, stderr)
+        # stdin went to the attachment: the prompt is the argument alone.
+        prompt = read_prompt(args.prompt, None if "-" in paths else stdin, stderr)
         runtime = runtime or Runtime.load()
         warn(runtime, stderr)
         if not args.no_save:
             open_store(runtime)
-        return asyncio.run(_ask(runtime, args, prompt, stdout, stderr, signals))
+        return asyncio.run(_ask(runtime, args, prompt, stdout, stderr, signals, files))
     except asyncio.CancelledError:
         if signals.received is None:
             raise
@@ -175,6 +205,7 @@ async def _ask(
     stdout: TextIO,
     stderr: TextIO,
     signals: SignalCatcher | None = None,
+    files: Sequence[Attachment] = (),
 ) -> int:
     task = asyncio.current_task()
     if signals is not None and task is not None:
@@ -197,9 +228,15 @@ async def _ask(
         overrides = Overrides(
             system=args.system, temperature=args.temperature, max_tokens=args.max_tokens
         )
+        started = conversation is None
         if conversation is None:
             conversation = session.start_conversation(provider, model, overrides)
-        turn = session.send(conversation, prompt, provider, model, overrides)
+        try:
+            turn = session.send(conversation, prompt, provider, model, overrides, attachments=files)
+        except TuichatError:
+            if started:  # refused before anything was sent: leave no empty conversation
+                store.delete_conversation(conversation.id)
+            raise
         for item in turn.left_out:
             stderr.write(f"tuichat: note: {neutralize(item.sentence)}\n")
             stderr.flush()

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuichat import errors
+from tuichat.attachments import Attachment, with_attachments
 from tuichat.protocol import (
+    BinaryPart,
     ChatEvent,
     ChatMessage,
     ChatRequest,
@@ -27,6 +29,7 @@ from tuichat.protocol import (
     ReasoningDelta,
     ResponseInfo,
     Retrying,
+    Role,
     TextDelta,
     Usage,
 )
@@ -44,6 +47,11 @@ HISTORY_STATUSES = frozenset({"complete", "length", "cancelled", "interrupted"})
 
 #: Rough characters per token, for trimming history when the model's window is known.
 CHARS_PER_TOKEN = 4
+
+#: Tokens an image or a PDF is counted as when trimming history: their bytes say little
+#: of what they cost (a small PNG of dense text may cost more than a large photo), and
+#: counting the base64 would leave out every turn before a screenshot.
+TOKENS_PER_PART = 1600
 
 #: Seconds between two saves of a streaming reply. A crash (kill -9, power cut of the
 #: process) loses at most this much of the text, plus the time one save takes.
@@ -95,6 +103,29 @@ def sendable(history: Sequence[Message]) -> list[Message]:
     return sent
 
 
+def _turn(message: Message, attachments: Sequence[Attachment]) -> ChatMessage:
+    """A stored message as sent: text attachments folded into its text, before it;
+    images and documents as its parts, in the order given."""
+    role: Role = "user" if message.role == "user" else "assistant"
+    parts = tuple(
+        BinaryPart(a.kind, a.media_type, a.data, a.name)
+        for a in attachments
+        if a.kind == "image" or a.kind == "document"
+    )
+    return ChatMessage(
+        role=role, content=with_attachments(message.content, attachments), parts=parts
+    )
+
+
+def _tokens(message: ChatMessage) -> int:
+    return estimate_tokens(message.content) + TOKENS_PER_PART * len(message.parts)
+
+
+def history_attachments(store: Store, history: Sequence[Message]) -> dict[int, list[Attachment]]:
+    """The attachments, bytes included, of the prompts of ``history`` a request carries."""
+    return store.message_attachments(m.id for m in sendable(history) if m.role == "user")
+
+
 def build_request(
     history: Sequence[Message],
     *,
@@ -103,25 +134,27 @@ def build_request(
     temperature: float | None = None,
     max_tokens: int | None = None,
     context_window: int | None = None,
+    attachments: Mapping[int, Sequence[Attachment]] | None = None,
 ) -> tuple[ChatRequest, int]:
     """Turn stored messages into a request that fits the model's context window.
 
     Oldest turns are left out first; the system prompt and the newest message never
     are. Failed replies, and the prompts they answered, are not sent (see :func:`sendable`).
+    ``attachments`` (by message id, see :func:`history_attachments`) go with the
+    messages that carry them, earlier turns' included: a model keeps seeing the
+    screenshot the conversation is about.
 
     Returns:
         The request and how many history messages were left out to fit.
     """
-    turns = [
-        ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
-        for m in sendable(history)
-    ]
+    files = attachments or {}
+    turns = [_turn(m, files.get(m.id, ())) for m in sendable(history)]
     omitted = 0
     if context_window:
         budget = context_window - (max_tokens or 0) - estimate_tokens(system or "")
-        total = sum(estimate_tokens(m.content) for m in turns)
+        total = sum(_tokens(m) for m in turns)
         while len(turns) > 1 and total > budget:
-            total -= estimate_tokens(turns[0].content)
+            total -= _tokens(turns[0])
             turns.pop(0)
             omitted += 1
         # The API wants the history to start with a user turn.
@@ -293,15 +326,20 @@ class Turn:
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         price: Price | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Turn:
-        """Save ``prompt`` (``None`` regenerates from the history as it is), create
-        the streaming assistant row and build the request."""
+        """Save ``prompt`` with its ``attachments`` (``None`` regenerates from the history
+        as it is), create the streaming assistant row and build the request.
+
+        Raises:
+            AttachmentError: The provider cannot take the request's images or documents
+                (this prompt's or the history's); the prompt is not kept, nothing is sent.
+        """
         user_message = None
         if prompt is not None:
-            user_message = store.add_message(conversation_id, "user", prompt)
-            conversation = store.get_conversation(conversation_id)
-            if conversation is not None and not conversation.title:
-                store.rename_conversation(conversation_id, title_from_prompt(prompt))
+            user_message = store.add_message(
+                conversation_id, "user", prompt, attachments=attachments
+            )
         history = store.messages(conversation_id)
         request, omitted = build_request(
             history,
@@ -310,7 +348,19 @@ class Turn:
             temperature=temperature,
             max_tokens=max_tokens,
             context_window=context_window,
+            attachments=history_attachments(store, history),
         )
+        try:
+            provider.check_attachments(request)
+        except errors.TuichatError:
+            if user_message is not None:
+                # Unanswered, it would be resent with the next prompt.
+                store.delete_message(user_message.id)
+            raise
+        if prompt is not None:
+            conversation = store.get_conversation(conversation_id)
+            if conversation is not None and not conversation.title:
+                store.rename_conversation(conversation_id, title_from_prompt(prompt))
         assistant = store.add_message(
             conversation_id,
             "assistant",

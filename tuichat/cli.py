@@ -68,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--conversation", type=_positive_int, metavar="ID", help="continue conversation ID"
     )
+    ask.add_argument(
+        "-a",
+        "--attach",
+        dest="attachments",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="attach a file or a folder's text files (repeatable; '-' reads one from stdin)",
+    )
     ask.add_argument("--no-save", action="store_true", help="do not save this turn")
     ask.add_argument(
         "--raw", action="store_true", help="do not neutralise control characters in the reply"
@@ -280,10 +289,11 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
                 "the sidebar and 'tuichat export --all' show them."
             )
         items.append((conversation, store.messages(conversation_id)))
+    files = store.message_attachments(m.id for _, messages in items for m in messages)
     if args.format == "json":
-        out.write(export.to_json(items, single=not args.all))
+        out.write(export.to_json(items, single=not args.all, attachments=files))
     else:
-        out.write(export.to_markdown(items))
+        out.write(export.to_markdown(items, files))
     return EXIT_OK
 
 

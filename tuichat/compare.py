@@ -27,6 +27,7 @@ from tuichat.chat import (
     TurnState,
     build_request,
     estimate_tokens,
+    history_attachments,
     title_from_prompt,
 )
 from tuichat.protocol import ChatEvent, Retrying, TextDelta
@@ -34,6 +35,7 @@ from tuichat.sanitize import neutralize, redact
 from tuichat.store import Message, Store
 
 if TYPE_CHECKING:
+    from tuichat.attachments import Attachment
     from tuichat.http import RetryPolicy
     from tuichat.prices import Price
     from tuichat.provider import Provider
@@ -234,6 +236,7 @@ class Comparison:
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         live_clock: Callable[[], float] = time.monotonic,
+        attachments: Sequence[Attachment] = (),
     ) -> Comparison:
         """Save ``prompt`` and one streaming reply row per contender; build the requests.
 
@@ -252,29 +255,46 @@ class Comparison:
             checkpoint_interval: Seconds between two saves of a streaming reply.
             clock: The turns' clock (time to first token, duration).
             live_clock: The clock of the live speed shown while streaming.
+            attachments: Files the prompt carries, in order.
 
         Raises:
             ValueError: Fewer than two or more than three contenders.
             StoreError: The store refused a write.
+            AttachmentError: One of the models cannot take the files; nothing is kept.
         """
         if not MIN_COLUMNS <= len(contenders) <= MAX_COLUMNS:
             raise ValueError(f"A comparison takes {MIN_COLUMNS} to {MAX_COLUMNS} models.")
         group = uuid.uuid4().hex[:12]
-        user = store.add_message(conversation_id, "user", prompt, meta={COMPARE_KEY: group})
-        conversation = store.get_conversation(conversation_id)
-        if conversation is not None and not conversation.title:
-            store.rename_conversation(conversation_id, title_from_prompt(prompt))
+        user = store.add_message(
+            conversation_id, "user", prompt, meta={COMPARE_KEY: group}, attachments=attachments
+        )
         history = store.messages(conversation_id)
-        columns: list[Column] = []
-        for index, contender in enumerate(contenders):
-            request, omitted = build_request(
+        files = history_attachments(store, history)
+        requests = [
+            build_request(
                 history,
                 model=contender.model,
                 system=system,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 context_window=contender.context_window,
+                attachments=files,
             )
+            for contender in contenders
+        ]
+        try:
+            for contender, (request, _omitted) in zip(contenders, requests, strict=True):
+                contender.provider.check_attachments(request)
+        except errors.TuichatError:
+            store.delete_message(user.id)  # unanswered, it would go out with the next prompt
+            raise
+        conversation = store.get_conversation(conversation_id)
+        if conversation is not None and not conversation.title:
+            store.rename_conversation(conversation_id, title_from_prompt(prompt))
+        columns: list[Column] = []
+        for index, (contender, (request, omitted)) in enumerate(
+            zip(contenders, requests, strict=True)
+        ):
             meta: dict[str, Any] = {COMPARE_KEY: group, COLUMN_KEY: index}
             if omitted:
                 meta["omitted"] = omitted

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from tuichat.hookspecs import hookimpl
 from tuichat.provider import (
+    AttachmentLimits,
     ChatEvent,
     ChatRequest,
     Finish,
@@ -121,6 +122,10 @@ class DemoProvider(Provider):
                 id="echo", provider=self.instance_name, name="Echo", context_window=1_000_000
             ),
         ]
+
+    def attachment_limits(self, model: str) -> AttachmentLimits:
+        """Every kind, unlimited: the demo reads none of them, and nothing is sent."""
+        return AttachmentLimits()
 
     def reply_for(self, request: ChatRequest) -> str:
         """The full text the demo answers ``request`` with."""

@@ -47,6 +47,13 @@ class UsageError(TuichatError):
     exit_code = 2
 
 
+class AttachmentError(UsageError):
+    """A file cannot be attached or sent: missing, unreadable, too big, of no kind that
+    works, or more than the provider takes (its documented limits, a kind the model
+    does not read). One plain sentence naming the file; refused before anything is sent.
+    """
+
+
 class PluginError(TuichatError):
     """A plugin could not be loaded or registered (a duplicate provider name...)."""
 

@@ -1,14 +1,25 @@
-"""Conversations as Markdown or JSON: for reading, sharing and backups."""
+"""Conversations as Markdown or JSON: for reading, sharing and backups.
+
+Attachments, given by message id: JSON carries each one whole (base64 with its media
+type), so a backup loses nothing; Markdown, written to one stream, shows a text file in
+its fence and names an image or PDF with its type and size (the bytes are in the JSON
+export).
+"""
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from tuichat.attachments import Attachment, human_size, text_block
 from tuichat.sanitize import neutralize
 from tuichat.store import Conversation, Message
+
+#: Attachments by message id (see :meth:`tuichat.store.Store.message_attachments`).
+Files = Mapping[int, Sequence[Attachment]]
 
 #: How an unfinished reply is marked in a Markdown export.
 STATUS_NOTES = {
@@ -26,8 +37,28 @@ def _iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
-def conversation_to_dict(conversation: Conversation, messages: Sequence[Message]) -> dict[str, Any]:
-    """A JSON-ready dict of the conversation and its messages (no keys, ever)."""
+def _attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "name": attachment.name,
+        "kind": attachment.kind,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "width": attachment.width,
+        "height": attachment.height,
+        "data": base64.b64encode(attachment.data).decode("ascii"),
+    }
+
+
+def conversation_to_dict(
+    conversation: Conversation, messages: Sequence[Message], attachments: Files | None = None
+) -> dict[str, Any]:
+    """A JSON-ready dict of the conversation and its messages (no keys, ever).
+
+    Each message lists its ``attachments``: name, kind, media type, size, SHA-256,
+    pixel size of an image, and ``data`` in base64.
+    """
+    files = attachments or {}
     return {
         "id": conversation.id,
         "title": conversation.title,
@@ -53,21 +84,43 @@ def conversation_to_dict(conversation: Conversation, messages: Sequence[Message]
                 "duration_ms": m.duration_ms,
                 "error": m.error,
                 "created_at": _iso(m.created_at),
+                "attachments": [_attachment_dict(a) for a in files.get(m.id, ())],
             }
             for m in messages
         ],
     }
 
 
-def to_json(items: Sequence[tuple[Conversation, Sequence[Message]]], *, single: bool) -> str:
+def to_json(
+    items: Sequence[tuple[Conversation, Sequence[Message]]],
+    *,
+    single: bool,
+    attachments: Files | None = None,
+) -> str:
     """JSON text: one conversation object, or ``{"conversations": [...]}``."""
-    dicts = [conversation_to_dict(c, m) for c, m in items]
+    dicts = [conversation_to_dict(c, m, attachments) for c, m in items]
     data: Any = dicts[0] if single and dicts else {"conversations": dicts}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def conversation_to_markdown(conversation: Conversation, messages: Sequence[Message]) -> str:
+def _attachment_lines(attachments: Sequence[Attachment]) -> list[str]:
+    lines: list[str] = []
+    for a in attachments:
+        if a.kind == "text":
+            lines += [neutralize(text_block(a)), ""]
+        else:
+            lines += [
+                f"_(attached: {neutralize(a.name)}, {a.media_type}, {human_size(a.size)})_",
+                "",
+            ]
+    return lines
+
+
+def conversation_to_markdown(
+    conversation: Conversation, messages: Sequence[Message], attachments: Files | None = None
+) -> str:
     """A readable Markdown transcript; control characters are neutralised."""
+    files = attachments or {}
     lines = [f"# {neutralize(conversation.title) or 'Untitled conversation'}", ""]
     created = _iso(conversation.created_at)
     if created:
@@ -85,6 +138,7 @@ def conversation_to_markdown(conversation: Conversation, messages: Sequence[Mess
         if m.reasoning:
             quoted = "\n".join(f"> {line}" for line in neutralize(m.reasoning).splitlines())
             lines += ["> **Reasoning**", ">", quoted, ""]
+        lines += _attachment_lines(files.get(m.id, ()))
         lines += [neutralize(m.content), ""]
         note = STATUS_NOTES.get(m.status)
         if m.role == "assistant" and note:
@@ -93,6 +147,8 @@ def conversation_to_markdown(conversation: Conversation, messages: Sequence[Mess
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def to_markdown(items: Sequence[tuple[Conversation, Sequence[Message]]]) -> str:
+def to_markdown(
+    items: Sequence[tuple[Conversation, Sequence[Message]]], attachments: Files | None = None
+) -> str:
     """Markdown text of one or more conversations, separated by rules."""
-    return "\n---\n\n".join(conversation_to_markdown(c, m) for c, m in items)
+    return "\n---\n\n".join(conversation_to_markdown(c, m, attachments) for c, m in items)

@@ -127,8 +127,48 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 """
 
+# Version 3: files in the conversation.
+#
+# An attachment's bytes are stored once, under their SHA-256, however many messages
+# carry them (the same screenshot sent in three conversations is one row), and in a
+# table of their own: listing conversations and drawing the log never read a blob. A
+# message refers to its attachments through ``message_attachments``, in the order they
+# were given and under the name each was given (one file may be attached under two
+# names). Deleting a message (or its conversation, by the cascade) deletes its links;
+# the trigger then deletes the bytes no message refers to any more.
+_V3 = """
+CREATE TABLE attachments (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'document', 'text')),
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    created_at REAL,
+    -- Last: reading the columns before it never loads the blob's overflow pages.
+    data BLOB NOT NULL
+);
+
+CREATE TABLE message_attachments (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    attachment_id INTEGER NOT NULL REFERENCES attachments (id),
+    name TEXT NOT NULL,
+    PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+
+CREATE INDEX message_attachments_attachment ON message_attachments (attachment_id);
+
+CREATE TRIGGER attachments_unreferenced AFTER DELETE ON message_attachments
+WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE attachment_id = old.attachment_id)
+BEGIN
+    DELETE FROM attachments WHERE id = old.attachment_id;
+END;
+"""
+
 #: Every migration, oldest first; the schema version after ``MIGRATIONS[i]`` is ``i + 1``.
-MIGRATIONS: list[Migration] = [_V1, _V2]
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
 
 #: The schema version this tuichat writes.
 LATEST_VERSION = len(MIGRATIONS)

@@ -7,6 +7,8 @@ holds the first-party plugins to it), so the rest of tuichat can change freely:
   :class:`ChatRequest`, the events (:class:`TextDelta`, :class:`ReasoningDelta`,
   :class:`Usage`, :class:`Finish`), :class:`ModelInfo`, :class:`LeftOut` (a setting
   the provider will not send, named by :meth:`Provider.left_out`), and :data:`hookimpl`;
+- files in the conversation: :class:`BinaryPart` (an image or PDF of a message) and
+  :class:`AttachmentLimits` (what :meth:`Provider.attachment_limits` declares);
 - the error tree, as the :mod:`~tuichat.errors` module (``errors.RateLimited``...);
 - HTTP on the shared client with the core's status mapping, retries and redaction:
   :func:`open_sse`, :func:`request_json`, :class:`ErrorInfo` and its parsers,
@@ -29,6 +31,9 @@ from tuichat import errors
 from tuichat.hookspecs import hookimpl
 from tuichat.plugin_helpers import int_or_none, merge_extra, redacting
 from tuichat.provider import (
+    AttachmentLimits,
+    BinaryKind,
+    BinaryPart,
     ChatEvent,
     ChatMessage,
     ChatRequest,
@@ -59,6 +64,9 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AttachmentLimits",
+    "BinaryKind",
+    "BinaryPart",
     "ChatEvent",
     "ChatMessage",
     "ChatRequest",

@@ -16,12 +16,37 @@ Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error"]
 
 
+BinaryKind = Literal["image", "document"]
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryPart:
+    """A file a message carries as bytes: an image or a PDF document.
+
+    Text files never come as parts: the core folds them into the message's text, so a
+    provider only meets the kinds its API takes as binary input.
+    """
+
+    kind: BinaryKind
+    media_type: str
+    """From the bytes, never the file's name: ``image/png``, ``application/pdf``."""
+    data: bytes
+    name: str
+    """The name the person gave (a path as typed, ``stdin``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One message of the conversation history sent to a model."""
+    """One message of the conversation history sent to a model.
+
+    ``parts`` are the message's images and documents, in the order given; they come
+    before ``content`` in the turn. A provider that declares none in
+    :meth:`tuichat.provider.Provider.attachment_limits` is never sent any.
+    """
 
     role: Role
     content: str
+    parts: tuple[BinaryPart, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +64,25 @@ class ChatRequest:
     max_tokens: int | None = None
     #: Provider-specific request fields, merged into the body last.
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentLimits:
+    """What a provider's API takes as images and documents, checked before sending.
+
+    ``None`` means no limit known. A limit says where it comes from in ``source``
+    (``Anthropic's Messages API``), for the sentence that refuses a file.
+    """
+
+    kinds: frozenset[BinaryKind] = frozenset({"image", "document"})
+    max_image_bytes: int | None = None
+    """One image, bytes as read."""
+    max_document_bytes: int | None = None
+    """One PDF, bytes as read."""
+    max_request_bytes: int | None = None
+    """All the images and documents of one request together (the history's too), as
+    base64 in the request body: the size APIs limit."""
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

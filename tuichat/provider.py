@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from tuichat.errors import ConfigError
 from tuichat.protocol import (
+    AttachmentLimits,
+    BinaryKind,
+    BinaryPart,
     ChatEvent,
     ChatMessage,
     ChatRequest,
@@ -41,6 +44,9 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "AttachmentLimits",
+    "BinaryKind",
+    "BinaryPart",
     "ChatEvent",
     "ChatMessage",
     "ChatRequest",
@@ -224,6 +230,29 @@ class Provider(ABC):
         front-ends say so. The default: everything is sent.
         """
         return []
+
+    def attachment_limits(self, model: str) -> AttachmentLimits:
+        """The images and documents ``model`` takes, and the API's size limits.
+
+        The default takes none: a plugin written before attachments reads only the
+        messages' text and would drop them without a word. A plugin that sends
+        :attr:`ChatMessage.parts` overrides it, with its API's documented limits.
+        """
+        return AttachmentLimits(kinds=frozenset())
+
+    def check_attachments(self, request: ChatRequest) -> None:
+        """Refuse ``request`` before it is sent when its images or documents cannot go.
+
+        The default checks :meth:`attachment_limits`; override it for a rule those
+        cannot say.
+
+        Raises:
+            AttachmentError: A kind the model does not take, or a file or request over
+                a limit (one sentence naming the file and the limit).
+        """
+        from tuichat.attachment_checks import check_request
+
+        check_request(self.label, request, self.attachment_limits(request.model))
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release anything the provider holds besides the shared client."""

@@ -31,6 +31,7 @@ from tuichat.turns import TurnRefused
 __all__ = ["MissingKey", "Overrides", "Session", "TurnOptions", "TurnRefused", "missing_key"]
 
 if TYPE_CHECKING:
+    from tuichat.attachments import Attachment
     from tuichat.catalog import ProviderModels
     from tuichat.compare import Comparison, Contender
     from tuichat.http import RetryPolicy
@@ -301,11 +302,25 @@ class Session:
         provider: Provider,
         model: str,
         overrides: Overrides | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Turn:
-        """Save ``prompt`` in ``conversation`` and begin the reply to it."""
+        """Save ``prompt`` and its ``attachments`` in ``conversation`` and begin the reply.
+
+        Raises:
+            MissingKey: The provider needs a key and has none.
+            AttachmentError: The provider cannot take the request's images or documents;
+                nothing is saved or sent.
+        """
         self.require_key(provider)
         options = self.options(provider, model, conversation, overrides)
-        return Turn.begin(self.store, provider, conversation.id, prompt, **options.as_kwargs())
+        return Turn.begin(
+            self.store,
+            provider,
+            conversation.id,
+            prompt,
+            attachments=attachments,
+            **options.as_kwargs(),
+        )
 
     def regenerate(
         self, target: Message, provider: Provider, model: str, overrides: Overrides | None = None
@@ -372,8 +387,10 @@ class Session:
         prompt: str,
         contenders: Sequence[Contender],
         overrides: Overrides | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Comparison:
-        """Save ``prompt`` and begin one reply per contender (see :meth:`contenders`)."""
+        """Save ``prompt`` and its ``attachments`` and begin one reply per contender (see
+        :meth:`contenders`)."""
         from tuichat.compare import Comparison
 
         first = contenders[0]
@@ -388,6 +405,7 @@ class Session:
             max_tokens=options.max_tokens,
             policy=options.policy,
             clock=self.clock,
+            attachments=attachments,
         )
 
     def _options_for(

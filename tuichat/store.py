@@ -17,17 +17,19 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar, get_args
 
+from tuichat.attachments import Attachment
 from tuichat.errors import StoreError, StoreUnusable
 from tuichat.migrations import LATEST_VERSION, migrate, newer_schema_error, user_version
 
 __all__ = [
     "MESSAGE_STATUSES",
+    "AttachmentInfo",
     "ROLES",
     "HEAD",
     "Conversation",
@@ -159,6 +161,29 @@ class Message:
     updated_at: float
     parent_id: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    """What the log shows of an attachment, without its bytes.
+
+    Attributes:
+        name: The name it was given with (a path as typed, ``stdin``).
+        kind: ``image``, ``document`` or ``text``.
+        media_type: From its bytes.
+        size: Bytes.
+        sha256: Its content address.
+        width: Pixels of an image, when its header said.
+        height: Pixels of an image, when its header said.
+    """
+
+    name: str
+    kind: str
+    media_type: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,6 +635,7 @@ class Store:
         reasoning: str = "",
         meta: dict[str, Any] | None = None,
         parent_id: int | None | _Head = HEAD,
+        attachments: Sequence[Attachment] = (),
     ) -> Message:
         """Append a message to a conversation and bump the conversation's ``updated_at``.
 
@@ -630,6 +656,8 @@ class Store:
             parent_id: The message this one follows: :data:`HEAD` (the default) for the end
                 of the branch on show, None to start the conversation anew, or a message id
                 of this conversation.
+            attachments: Files the message carries, in order; their bytes are stored once
+                (by SHA-256) however many messages carry them.
 
         Returns:
             The new message; its position follows the conversation's last one (0 for the
@@ -679,6 +707,7 @@ class Store:
                 ),
             )
             message_id = _rowid(cursor)
+            _link_attachments(conn, message_id, attachments, now)
             conn.execute(
                 "UPDATE conversations SET updated_at = ?, head_id = ? WHERE id = ?",
                 (now, message_id, conversation_id),
@@ -969,6 +998,71 @@ class Store:
 
         self._write(delete)
 
+    # -- attachments ---------------------------------------------------------------------------
+
+    def attachment_infos(self, conversation_id: int) -> dict[int, list[AttachmentInfo]]:
+        """The attachments of every message of a conversation, without their bytes.
+
+        One query, reading no blob: what the log needs to show names, kinds and sizes.
+
+        Args:
+            conversation_id: Owning conversation.
+
+        Returns:
+            ``{message_id: [info, ...]}`` in the order given, for messages that have some.
+        """
+
+        def query(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(
+                "SELECT l.message_id, l.name, a.kind, a.media_type, a.size, a.sha256, a.width,"
+                " a.height FROM message_attachments AS l"
+                " JOIN attachments AS a ON a.id = l.attachment_id"
+                " JOIN messages AS m ON m.id = l.message_id"
+                " WHERE m.conversation_id = ? ORDER BY l.message_id, l.position",
+                (conversation_id,),
+            ).fetchall()
+
+        infos: dict[int, list[AttachmentInfo]] = {}
+        for message_id, *fields in self._read(query):
+            infos.setdefault(message_id, []).append(AttachmentInfo(*fields))
+        return infos
+
+    def message_attachments(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+        """The attachments of ``message_ids`` with their bytes: for building a request.
+
+        Args:
+            message_ids: Message row ids.
+
+        Returns:
+            ``{message_id: [attachment, ...]}`` in the order given, for messages that
+            have some.
+        """
+        ids = sorted(set(message_ids))
+        if not ids:
+            return {}
+
+        def query(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            marks = ", ".join("?" * len(ids))
+            return conn.execute(
+                "SELECT l.message_id, l.name, a.kind, a.media_type, a.data, a.width, a.height"
+                " FROM message_attachments AS l JOIN attachments AS a ON a.id = l.attachment_id"
+                f" WHERE l.message_id IN ({marks}) ORDER BY l.message_id, l.position",
+                ids,
+            ).fetchall()
+
+        found: dict[int, list[Attachment]] = {}
+        for message_id, name, kind, media_type, data, width, height in self._read(query):
+            found.setdefault(message_id, []).append(
+                Attachment(name, kind, media_type, bytes(data), width, height)
+            )
+        return found
+
+    def attachment_hashes(self) -> set[str]:
+        """The SHA-256 of every attachment stored (each is stored once)."""
+        return self._read(
+            lambda conn: {row[0] for row in conn.execute("SELECT sha256 FROM attachments")}
+        )
+
     def recover_interrupted(self, stale_after: float = 5.0) -> int:
         """Mark replies left ``streaming`` by a crashed tuichat as ``interrupted``.
 
@@ -1122,6 +1216,32 @@ def _rowid(cursor: sqlite3.Cursor) -> int:
     rowid = cursor.lastrowid
     assert rowid is not None
     return rowid
+
+
+def _link_attachments(
+    conn: sqlite3.Connection, message_id: int, attachments: Sequence[Attachment], now: float
+) -> None:
+    for position, attachment in enumerate(attachments):
+        digest = attachment.sha256
+        conn.execute(
+            "INSERT INTO attachments (sha256, kind, media_type, size, width, height, created_at,"
+            " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            (
+                digest,
+                attachment.kind,
+                attachment.media_type,
+                attachment.size,
+                attachment.width,
+                attachment.height,
+                now,
+                attachment.data,
+            ),
+        )
+        conn.execute(
+            "INSERT INTO message_attachments (message_id, position, attachment_id, name)"
+            " SELECT ?, ?, id, ? FROM attachments WHERE sha256 = ?",
+            (message_id, position, attachment.name, digest),
+        )
 
 
 def _check_role(role: str) -> None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tuichat.chat import Turn, build_request
+from tuichat.chat import Turn, build_request, history_attachments
+from tuichat.errors import TuichatError
 from tuichat.store import Message, Store
 
 if TYPE_CHECKING:
@@ -62,8 +63,16 @@ def begin_regenerate(store: Store, provider: Provider, target: Message, **option
     prompt = target if target.role == "user" else _parent(store, target)
     if prompt is None or prompt.role != "user":
         raise TurnRefused("This reply answers no prompt, so it cannot be regenerated.")
+    conversation = store.get_conversation(prompt.conversation_id)
     store.set_head(prompt.conversation_id, prompt.id)
-    return Turn.begin(store, provider, prompt.conversation_id, None, **options)
+    try:
+        return Turn.begin(store, provider, prompt.conversation_id, None, **options)
+    except TuichatError:
+        # Refused before sending (a file the provider cannot take): the old reply stays
+        # on show.
+        if conversation is not None:
+            store.set_head(prompt.conversation_id, conversation.head_id)
+        raise
 
 
 def begin_edit(
@@ -86,7 +95,11 @@ def begin_edit(
     """
     if prompt.role != "user":
         raise TurnRefused("Only a prompt can be edited and resent.")
-    edited = store.add_message(prompt.conversation_id, "user", text, parent_id=prompt.parent_id)
+    # The edited prompt keeps the files of the one it replaces.
+    files = store.message_attachments([prompt.id]).get(prompt.id, [])
+    edited = store.add_message(
+        prompt.conversation_id, "user", text, parent_id=prompt.parent_id, attachments=files
+    )
     turn = Turn.begin(store, provider, prompt.conversation_id, None, **options)
     turn.user_message = edited
     return turn
@@ -143,7 +156,9 @@ def begin_continue(
         temperature=temperature,
         max_tokens=max_tokens,
         context_window=context_window,
+        attachments=history_attachments(store, sent),
     )
+    provider.check_attachments(request)
     store.update_message(reply.id, status="streaming", content=partial)
     streaming = store.get_message(reply.id) or reply
     turn = Turn(

@@ -13,6 +13,7 @@ inside the methods that talk to the network.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import AsyncGenerator, Callable
@@ -22,7 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from tuichat.plugin_api import (
+    AttachmentLimits,
     ChatEvent,
+    ChatMessage,
     ChatRequest,
     Finish,
     FinishReason,
@@ -99,6 +102,43 @@ _STOP_REASONS: dict[str, FinishReason] = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+
+
+_MB = 1024 * 1024
+
+#: The Messages API's documented limits: "5MB per image" through the API, and a
+#: request of at most 32 MB, which also bounds a PDF ("maximum request size 32MB";
+#: its 100 pages per request are not counted here, the API says so itself).
+ANTHROPIC_LIMITS = AttachmentLimits(
+    max_image_bytes=5 * _MB,
+    max_document_bytes=32 * _MB,
+    max_request_bytes=32 * _MB,
+    source="Anthropic's Messages API",
+)
+
+
+def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    """A message's ``content``: its text, or blocks when it carries files.
+
+    ``image`` and ``document`` blocks with a base64 ``source`` come first, in the order
+    given, then the text block (Anthropic advises images before the question).
+    """
+    if not message.parts:
+        return message.content
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": part.kind,
+            "source": {
+                "type": "base64",
+                "media_type": part.media_type,
+                "data": base64.b64encode(part.data).decode("ascii"),
+            },
+        }
+        for part in message.parts
+    ]
+    if message.content.strip():
+        blocks.append({"type": "text", "text": message.content})
+    return blocks
 
 
 class AnthropicSettings(ProviderSettings):
@@ -259,6 +299,10 @@ class AnthropicProvider(Provider):
             headers["x-api-key"] = key
         return headers
 
+    def attachment_limits(self, model: str) -> AttachmentLimits:
+        """Images and PDFs, as every current Claude model takes them."""
+        return ANTHROPIC_LIMITS
+
     def left_out(self, request: ChatRequest) -> list[LeftOut]:
         """The sampling settings the configured API version refuses (see
         :func:`fit_body_to_version`): the request goes out without them."""
@@ -283,10 +327,10 @@ class AnthropicProvider(Provider):
             if message.role == "system":
                 # Anthropic has no system role in messages: it joins the top-level prompt.
                 system_parts.append(message.content)
-            elif message.content.strip():
+            elif message.content.strip() or message.parts:
                 # An empty text block is a 400 ("text content blocks must be non-empty"),
                 # and an interrupted reply can leave an empty assistant message behind.
-                messages.append({"role": message.role, "content": message.content})
+                messages.append({"role": message.role, "content": _content(message)})
         body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens or settings.default_max_tokens,

@@ -19,6 +19,7 @@ inside the methods that talk to the network.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import AsyncGenerator, Callable
@@ -28,7 +29,9 @@ from urllib.parse import quote
 from pydantic import Field, model_validator
 
 from tuichat.plugin_api import (
+    AttachmentLimits,
     ChatEvent,
+    ChatMessage,
     ChatRequest,
     Finish,
     FinishReason,
@@ -210,6 +213,39 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
     return ErrorInfo(message=message, type=raw_type, retry_after=retry_after)
 
 
+_MB = 1024 * 1024
+
+#: "Only small files can be sent as inline data because the total request size limit
+#: is 20 MB" (Gemini API, input file requirements); larger files need the Files API,
+#: which tuichat does not use.
+GEMINI_LIMITS = AttachmentLimits(
+    max_image_bytes=20 * _MB,
+    max_document_bytes=20 * _MB,
+    max_request_bytes=20 * _MB,
+    source="the Gemini API (inline data)",
+)
+
+
+def _parts(message: ChatMessage) -> list[dict[str, Any]]:
+    """A message's parts: ``inline_data`` for each file, in the order given, then the text.
+
+    The REST API takes ``inline_data``/``mime_type`` as well as ``inlineData``/``mimeType``;
+    DESIGN 5a names the first.
+    """
+    parts: list[dict[str, Any]] = [
+        {
+            "inline_data": {
+                "mime_type": part.media_type,
+                "data": base64.b64encode(part.data).decode("ascii"),
+            }
+        }
+        for part in message.parts
+    ]
+    if message.content.strip():
+        parts.append({"text": message.content})
+    return parts
+
+
 class GeminiProvider(Provider):
     """Gemini through ``streamGenerateContent``, streamed as server-sent events."""
 
@@ -239,6 +275,10 @@ class GeminiProvider(Provider):
         # Quoted so that a model name can never change the path ("../", "?").
         return f"{self.api_root()}/models/{quote(model, safe='')}:streamGenerateContent"
 
+    def attachment_limits(self, model: str) -> AttachmentLimits:
+        """Images and PDFs inline, within the API's 20 MB request."""
+        return GEMINI_LIMITS
+
     def headers(self) -> dict[str, str]:
         """The key header; the key is never put in the URL."""
         key = self.api_key()
@@ -252,10 +292,10 @@ class GeminiProvider(Provider):
         for message in request.messages:
             if message.role == "system":
                 system_parts.append(message.content)
-            elif message.content.strip():
+            elif message.content.strip() or message.parts:
                 # Gemini rejects empty parts; an interrupted reply may be empty.
                 role = "model" if message.role == "assistant" else "user"
-                contents.append({"role": role, "parts": [{"text": message.content}]})
+                contents.append({"role": role, "parts": _parts(message)})
         body: dict[str, Any] = {"contents": contents}
         system = "\n\n".join(part for part in system_parts if part)
         if system:

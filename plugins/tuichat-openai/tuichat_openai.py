@@ -34,12 +34,13 @@ core) and tuichat.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -47,7 +48,11 @@ import httpx
 from pydantic import Field
 
 from tuichat.plugin_api import (
+    AttachmentLimits,
+    BinaryKind,
+    BinaryPart,
     ChatEvent,
+    ChatMessage,
     ChatRequest,
     ErrorInfo,
     Finish,
@@ -135,6 +140,19 @@ _TAG = re.compile(r"<[^<>]++>")
 #: Seconds we wait for the end of the body after ``[DONE]`` (see ``_drain``).
 _DRAIN_SECONDS = 0.2
 
+_MB = 1024 * 1024
+
+#: OpenAI's documented input limits. Images: "up to 50 MB total payload size per
+#: request" (vision guide); PDF file inputs: 32 MB of content in one request (file
+#: inputs guide), checked here per PDF, the request as a whole against the 50 MB.
+#: Compatible servers may differ; they are held to the same numbers.
+OPENAI_LIMITS = AttachmentLimits(
+    max_image_bytes=50 * _MB,
+    max_document_bytes=32 * _MB,
+    max_request_bytes=50 * _MB,
+    source="OpenAI's Chat Completions API",
+)
+
 
 class OpenAISettings(ProviderSettings):
     """Settings of a ``[providers.<name>]`` table served by the openai plugin."""
@@ -156,6 +174,11 @@ class OpenAISettings(ProviderSettings):
     system_role: Literal["auto", "system", "developer"] = "auto"
     """Role of the system prompt. ``auto``: ``developer`` for reasoning models, else
     ``system``."""
+    vision: bool = True
+    """Whether the models take images (``image_url`` parts); ``false`` refuses an image
+    before sending, for a server whose models read text only."""
+    documents: bool = True
+    """Whether the models take PDF files (``file`` parts with ``file_data``)."""
 
 
 def normalize_finish(raw: str | None) -> FinishReason:
@@ -381,6 +404,17 @@ class OpenAIProvider(Provider):
         name = model.lower().removeprefix("ft:").rsplit("/", 1)[-1]
         return any(name.startswith(p.lower()) for p in self.options.reasoning_models if p)
 
+    def attachment_limits(self, model: str) -> AttachmentLimits:
+        """Images and PDFs as OpenAI documents them, unless the table says the server's
+        models take none (``vision = false``, ``documents = false``)."""
+        options = self.options
+        kinds: set[BinaryKind] = set()
+        if options.vision:
+            kinds.add("image")
+        if options.documents:
+            kinds.add("document")
+        return replace(OPENAI_LIMITS, kinds=frozenset(kinds))
+
     def left_out(self, request: ChatRequest) -> list[LeftOut]:
         """A temperature for a reasoning model, which accepts only its default."""
         if request.temperature is None or not self.is_reasoning_model(request.model):
@@ -399,12 +433,12 @@ class OpenAIProvider(Provider):
             # The docs: "with o1 models and newer, developer messages replace the
             # previous system messages"; older models take system.
             system_role = "developer" if reasoning else "system"
-        messages: list[dict[str, str]] = []
+        messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": system_role, "content": request.system})
         for message in request.messages:
             role = system_role if message.role == "system" else message.role
-            messages.append({"role": role, "content": message.content})
+            messages.append({"role": role, "content": _content(message)})
         body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
         if stream_options and options.stream_usage and not self.stream_options_rejected:
             body["stream_options"] = {"include_usage": True}
@@ -674,6 +708,40 @@ class OpenAIProvider(Provider):
         return [
             ModelInfo(id=m, provider=self.instance_name) for m in sorted(set(self.options.models))
         ]
+
+
+def _data_url(part: BinaryPart) -> str:
+    return f"data:{part.media_type};base64,{base64.b64encode(part.data).decode('ascii')}"
+
+
+def _filename(part: BinaryPart) -> str:
+    name = part.name.replace("\\", "/").rsplit("/", 1)[-1] or "document"
+    # The API reads the kind of a file from its name; stdin has none.
+    return name if name.lower().endswith(".pdf") else f"{name}.pdf"
+
+
+def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    """A message's ``content``: its text, or content parts when it carries files.
+
+    The files come first, then the text, as the person gave them: ``image_url`` with
+    a ``data:`` URL for an image, ``file`` with ``file_data`` for a PDF.
+    """
+    if not message.parts:
+        return message.content
+    parts: list[dict[str, Any]] = []
+    for part in message.parts:
+        if part.kind == "image":
+            parts.append({"type": "image_url", "image_url": {"url": _data_url(part)}})
+        else:
+            parts.append(
+                {
+                    "type": "file",
+                    "file": {"filename": _filename(part), "file_data": _data_url(part)},
+                }
+            )
+    if message.content:
+        parts.append({"type": "text", "text": message.content})
+    return parts
 
 
 @hookimpl

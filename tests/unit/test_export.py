@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
+from tuichat.attachments import from_bytes
 from tuichat.export import to_json, to_markdown
 from tuichat.store import Store
+from tuichat.testing import PDF_MINIMAL, PNG_1X1
 
 
 def make_conversation(store: Store):
@@ -51,3 +54,38 @@ def test_exporting_all_wraps_the_list(store: Store) -> None:
     item = make_conversation(store)
     data = json.loads(to_json([item, item], single=False))
     assert len(data["conversations"]) == 2
+
+
+def test_json_export_carries_attachments_whole_in_base64(store: Store) -> None:
+    conversation = store.create_conversation(title="Look")
+    prompt = store.add_message(
+        conversation.id, "user", "What is it?", attachments=[from_bytes(PNG_1X1, "dot.png")]
+    )
+    messages = store.messages(conversation.id)
+    files = store.message_attachments([prompt.id])
+    data = json.loads(to_json([(conversation, messages)], single=True, attachments=files))
+    (image,) = data["messages"][0]["attachments"]
+    assert image["name"] == "dot.png"
+    assert (image["kind"], image["media_type"], image["width"], image["height"]) == (
+        "image",
+        "image/png",
+        1,
+        1,
+    )
+    assert base64.b64decode(image["data"]) == PNG_1X1
+
+
+def test_markdown_export_shows_text_files_and_names_the_others(store: Store) -> None:
+    conversation = store.create_conversation(title="Files")
+    prompt = store.add_message(
+        conversation.id,
+        "user",
+        "Why?",
+        attachments=[from_bytes(b"boom\n", "err.log"), from_bytes(PDF_MINIMAL, "a.pdf")],
+    )
+    files = store.message_attachments([prompt.id])
+    text = to_markdown([(conversation, store.messages(conversation.id))], files)
+    assert (
+        "## You\n\nerr.log\n```\nboom\n```\n\n_(attached: a.pdf, application/pdf, 1 KB)_\n\nWhy?"
+        in text
+    )

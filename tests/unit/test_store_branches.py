@@ -144,7 +144,7 @@ def test_v1_conversations_become_one_branch_each(tmp_path: Path) -> None:
 def test_v2_applies_in_one_transaction(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
     try:
-        assert migrate(conn) == 2
+        assert migrate(conn) >= 2
         columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
         assert {"parent_id", "meta"} <= columns
         assert "head_id" in {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}

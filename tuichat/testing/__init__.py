@@ -22,7 +22,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tuichat.testing.conversations import attachment, conversation_request
     from tuichat.testing.environment import isolated_env
+    from tuichat.testing.files import GIF_1X1, JPEG_2X3, PDF_MINIMAL, PNG_1X1, WEBP_HEADER, png
     from tuichat.testing.replies import collect, failure, reasoning_of, text_of
     from tuichat.testing.server import (
         Chunk,
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "environment": ("isolated_env",),
+    "conversations": ("attachment", "conversation_request"),
+    "files": ("GIF_1X1", "JPEG_2X3", "PDF_MINIMAL", "PNG_1X1", "WEBP_HEADER", "png"),
     "replies": ("collect", "failure", "reasoning_of", "text_of"),
     "server": (
         "Chunk",
@@ -92,7 +96,12 @@ _EXPORTS = {
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "GIF_1X1",
+    "JPEG_2X3",
+    "PDF_MINIMAL",
+    "PNG_1X1",
     "SSE_HEADERS",
+    "WEBP_HEADER",
     "Chunk",
     "Delay",
     "Drop",
@@ -106,7 +115,9 @@ __all__ = [
     "anthropic_error",
     "anthropic_error_event",
     "anthropic_stream",
+    "attachment",
     "collect",
+    "conversation_request",
     "failure",
     "gemini_error",
     "gemini_stream",
@@ -115,6 +126,7 @@ __all__ = [
     "openai_chat_stream",
     "openai_error",
     "openai_error_event",
+    "png",
     "reasoning_of",
     "split_at",
     "split_bytes",

@@ -37,7 +37,10 @@ a dropped connection; a stream cut before its terminator (or the provider's
 documented lenient rule, see :attr:`WireScript.complete_without_terminator`); a
 stalled stream (read timeout); a 200 that is not an event stream; malformed JSON in
 an event; a refused connection; cancellation closing the HTTP stream; the API key
-never appearing in an error message; ``list_models()``.
+never appearing in an error message; ``list_models()``; each kind of file the provider
+declares in :meth:`~tuichat.provider.Provider.attachment_limits` reaching the wire (its
+bytes base64 in the body, beside the message's text), and each kind it does not declare
+refused before sending, never dropped.
 
 Every frame a script returns is one complete SSE event (``data: ...\\n\\n``) with LF line
 endings and no raw newline inside a JSON payload: the suite derives the CRLF, comment
@@ -47,6 +50,7 @@ and byte-split variants itself.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 from abc import ABC, abstractmethod
@@ -59,8 +63,10 @@ import pytest
 import pytest_asyncio
 
 from tuichat import errors
+from tuichat.attachments import AttachmentError
 from tuichat.http import RetryPolicy, make_client, stream_with_retries
 from tuichat.provider import (
+    BinaryPart,
     ChatEvent,
     ChatMessage,
     ChatRequest,
@@ -71,6 +77,7 @@ from tuichat.provider import (
     TextDelta,
     Usage,
 )
+from tuichat.testing.files import PDF_MINIMAL, PNG_1X1
 from tuichat.testing.server import Chunk, Drop, RecordedRequest, Response, Stall, Step, WireServer
 
 __all__ = [
@@ -568,6 +575,32 @@ class ProviderContract:
         assert not result.events
         if status == 429:
             assert error.retry_after is None
+
+    @pytest.mark.parametrize(
+        "part",
+        [
+            BinaryPart("image", "image/png", PNG_1X1, "dot.png"),
+            BinaryPart("document", "application/pdf", PDF_MINIMAL, "paper.pdf"),
+        ],
+        ids=["image", "pdf"],
+    )
+    async def test_attachments_reach_the_wire_or_are_refused(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient, part: BinaryPart
+    ) -> None:
+        provider = self.build(http_client, wire_server.url)
+        request = self.request(messages=[ChatMessage("user", "What is this?", parts=(part,))])
+        if part.kind not in provider.attachment_limits(request.model).kinds:
+            # Not declared: refused before sending, never silently dropped.
+            with pytest.raises(AttachmentError):
+                provider.check_attachments(request)
+            return
+        provider.check_attachments(request)
+        wire_server.enqueue(sse_stream_response(self.wire.stream(["A dot."])))
+        self.assert_complete(await self.collect(provider.stream_chat(request)))
+        body = wire_server.requests[-1].body.decode()
+        assert base64.b64encode(part.data).decode() in body, f"the {part.kind} was not sent"
+        assert part.media_type in body, f"the {part.kind}'s media type was not sent"
+        assert "What is this?" in body, "the text beside the file was not sent"
 
     async def test_401_names_the_key_variable(
         self, wire_server: WireServer, http_client: httpx.AsyncClient
