@@ -326,3 +326,21 @@ def test_a_missing_file_is_a_usage_error(tmp_path, importing) -> None:
 def test_a_format_that_does_not_fit_the_file_is_a_usage_error(tmp_path, importing) -> None:
     with pytest.raises(UsageError, match="not a SQLite database"):
         importing(write_json(tmp_path / "c.json", []), fmt="elia")
+
+
+def test_images_in_a_chatgpt_message_are_left_out_and_its_text_kept(
+    tmp_path, importing, target
+) -> None:
+    export = samples.chatgpt_linear("pic", "Picture")
+    first = export["mapping"]["m0"]["message"]
+    first["content"] = {
+        "content_type": "multimodal_text",
+        "parts": [
+            {"content_type": "image_asset_pointer", "asset_pointer": "file-service://x"},
+            "What is in this picture?",
+        ],
+    }
+    importing(write_json(tmp_path / "conversations.json", [export]))
+
+    shown = target.messages(only_conversation(target).id)
+    assert shown[0].content == "What is in this picture?"

@@ -56,6 +56,8 @@ def iter_array(stream: TextIO, chunk: int = _CHUNK) -> Iterator[Any]:
         try:
             value, end = decoder.raw_decode(buffer, index)
         except json.JSONDecodeError as exc:
+            if at_end and exc.pos >= len(buffer.rstrip()):
+                raise JSONArrayError("the file ends before the array does") from None
             if at_end:
                 raise JSONArrayError(f"damaged JSON: {exc.msg}") from None
             # Most likely the element goes on past the buffer: read more and decode it
