@@ -3,9 +3,10 @@
 ChatGPT: the shape of ``conversations.json`` in the data export (a ``mapping`` of nodes
 with ``parent``/``children``, ``message.author.role``, ``content.content_type``/``parts``,
 ``metadata.model_slug``, ``recipient``, ``current_node``), as the open-source readers of
-it (Elia's ``import_chatgpt.py`` among them) read it. Claude: ``uuid``, ``name``,
-``chat_messages`` with ``sender``, ``text`` and ``content`` blocks. The databases: the
-tables as llm, Elia and oterm create them (columns they do not read are left out).
+it read it (Elia's ``import_chatgpt.py``, mitkury/chatgpt-export-parser's format notes).
+Claude: ``uuid``, ``name``, ``chat_messages`` with ``sender``, ``text`` and ``content``
+blocks. The databases: the tables as llm, Elia and oterm create them (columns they do not
+read are left out).
 """
 
 from __future__ import annotations

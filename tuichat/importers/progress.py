@@ -40,12 +40,13 @@ class Progress:
         if not force and now - self._last < _INTERVAL:
             return
         self._last = now
+        count = f"{done} conversation{'' if done == 1 else 's'}"
         if fraction is None:
-            line = f"{done} conversations"
+            line = count
         else:
             filled = round(fraction * _WIDTH)
             bar = "#" * filled + " " * (_WIDTH - filled)
-            line = f"[{bar}] {fraction:4.0%}  {done} conversations"
+            line = f"[{bar}] {fraction:4.0%}  {count}"
         self._stream.write("\r" + line + "\x1b[K")
         self._stream.flush()
         self._drawn = True
