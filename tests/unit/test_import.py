@@ -344,3 +344,28 @@ def test_images_in_a_chatgpt_message_are_left_out_and_its_text_kept(
 
     shown = target.messages(only_conversation(target).id)
     assert shown[0].content == "What is in this picture?"
+
+
+def test_a_tuichat_export_with_values_of_the_wrong_type_keeps_only_the_right_ones(
+    tmp_path, importing, target
+) -> None:
+    export = {
+        "id": 7,
+        "title": "Odd",
+        "messages": [
+            {"role": "user", "content": "hi", "status": "complete"},
+            {
+                "role": "assistant",
+                "content": "hello",
+                "status": "bogus",
+                "ttft_ms": "fast",
+                "duration_ms": 12,
+                "usage": {"input_tokens": "9", "output_tokens": 3},
+            },
+        ],
+    }
+    importing(write_json(tmp_path / "one.json", export))
+
+    reply = target.messages(only_conversation(target).id)[1]
+    assert (reply.status, reply.ttft_ms, reply.duration_ms) == ("complete", None, 12.0)
+    assert (reply.input_tokens, reply.output_tokens) == (None, 3)

@@ -16,8 +16,6 @@ from tuichat.store import MESSAGE_STATUSES, ROLES
 
 __all__ = ["read_export"]
 
-_DETAILS = ("finish_reason", "ttft_ms", "duration_ms", "error")
-
 
 def read_export(data: Any) -> Iterator[Item]:
     """One record per conversation of the export."""
@@ -81,10 +79,18 @@ def _text(value: Any) -> str | None:
 
 
 def _details(item: dict[str, Any]) -> dict[str, Any]:
-    details = {name: item[name] for name in _DETAILS if item.get(name) is not None}
+    # Only values of the column's own type: SQLite would keep a string in a number column.
+    details: dict[str, Any] = {
+        name: item[name] for name in ("finish_reason", "error") if isinstance(item.get(name), str)
+    }
+    for name in ("ttft_ms", "duration_ms"):
+        value = item.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            details[name] = float(value)
     usage = item.get("usage")
     if isinstance(usage, dict):
         for name in ("input_tokens", "output_tokens"):
-            if isinstance(usage.get(name), int):
-                details[name] = usage[name]
+            value = usage.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                details[name] = value
     return details
