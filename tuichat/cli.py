@@ -12,9 +12,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from tuichat.console import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, open_store, warn
+from tuichat.console import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROVIDER,
+    EXIT_USAGE,
+    fail,
+    open_store,
+    warn,
+)
 
 if TYPE_CHECKING:
     from tuichat.runtime import Runtime
@@ -115,7 +124,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--all", action="store_true", help="export every conversation")
     export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
+    _add_import(commands)
     return parser
+
+
+#: ``tuichat.importers.FORMATS`` and ``DATABASES``, spelled here so ``--help`` stays cheap.
+IMPORT_FORMATS = ("chatgpt", "claude", "llm", "elia", "oterm", "tuichat")
+IMPORT_DATABASES = ("elia", "oterm", "llm")
+
+
+def _add_import(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser(
+        "import",
+        help="import conversations from ChatGPT, Claude.ai, llm, Elia, oterm or tuichat",
+        description=(
+            "Import conversations: a ChatGPT or Claude.ai data export (conversations.json "
+            "or its zip), tuichat's own JSON export, or the database of llm, Elia or oterm. "
+            "A conversation already imported is skipped, so importing again is safe."
+        ),
+    )
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files to import")
+    parser.add_argument(
+        "--format",
+        choices=("auto", *IMPORT_FORMATS),
+        default="auto",
+        help="the files' format (default: detected)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="program",
+        choices=IMPORT_DATABASES,
+        help="import that program's database from where it keeps it (no PATH needed)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read everything, write nothing, say what would be done",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -160,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 terminal=doctor.terminal_size(sys.stdout), probe=not args.offline
             )
             return doctor.report(checks, sys.stdout)
+        if args.command == "import":
+            # The store alone: no provider, key or plugin is needed to import.
+            return _import(args, sys.stdout, sys.stderr)
         if args.command is None:
             return _run_tui(args)
         runtime = _load_runtime()
@@ -295,6 +343,52 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(export.to_markdown(items, files))
     return EXIT_OK
+
+
+def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tuichat import locations
+    from tuichat.errors import StoreError, StoreUnusable, UsageError
+    from tuichat.importers import ImportClock, Progress, default_path, import_paths
+    from tuichat.sanitize import strip_controls
+    from tuichat.store import Store
+
+    fmt: str = args.format
+    paths: list[Path] = list(args.paths)
+    if args.program is not None:
+        if fmt not in ("auto", args.program):
+            raise UsageError(f"--from {args.program} and --format {fmt} disagree; give one.")
+        fmt = args.program
+        if not paths:
+            found = default_path(args.program)
+            if not found.exists():
+                raise UsageError(f"There is no {args.program} database at {found}; give its path.")
+            paths = [found]
+    if not paths:
+        raise UsageError("Name the files to import, or --from elia, oterm or llm.")
+
+    def report(line: str) -> None:
+        # Names and reasons come from the file: never let them drive the terminal.
+        err.write(f"tuichat: import: {strip_controls(line)}\n")
+        err.flush()
+
+    clock = ImportClock()
+    try:
+        store = Store(locations.database_path(), clock=clock)
+    except StoreError as exc:
+        raise StoreUnusable(str(exc)) from None
+    with store:
+        summary = import_paths(
+            store,
+            clock,
+            paths,
+            fmt=fmt,
+            dry_run=args.dry_run,
+            report=report,
+            progress=Progress(err, enabled=err.isatty()),
+        )
+    out.write(summary.line() + "\n")
+    everything_failed = summary.failed and not (summary.conversations or summary.already)
+    return EXIT_PROVIDER if everything_failed else EXIT_OK
 
 
 def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
