@@ -67,7 +67,8 @@ class ApiMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    content: str
+    content: str | list[Any] | None
+    """Text, or OpenAI-style content parts (text, image_url, file with data: URLs)."""
 
 
 class ApiChatBody(BaseModel):
@@ -84,8 +85,12 @@ class ApiChatBody(BaseModel):
 
     def to_call(self) -> ChatCall:
         """The API-neutral request."""
+        messages = []
+        for index, message in enumerate(self.messages):
+            text, files = openai_compat.content_of(message.content, f"messages[{index}]")
+            messages.append(TurnMessage(message.role, text, files))
         return ChatCall(
-            messages=[TurnMessage(m.role, m.content) for m in self.messages],
+            messages=messages,
             model=self.model or None,
             provider=self.provider or None,
             system_prompt=self.system_prompt,

@@ -97,6 +97,9 @@ def api_error_from(exc: BaseException, *, secrets: list[str] | None = None) -> A
             headers["retry-after"] = str(max(1, round(exc.retry_after)))
         provider = exc.provider or None
         return ApiError(status, kind, clean(str(exc)), provider=provider, headers=headers)
+    if isinstance(exc, errors.AttachmentError):
+        # A file the provider or the model cannot take: the request's fault, not the server's.
+        return ApiError(400, "invalid_request", clean(str(exc)), param="messages")
     if isinstance(exc, errors.UsageError):
         # The runtime's only usage error here is an unknown provider name.
         return ApiError(404, "not_found", clean(str(exc)), param="provider")

@@ -14,6 +14,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Literal
 
+from tuichat.attachments import Attachment
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import MissingKey
 from tuichat.provider import ChatEvent, LeftOut, Provider
@@ -33,6 +34,8 @@ class TurnMessage:
 
     role: Role
     content: str
+    attachments: tuple[Attachment, ...] = ()
+    """Files the message carries (images, PDFs), in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +203,18 @@ class Exchange:
         )
         self.conversation_id = conversation.id
         for message in turns[:-1]:
-            session.store.add_message(conversation.id, message.role, message.content)
-        return session.send(conversation, turns[-1].content, self.provider, self.model, overrides)
+            session.store.add_message(
+                conversation.id, message.role, message.content, attachments=message.attachments
+            )
+        last = turns[-1]
+        return session.send(
+            conversation,
+            last.content,
+            self.provider,
+            self.model,
+            overrides,
+            attachments=last.attachments,
+        )
 
     async def events(self) -> AsyncGenerator[ChatEvent, None]:
         """Write the conversation, then stream the reply's events while saving them.

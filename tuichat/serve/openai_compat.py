@@ -13,12 +13,16 @@ tuichat does not carry (``top_p``, ``stop``, ``seed``...) are ignored.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuichat import attachments, errors
+from tuichat.attachments import Attachment
 from tuichat.provider import ModelInfo
 from tuichat.serve.errors import ApiError
 from tuichat.serve.exchange import ChatCall, Outcome, Role, TurnMessage
@@ -57,25 +61,71 @@ def _bad(message: str, param: str | None = None) -> ApiError:
     return ApiError(400, "invalid_request", message, param=param)
 
 
-def _text(content: Any, where: str) -> str:
-    """The text of a message's ``content``: a string, null, or a list of text parts."""
+def content_of(content: Any, where: str) -> tuple[str, tuple[Attachment, ...]]:
+    """A message's text and files from its ``content``: a string, null, or a list of
+    OpenAI content parts (``text``; ``image_url`` with a ``data:`` URL; ``file`` with
+    ``file_data`` as a ``data:`` URL and a ``filename``), files passed on to any provider
+    in its own shape.
+
+    Raises:
+        ApiError: 400 naming the part that cannot be taken.
+    """
     if content is None:
-        return ""
+        return "", ()
     if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = []
-        for number, part in enumerate(content):
-            kind = part.get("type") if isinstance(part, dict) else None
-            if kind != "text" or not isinstance(part.get("text"), str):
-                raise _bad(
-                    f"{where}.content[{number}] is {kind or type(part).__name__!s} content; "
-                    "tuichat serve passes text only.",
-                    f"{where}.content",
-                )
+        return content, ()
+    if not isinstance(content, list):
+        raise _bad(
+            f"{where}.content must be a string or a list of content parts.", f"{where}.content"
+        )
+    param = f"{where}.content"
+    texts: list[str] = []
+    files: list[Attachment] = []
+    for number, part in enumerate(content):
+        at = f"{where}.content[{number}]"
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
             texts.append(part["text"])
-        return "".join(texts)
-    raise _bad(f"{where}.content must be a string or a list of text parts.", f"{where}.content")
+        elif kind == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else image
+            files.append(_file_from_data_url(url, f"image-{len(files) + 1}", at, param))
+        elif kind == "file":
+            file = part.get("file")
+            if not isinstance(file, dict):
+                raise _bad(f"{at}.file must be an object with file_data and filename.", param)
+            name = file.get("filename") if isinstance(file.get("filename"), str) else None
+            fallback = f"file-{len(files) + 1}"
+            files.append(_file_from_data_url(file.get("file_data"), name or fallback, at, param))
+        else:
+            raise _bad(
+                f"{at} is {kind or type(part).__name__!s} content; tuichat serve takes text, "
+                "image_url and file parts.",
+                f"{where}.content",
+            )
+    return "".join(texts), tuple(files)
+
+
+def _file_from_data_url(url: Any, name: str, where: str, param: str) -> Attachment:
+    """The file a ``data:<media type>;base64,<data>`` URL holds, its kind read from the
+    bytes (a URL tuichat would have to fetch is refused: serve never reaches out)."""
+    if not isinstance(url, str) or not url.startswith("data:"):
+        raise _bad(
+            f"{where} must carry its file as a data: URL (data:<type>;base64,...); tuichat "
+            "serve does not fetch URLs.",
+            param,
+        )
+    header, comma, payload = url.partition(",")
+    if not comma or not header.endswith(";base64"):
+        raise _bad(f"{where} must be a base64 data: URL (data:<type>;base64,...).", param)
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad(f"{where} holds data that is not valid base64.", param) from None
+    try:
+        return attachments.from_bytes(data, name)
+    except errors.AttachmentError as exc:
+        raise _bad(f"{where}: {exc}", param) from None
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
@@ -130,7 +180,8 @@ def parse_request(body: Any) -> OpenAIRequest:
             )
         if raw.get("tool_calls") or raw.get("function_call"):
             raise _bad(f"{where} has tool calls; tuichat serve does not support tools.", where)
-        messages.append(TurnMessage(role, _text(raw.get("content"), where)))
+        text, files = content_of(raw.get("content"), where)
+        messages.append(TurnMessage(role, text, files))
     if body.get("tools") or body.get("functions"):
         raise _bad("tuichat serve does not support tools.", "tools")
     n = body.get("n")
