@@ -117,6 +117,37 @@ ANTHROPIC_LIMITS = AttachmentLimits(
 )
 
 
+def _ephemeral() -> dict[str, str]:
+    """What marks a cache breakpoint (the default 5-minute cache, refreshed by each hit)."""
+    return {"type": "ephemeral"}
+
+
+def _mark_cache_breakpoints(body: dict[str, Any]) -> None:
+    """Two ``cache_control`` breakpoints (of the four allowed): the system prompt, the
+    most stable prefix, and the last block of the last message, so the next turn, which
+    repeats the whole conversation, reads all of it from the cache.
+
+    The prompt caching docs: a breakpoint caches the request up to and including its
+    block; string contents become one text block to carry it.
+    """
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        body["system"] = [{"type": "text", "text": system, "cache_control": _ephemeral()}]
+    messages = body.get("messages")
+    if not messages:
+        return
+    last = messages[-1]
+    content = last["content"]
+    if isinstance(content, str):
+        last["content"] = [{"type": "text", "text": content, "cache_control": _ephemeral()}]
+        return
+    for block in reversed(content):
+        # Thinking blocks take no cache_control (a 400): mark the last block that can.
+        if block.get("type") not in ("thinking", "redacted_thinking"):
+            block["cache_control"] = _ephemeral()
+            return
+
+
 def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
     """A message's ``content``: its text, or blocks when it carries files.
 
@@ -163,6 +194,13 @@ class AnthropicSettings(ProviderSettings):
     unless asked."""
     effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
     """``output_config.effort``: how much the model thinks and writes; its default when unset."""
+    prompt_cache: Literal["auto", "always", "off"] = "auto"
+    """Prompt caching: ``cache_control`` breakpoints on the system prompt and the end of the
+    conversation, so the next turn reads that prefix from the cache (billed about a tenth).
+    ``auto``: once the prompt is long enough to be cached (``prompt_cache_min_tokens``)."""
+    prompt_cache_min_tokens: int = Field(default=1024, ge=0)
+    """The estimated prompt size (characters / 4) from which ``auto`` caches; Anthropic
+    caches no prefix shorter than 1,024 tokens (more on some models)."""
 
     @field_validator("api_version")
     @classmethod
@@ -340,6 +378,8 @@ class AnthropicProvider(Provider):
         system = "\n\n".join(part for part in system_parts if part)
         if system:
             body["system"] = system
+        if self._caches(system, request):
+            _mark_cache_breakpoints(body)
         if request.temperature is not None:
             body["temperature"] = request.temperature
         thinking = self._thinking()
@@ -351,6 +391,15 @@ class AnthropicProvider(Provider):
         body["stream"] = True  # the reader below only understands the event stream
         fitted, _dropped = fit_body_to_version(body, settings.api_version)
         return fitted
+
+    def _caches(self, system: str, request: ChatRequest) -> bool:
+        setting = self._settings.prompt_cache
+        if setting != "auto":
+            return setting == "always"
+        characters = len(system) + sum(len(message.content) for message in request.messages)
+        files = sum(len(part.data) for message in request.messages for part in message.parts)
+        # Files count by their size: an image or a PDF is many tokens, far beyond 1,024.
+        return characters // 4 + files // 4 >= self._settings.prompt_cache_min_tokens
 
     def _thinking(self) -> dict[str, Any] | None:
         settings = self._settings
