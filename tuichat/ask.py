@@ -31,6 +31,8 @@ from tuichat.store import Store
 
 if TYPE_CHECKING:
     from tuichat.catalog import ProviderModels
+    from tuichat.provider import Provider
+    from tuichat.store import Conversation
 
 
 def read_files(
@@ -231,6 +233,8 @@ async def _ask(
         started = conversation is None
         if conversation is None:
             conversation = session.start_conversation(provider, model, overrides)
+        else:
+            await _make_room(session, conversation, provider, model, prompt, overrides, stderr)
         try:
             turn = session.send(conversation, prompt, provider, model, overrides, attachments=files)
         except TuichatError:
@@ -240,6 +244,12 @@ async def _ask(
         for item in turn.left_out:
             stderr.write(f"tuichat: note: {neutralize(item.sentence)}\n")
             stderr.flush()
+        if turn.omitted:
+            stderr.write(
+                f"tuichat: note: {turn.omitted} earlier message(s) were left out to fit the "
+                f"context window of {model} (set when_full = \"summarise\" in [context] to "
+                "have them summarised instead).\n"
+            )
         wrote_newline = True
         finish: Finish | None = None
         failure: ProviderError | None = None
@@ -293,6 +303,33 @@ async def _ask(
         if signals is not None:
             signals.remove()
         await runtime.aclose()
+
+
+async def _make_room(
+    session: Session,
+    conversation: Conversation,
+    provider: Provider,
+    model: str,
+    prompt: str,
+    overrides: Overrides,
+    stderr: TextIO,
+) -> None:
+    """Summarise the older turns first when the conversation is full and the config says
+    so (``[context] when_full = "summarise"``); otherwise the request is trimmed."""
+    context = session.runtime.settings.context
+    fit = session.fit(conversation, provider, model, prompt, overrides)
+    if not fit.full or context.when_full != "summarise":
+        return
+    summary = await session.summarise(conversation, provider, model)
+    if summary is None:
+        return
+    stderr.write(
+        f"tuichat: note: the conversation passed {context.share:.0%} of the context window "
+        f"of {model} ({fit.window} tokens); {summary.meta.get('covers')} earlier message(s) "
+        f"were summarised by {summary.meta.get('by')} and the summary is sent in their "
+        "place.\n"
+    )
+    stderr.flush()
 
 
 def _silence_stdout() -> None:

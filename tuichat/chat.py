@@ -138,8 +138,10 @@ def build_request(
 ) -> tuple[ChatRequest, int]:
     """Turn stored messages into a request that fits the model's context window.
 
-    Oldest turns are left out first; the system prompt and the newest message never
-    are. Failed replies, and the prompts they answered, are not sent (see :func:`sendable`).
+    The newest summary on the branch stands in for the messages it covers (see
+    :mod:`tuichat.summaries`). Oldest turns are left out first; the system prompt and
+    the newest message never are. Failed replies, and the prompts they answered, are not
+    sent (see :func:`sendable`).
     ``attachments`` (by message id, see :func:`history_attachments`) go with the
     messages that carry them, earlier turns' included: a model keeps seeing the
     screenshot the conversation is about.
@@ -147,6 +149,9 @@ def build_request(
     Returns:
         The request and how many history messages were left out to fit.
     """
+    from tuichat import summaries
+
+    history, system = summaries.apply(history, system)
     files = attachments or {}
     turns = [_turn(m, files.get(m.id, ())) for m in sendable(history)]
     omitted = 0

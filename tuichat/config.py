@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -71,6 +71,23 @@ class PriceSettings(BaseModel):
     """Reply tokens (reasoning included)."""
     cached_input: float | None = Field(default=None, ge=0)
     """Prompt tokens read from the provider's cache; the input price when unset."""
+
+
+class ContextSettings(BaseModel):
+    """What happens when a conversation outgrows the model's context window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    when_full: Literal["ask", "summarise", "trim"] = "ask"
+    """When the next request would pass ``share`` of the window: ``summarise`` the older
+    turns (a summary by the model is sent in their place), ``trim`` them (left out, oldest
+    first), or ``ask`` (the app offers both; ``tuichat ask -c`` trims and says so)."""
+    share: float = Field(default=0.9, gt=0, le=1)
+    """The share of the window from which the conversation counts as full."""
+    keep_recent: int = Field(default=4, ge=0)
+    """Messages at the end kept as they are when summarising."""
+    summary_model: str | None = None
+    """The model that writes summaries (``provider/model``); the conversation's own when unset."""
 
 
 class HttpSettings(BaseModel):
@@ -133,6 +150,7 @@ class Settings(BaseSettings):
     """Named presets (``[presets.reviewer]``), chosen per conversation in the app (Ctrl+O)."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Rebound keys: binding id (``new-conversation``) to keys (``"ctrl+k"``)."""
+    context: ContextSettings = Field(default_factory=ContextSettings)
     prices: dict[str, PriceSettings] = Field(default_factory=dict)
     """Model prices (``"provider/model"`` or ``"model"``), over the shipped table."""
 

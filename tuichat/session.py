@@ -91,6 +91,23 @@ class TurnOptions:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How much of the model's window the next request would use (an estimate)."""
+
+    estimated: int
+    """Tokens, estimated generously from the text (see :func:`tuichat.chat.estimate_tokens`)."""
+    window: int | None
+    """The model's context window, if known."""
+    share: float
+    """The share of the window from which the conversation counts as full."""
+
+    @property
+    def full(self) -> bool:
+        """Whether the request passes that share (never, with an unknown window)."""
+        return self.window is not None and self.estimated > self.window * self.share
+
+
 def missing_key(provider: Provider) -> MissingKey | None:
     """The error for a provider that needs a key and has none; None when it can chat."""
     if not provider.needs_key() or provider.has_key():
@@ -406,6 +423,79 @@ class Session:
             policy=options.policy,
             clock=self.clock,
             attachments=attachments,
+        )
+
+    # -- long conversations -------------------------------------------------------------
+
+    def fit(
+        self,
+        conversation: Conversation,
+        provider: Provider,
+        model: str,
+        prompt: str = "",
+        overrides: Overrides | None = None,
+    ) -> Fit:
+        """How much of ``model``'s window the conversation plus ``prompt`` would use."""
+        from tuichat.chat import build_request, estimate_tokens
+
+        options = self.options(provider, model, conversation, overrides)
+        history = self.store.messages(conversation.id)
+        request, _ = build_request(history, model=model, system=options.system)
+        estimated = estimate_tokens(request.system or "") + estimate_tokens(prompt)
+        estimated += sum(estimate_tokens(message.content) for message in request.messages)
+        estimated += options.max_tokens or 0
+        share = self.runtime.settings.context.share
+        return Fit(estimated, options.context_window, share)
+
+    async def summarise(
+        self, conversation: Conversation, provider: Provider, model: str
+    ) -> Message | None:
+        """Have the older turns of ``conversation`` summarised and store the summary, which
+        every later request sends in their place (see :mod:`tuichat.summaries`).
+
+        The last ``[context] keep_recent`` messages stay as they are; an earlier summary
+        is summarised again with what followed it. The summary is written by
+        ``[context] summary_model``, else by ``model``.
+
+        Returns:
+            The stored summary, or None when there is nothing old enough to summarise.
+
+        Raises:
+            ProviderError: The summary request failed; nothing is stored.
+        """
+        from tuichat import summaries
+        from tuichat.chat import sendable
+        from tuichat.protocol import ChatMessage
+
+        settings = self.runtime.settings.context
+        history = self.store.messages(conversation.id)
+        previous = summaries.latest(history)
+        rest, _ = summaries.apply(history, None)
+        candidates = sendable(rest)
+        keep = settings.keep_recent
+        covered = candidates[:-keep] if keep else candidates
+        # The kept part must start with a prompt, as every request must.
+        while covered and len(covered) < len(candidates) and covered[-1].role == "user":
+            covered = covered[:-1]
+        if not covered:
+            return None
+        messages = [ChatMessage(m.role, m.content) for m in covered]  # type: ignore[arg-type]
+        if previous is not None:
+            earlier = f"(Summary of what came before: {previous.text})"
+            messages.insert(0, ChatMessage("user", earlier))
+        writer, writer_model = provider, model
+        if settings.summary_model:
+            writer, writer_model = self.resolve(None, settings.summary_model)
+        self.require_key(writer)
+        text = await summaries.write(writer, writer_model, messages)
+        if not text:
+            return None
+        covers = len(covered) + (previous.covers if previous is not None else 0)
+        return self.store.add_message(
+            conversation.id,
+            "system",
+            text,
+            meta=summaries.meta(covered[-1].id, covers, writer.instance_name, writer_model),
         )
 
     def _options_for(
