@@ -164,7 +164,7 @@ async def test_at_80x24_the_sidebar_collapses_and_everything_still_fits(make_app
         assert "F1" in text.upper() or "f1" in text
         await pilot.press("ctrl+b")
         await pilot.pause()
-        assert screen.sidebar.display and screen.sidebar.has_focus_within
+        assert screen.sidebar.display and screen.focused is screen.prompt
         assert screen.chat_log.size.width >= 40
         await pilot.press("ctrl+b")
         await pilot.pause()

@@ -213,11 +213,13 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self.set_class(not show, "-no-sidebar")
 
     def action_toggle_sidebar(self) -> None:
-        """Show or hide the sidebar (and keep it so whatever the terminal's width)."""
+        """Show or hide the sidebar (and keep it so whatever the terminal's width).
+
+        Showing it leaves the focus where it was: the list's single letters (a archives,
+        d deletes) must not catch what the person goes on typing. Tab moves into it.
+        """
         self._sidebar_choice = self.has_class("-no-sidebar")
         self._place_sidebar()
-        if self._sidebar_choice:
-            self.sidebar.option_list.focus()
 
     def _show_model(self) -> None:
         self.status_bar.show_model(self.provider_name, self.model, demo=self.is_demo)
