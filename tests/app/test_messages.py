@@ -23,7 +23,7 @@ from tests.app.support import (
     until,
     visible_text,
 )
-from tests.fakes import FakeProvider, Script
+from tests.fakes import FakeProvider, Script, frozen
 from tuichat.app.screens.delete import DeleteScreen
 from tuichat.app.screens.export import ExportScreen
 from tuichat.app.screens.pick import PickScreen
@@ -418,3 +418,29 @@ async def test_the_delete_question_is_shown_whole_however_long_the_title(make_ap
         await pilot.pause()
         shown = " ".join(" ".join(visible_text(pilot).split()).split(" "))
         assert "indeed” and all its messages will be deleted." in shown, shown
+
+
+async def test_esc_in_the_log_while_a_reply_streams_stops_it_and_returns_to_the_prompt(
+    make_app,
+) -> None:
+    # The report's keys: r on reply 1 (a slow server: still streaming), [ End x y (all
+    # refused while it streams), Esc, then a new prompt typed.
+    app = make_app(
+        Script(deltas=["r1"]), Script(deltas=["r2"]), Script(deltas=["r3"]), frozen("again")
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        for text in ("q1", "q2", "q3"):
+            await send(pilot, text)
+            await settle_reply(pilot)
+        await select_last(pilot)
+        await pilot.press("home", "down", "r")
+        await until(pilot, lambda: screen.responding, "the regenerated reply")
+        await pilot.press("left_square_bracket", "end", "x", "y", "escape")
+        await settle_reply(pilot)
+        assert screen.focused is screen.prompt
+        await pilot.press(*"after delete")
+        await pilot.pause()
+        assert screen.prompt.text == "after delete"
+        assert len(fake(app.runtime).requests) == 4  # no other regenerate reached the server
+        assert screen._editing is None

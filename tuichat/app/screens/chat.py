@@ -684,10 +684,17 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         )
 
     def action_stop_reply(self) -> None:
-        """Stop the streaming reply; what arrived is kept and marked cancelled."""
+        """Stop the streaming reply; what arrived is kept and marked cancelled.
+
+        From the chat log (or the sidebar) it also goes back to the prompt, as Esc does
+        there once nothing streams: what is typed next is a prompt, not single-letter
+        actions on the selected message (r regenerates, e edits).
+        """
         active = self._active
         if active is not None and active.worker is not None:
             active.worker.cancel()
+        if self.focused is not self.prompt:
+            self.prompt.focus()
 
     def action_focus_prompt(self) -> None:
         """Esc outside the prompt goes back to it; while editing a prompt, cancels the edit."""
