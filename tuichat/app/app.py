@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -17,11 +18,13 @@ from textual.theme import Theme
 
 from tuichat import boot, clipboard
 from tuichat.errors import TuichatError
+from tuichat.keymap import BY_ID, effective_keys
 from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
 from tuichat.signals import SignalCatcher, exit_code
 
 from . import heap
+from .bindings import keys_label
 from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
@@ -29,6 +32,9 @@ from .screens.chat import ChatScreen, settle
 
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+
+#: Seconds within which a second Ctrl+Q quits while a reply streams.
+QUIT_AGAIN = 5.0
 
 #: The store setting remembering the theme picked in the app.
 THEME_KEY = "theme"
@@ -79,6 +85,7 @@ class TuichatApp(App[None]):
         self._clock = clock
         self._now = now
         self._bad_theme: str | None = None
+        self._quit_asked: float | None = None
         self._signals = SignalCatcher(self._exit_for_signal)
         self.input_first = InputFirst()
         """Streams wait on it while a key press is not on screen yet."""
@@ -267,6 +274,36 @@ class TuichatApp(App[None]):
             threading.Thread(
                 target=clipboard.run_native, args=(route.native, text), daemon=True
             ).start()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (with no text selected to copy) stops what streams, as in any terminal
+        program; with nothing streaming, Textual's hint that Ctrl+Q quits."""
+        interrupt = getattr(self.screen, "interrupt", None)
+        if callable(interrupt) and interrupt():
+            return
+        super().action_help_quit()
+
+    async def action_quit(self) -> None:
+        """Quit; while a reply streams, only at a second Ctrl+Q (the first says what the
+        quit does to the reply), so a reply is never cut without a word."""
+        streaming = any(
+            getattr(screen, "responding", False) or getattr(screen, "phase", "") == "streaming"
+            for screen in self.screen_stack
+        )
+        now, asked = time.monotonic(), self._quit_asked
+        if streaming and (asked is None or now - asked > QUIT_AGAIN):
+            self._quit_asked = now
+            key = keys_label(effective_keys(BY_ID["quit"], self.runtime.keymap))
+            self.notify(
+                f"A reply is still streaming. Press {key} again to quit anyway (what arrived "
+                "is kept, marked cancelled), or Esc to stop it and stay.",
+                title="Quit?",
+                severity="warning",
+                timeout=QUIT_AGAIN,
+                markup=False,
+            )
+            return
+        self.exit()
 
     async def on_unmount(self) -> None:
         """Let cancelled replies save themselves, then close the runtime."""

@@ -696,6 +696,13 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         if self.focused is not self.prompt:
             self.prompt.focus()
 
+    def interrupt(self) -> bool:
+        """Ctrl+C: stop the streaming reply, as Esc does; False when nothing streams."""
+        if not self.responding:
+            return False
+        self.action_stop_reply()
+        return True
+
     def action_focus_prompt(self) -> None:
         """Esc outside the prompt goes back to it; while editing a prompt, cancels the edit."""
         if self._editing is not None:
