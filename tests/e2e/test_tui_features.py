@@ -196,3 +196,30 @@ def _colour_indexes(screen: str) -> list[str]:
     import re
 
     return re.findall(r"[34]8;5;(\d+)", screen)
+
+
+def test_a_paste_typed_as_keys_is_not_sent_line_by_line(terminal, env, tmp_path: Path) -> None:
+    # A terminal without bracketed paste types a paste as keys, line breaks as Enter:
+    # tmux writes this whole string to the terminal at once.
+    app = start(terminal, env, (80, 24))
+    app.tmux("send-keys", "-t", app.name, "-l", "first line\rsecond line\rthird line")
+    app.wait_for("third line", timeout=10)
+    time.sleep(0.3)  # (a negative: time for a wrongly sent line to be saved)
+    assert prompts(tmp_path) == [], app.screen()
+    app.keys("Enter")
+    app.wait_for("complete", timeout=10)
+    quit_app(app)
+    assert prompts(tmp_path) == ["first line\nsecond line\nthird line"]
+
+
+def prompts(tmp_path: Path) -> list[str]:
+    """Every prompt stored, oldest first."""
+    if not database(tmp_path).exists():
+        return []
+    with Store(database(tmp_path)) as store:
+        return [
+            message.content
+            for conversation in reversed(store.list_conversations())
+            for message in store.messages(conversation.id)
+            if message.role == "user"
+        ]
