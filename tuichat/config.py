@@ -246,6 +246,10 @@ def describe_validation_error(
     loc = [*prefix, *error["loc"]]
     key = ".".join(str(part) for part in loc)
     line = find_key_line(text, [str(part) for part in loc])
+    named = _named_key(error)
+    if named is not None:
+        # A table's validator named the entry at fault: point at its line.
+        line = find_key_line(text, [*(str(part) for part in loc), named]) or line
     where = f"{path}, line {line}" if line else f"{path} (or a TUICHAT_ environment variable)"
     if error["type"] == "extra_forbidden":
         if str(loc[-1]).lower() in _TLS_SWITCHES:
@@ -264,6 +268,14 @@ def describe_validation_error(
         # Our own validators' words are the whole sentence; drop pydantic's preamble.
         message, shown = str(error.get("ctx", {}).get("error", message)), ""
     return f"Config error in {where}: '{key}' {message}{shown}."
+
+
+def _named_key(error: Any) -> str | None:
+    """The entry of a table that a validator's message starts by naming (``'quit' = ...``)."""
+    given, message = error.get("input"), str(error.get("ctx", {}).get("error", ""))
+    if error["type"] != "value_error" or not isinstance(given, dict):
+        return None
+    return next((k for k in given if message.startswith(f"{k!r}")), None)
 
 
 #: Keys people try in order to switch certificate checks off; none exists, on purpose.

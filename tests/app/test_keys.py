@@ -126,6 +126,13 @@ def test_an_unknown_action_in_the_keymap_is_a_config_error(tmp_path: Path) -> No
         load_config(config)
 
 
+def test_a_key_another_action_has_is_a_config_error_at_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keymap]\nsearch = "f6"\nquit = "ctrl+n"\n')
+    with pytest.raises(ConfigError, match=r"line 3.*'quit' = 'ctrl\+n' is already the key of"):
+        load_config(config)
+
+
 async def test_the_theme_picked_is_remembered(make_app, build_runtime, tmp_path: Path) -> None:
     app = make_app(runtime=build_runtime(fake=True))
     async with app.run_test(size=SIZE) as pilot:
