@@ -60,7 +60,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # -- anywhere ---------------------------------------------------------------------------
     ActionSpec("help", "f1", "help", "Show every key (this screen)", "Help"),
     ActionSpec("new-conversation", "ctrl+n", "new_conversation", "Start a new conversation", "New"),
-    ActionSpec("toggle-sidebar", "ctrl+b", "toggle_sidebar", "Show or hide the sidebar", "Sidebar"),
+    # F4 too: inside tmux, Ctrl+B is tmux's prefix.
+    ActionSpec(
+        "toggle-sidebar", "ctrl+b,f4", "toggle_sidebar", "Show or hide the sidebar", "Sidebar"
+    ),
     ActionSpec("search", "ctrl+f", "search", "Search every prompt and reply", "Search"),
     ActionSpec("pick-model", "ctrl+l", "pick_model", "Choose the model (fuzzy search)", "Model"),
     ActionSpec(

@@ -176,3 +176,28 @@ async def test_at_80x24_the_sidebar_collapses_and_everything_still_fits(make_app
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not screen.sidebar.display and screen.focused is screen.prompt
+
+
+async def test_inside_tmux_the_keys_offered_for_the_sidebar_reach_the_app(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl+B is tmux's prefix: tmux keeps it, so the welcome card and F1 name F4.
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        welcome = " ".join(visible_text(pilot).split())
+        assert "F4 sidebar" in welcome and "Ctrl+B sidebar" not in welcome
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not screen.sidebar.display
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        text = str(app.screen.query_one("#help-text").render())
+        assert "Inside tmux, Ctrl+B is tmux's prefix: use F4 to show or hide the sidebar" in text
+
+
+async def test_outside_a_multiplexer_the_welcome_names_ctrl_b(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "Ctrl+B sidebar" in " ".join(visible_text(pilot).split())

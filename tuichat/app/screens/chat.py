@@ -347,7 +347,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         pager = HistoryPager(log, items, pinned=pinned)
         widgets = pager.window(first_mounted([message.id for message in messages], select))
         if not widgets and self.is_demo:
-            widgets.append(WelcomePanel(id="welcome"))
+            widgets.append(WelcomePanel(sidebar_key=self.key_hint("toggle-sidebar"), id="welcome"))
         with self.app.batch_update():
             await log.remove_children()
             await log.mount_all(widgets)
