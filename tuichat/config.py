@@ -9,6 +9,7 @@ the provider is built (see :mod:`tuichat.runtime`).
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import stat
 import tomllib
@@ -251,6 +252,10 @@ def describe_validation_error(
         # A table's validator named the entry at fault: point at its line.
         line = find_key_line(text, [*(str(part) for part in loc), named]) or line
     where = f"{path}, line {line}" if line else f"{path} (or a TUICHAT_ environment variable)"
+    variable = _variable_for(loc)
+    if variable is not None:
+        # The environment wins over the file: the value at fault came from there.
+        where = f"the environment variable {variable} (which wins over {path})"
     if error["type"] == "extra_forbidden":
         if str(loc[-1]).lower() in _TLS_SWITCHES:
             return (
@@ -268,6 +273,13 @@ def describe_validation_error(
         # Our own validators' words are the whole sentence; drop pydantic's preamble.
         message, shown = str(error.get("ctx", {}).get("error", message)), ""
     return f"Config error in {where}: '{key}' {message}{shown}."
+
+
+def _variable_for(loc: Sequence[str | int]) -> str | None:
+    """The ``TUICHAT_`` variable that sets the key at ``loc``, when one is set (its name
+    as spelled in the environment: pydantic-settings reads them whatever their case)."""
+    wanted = ("TUICHAT_" + "__".join(str(part) for part in loc)).lower()
+    return next((name for name in os.environ if name.lower() == wanted), None)
 
 
 def _named_key(error: Any) -> str | None:
