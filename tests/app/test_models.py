@@ -12,6 +12,7 @@ from tests.app.support import (
     replies,
     send,
     settle_reply,
+    toasts,
     until,
     visible_text,
 )
@@ -260,3 +261,33 @@ async def test_the_screen_takes_the_settings_and_plugins_in_once(make_app, monke
         await until(pilot, lambda: not app.workers, "the start to finish")
         await wait_for_models(pilot)
     assert len(calls) == 1
+
+
+async def test_a_model_the_server_does_not_list_can_be_typed_and_used(make_app) -> None:
+    app = make_app(provider="fake")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_models(pilot)
+        picker = await open_picker(pilot)
+        await pilot.press(*"fake/gpt-5-custom")
+        await until(pilot, lambda: ("fake", "gpt-5-custom") in picker.choices, "the typed row")
+        assert "No model matches" not in visible_text(pilot)
+        assert "not listed: use as typed" in visible_text(pilot)
+        await pilot.press("enter")
+        screen = chat_screen(pilot)
+        await until(pilot, lambda: app.screen is screen, "the picker to close")
+        assert (screen.provider.instance_name, screen.model) == ("fake", "gpt-5-custom")
+        assert any("does not list 'gpt-5-custom'" in toast for toast in toasts(pilot))
+
+
+async def test_a_provider_that_is_down_can_still_be_picked_by_name(make_app, build_runtime) -> None:
+    CountingFake.calls, CountingFake.fail = 0, True
+    runtime = build_runtime(fake=True, plugins=(CountingPlugin(),))
+    app = make_app(runtime=runtime, provider="fake")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_models(pilot)
+        picker = await open_picker(pilot)
+        assert not any(provider == "counting" for provider, _ in picker.choices)
+        await pilot.press(*"counting/alpha", "enter")
+        screen = chat_screen(pilot)
+        await until(pilot, lambda: app.screen is screen, "the picker to close")
+        assert (screen.provider.instance_name, screen.model) == ("counting", "alpha")

@@ -147,6 +147,20 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
             )
             prompt = Content.assemble(mark, text, (f"  {details}" if details else "", "dim"))
             rows.append(Option(prompt, id=f"o{index}"))
+        typed = self._typed_choice(query)
+        if typed is not None and typed not in self._shown:
+            # A model the server does not list (new, private, or the server is down)
+            # can still be used: the provider answers whether it exists.
+            label = f"{typed[0]}/{typed[1]}"
+            rows.append(
+                Option(
+                    Content.assemble(
+                        "  ", (one_line(label, 80), "bold"), ("  not listed: use as typed", "dim")
+                    ),
+                    id=f"o{len(self._shown)}",
+                )
+            )
+            self._shown.append(typed)
         options.clear_options()
         options.add_options(rows)
         if self._shown:
@@ -156,6 +170,14 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
                 keep = f"o{self._shown.index(self._current)}"
             options.highlighted = ids.index(keep) if keep else 0
         self._show_status()
+
+    def _typed_choice(self, query: str) -> Choice | None:
+        """``provider/model`` typed whole, naming a provider of the picker (listed or not)."""
+        provider, slash, model = query.partition("/")
+        providers = {entry.provider for entry in self._entries} | {self._current[0]}
+        if not slash or not model.strip() or provider not in providers or " " in model.strip():
+            return None
+        return provider, model.strip()
 
     def _show_status(self) -> None:
         lines: list[str] = []
