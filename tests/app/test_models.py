@@ -291,3 +291,13 @@ async def test_a_provider_that_is_down_can_still_be_picked_by_name(make_app, bui
         screen = chat_screen(pilot)
         await until(pilot, lambda: app.screen is screen, "the picker to close")
         assert (screen.provider.instance_name, screen.model) == ("counting", "alpha")
+
+
+def test_context_sizes_read_rounded() -> None:
+    from tuichat.app.screens.models import context_label
+
+    assert context_label(1_048_576) == "1M ctx"  # Gemini's
+    assert context_label(2_097_152) == "2.1M ctx"
+    assert context_label(1_500_000) == "1.5M ctx"
+    assert context_label(128_000) == "128k ctx"
+    assert context_label(None) == ""

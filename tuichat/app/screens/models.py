@@ -32,7 +32,8 @@ def context_label(tokens: int | None) -> str:
     if not tokens:
         return ""
     if tokens >= 1_000_000:
-        return f"{tokens / 1_000_000:g}M ctx"
+        # One decimal at most: Gemini's 1,048,576 reads "1M", not "1.04858M".
+        return f"{round(tokens / 1_000_000, 1):g}M ctx"
     if tokens >= 1000:
         return f"{tokens // 1000}k ctx"
     return f"{tokens} ctx"
