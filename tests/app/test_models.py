@@ -301,3 +301,18 @@ def test_context_sizes_read_rounded() -> None:
     assert context_label(1_500_000) == "1.5M ctx"
     assert context_label(128_000) == "128k ctx"
     assert context_label(None) == ""
+
+
+async def test_a_long_error_in_the_picker_wraps_instead_of_being_cut(make_app) -> None:
+    app = make_app(provider="fake")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_models(pilot)
+        picker = await open_picker(pilot)
+        sentence = (
+            "ollama could not be reached at http://127.0.0.1:11434/v1 (connection refused); "
+            "check that the server runs and that base_url is right."
+        )
+        picker.show_entries([catalog.ProviderModels("ollama", error=sentence)], [])
+        await pilot.pause()
+        shown = " ".join(visible_text(pilot).replace("█", " ").split())
+        assert sentence in shown

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.catalog import ProviderModels
@@ -80,7 +80,8 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
             yield Label("Choose a model", classes="dialog-heading")
             yield Input(placeholder="Type to filter (fuzzy): provider/model", id="model-filter")
             yield OptionList(id="model-list")
-            yield Label("", id="model-status", classes="dialog-hint")
+            # (A Label is as wide as its text and was cut at the dialog's edge: this wraps.)
+            yield Static("", id="model-status", classes="dialog-hint")
             yield Label(
                 "Enter switches · ↑↓ choose · F5 refresh · Esc closes", classes="dialog-hint"
             )
@@ -189,7 +190,7 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
                 lines.append(one_line(entry.error, 200))
         if not self._shown:
             lines.append("No model matches." if self._entries else "No model list yet.")
-        self.query_one("#model-status", Label).update(Content("\n".join(lines)))
+        self.query_one("#model-status", Static).update(Content("\n".join(lines)))
 
     def action_move(self, step: int) -> None:
         """Move the highlighted row while typing."""
