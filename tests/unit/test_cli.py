@@ -133,3 +133,25 @@ def test_providers_plugins_models_and_version(run) -> None:
 def test_export_of_a_missing_conversation_is_a_usage_error(run) -> None:
     done = run("export", "42")
     assert done.returncode == 2 and "no conversation 42" in done.stderr
+
+
+def test_list_shows_the_ids_that_ask_and_export_take(run) -> None:
+    assert run("list").stdout == "No conversations yet.\n"
+    run("ask", "-m", "demo/echo", "first chat")
+    run("ask", "-m", "demo/echo", "second \x1b]0;owned\x07chat")
+    listed = run("list")
+    assert listed.returncode == 0
+    header, newest, oldest = listed.stdout.splitlines()
+    assert header.split() == ["ID", "TITLE", "MODEL", "UPDATED"]
+    assert newest.startswith("2 ") and "demo/echo" in newest and "\x1b" not in newest
+    assert oldest.split()[:4] == ["1", "first", "chat", "demo/echo"]
+    rows = json.loads(run("list", "--json").stdout)
+    assert [(row["id"], row["model"], row["provider"]) for row in rows] == [
+        (2, "echo", "demo"),
+        (1, "echo", "demo"),
+    ]
+    assert rows[1]["title"] == "first chat" and "\x1b" not in rows[0]["title"]
+    # The id listed is the one the other commands take.
+    again = run("ask", "--conversation", str(rows[1]["id"]), "-m", "demo/echo", "more")
+    assert again.returncode == 0
+    assert run("list", "--json").stdout.count('"id": 1') == 1
