@@ -316,3 +316,22 @@ async def test_a_long_error_in_the_picker_wraps_instead_of_being_cut(make_app) -
         await pilot.pause()
         shown = " ".join(visible_text(pilot).replace("█", " ").split())
         assert sentence in shown
+
+
+async def test_the_conversation_details_show_its_id_for_the_command_line(make_app) -> None:
+    app = make_app(Script(deltas=["ok"]))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, OptionsScreen), "the options")
+        assert "Id: none yet" in visible_text(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "the options to close")
+        await send(pilot, "hello")
+        await settle_reply(pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, OptionsScreen), "the options")
+        ident = screen.conversation_id
+        assert f"Id: {ident} (tuichat ask --conversation {ident}, tuichat export {ident})" in (
+            visible_text(pilot)
+        )

@@ -182,6 +182,7 @@ class ModelActions(ChatScreenBase):
             current,
             settings.presets,
             model_label=f"{self.provider.instance_name} · {self.model}",
+            conversation_id=self.conversation_id,
         )
         self.app.push_screen(screen, self._apply_options)
 
