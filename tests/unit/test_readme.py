@@ -27,3 +27,8 @@ def test_every_pip_install_uses_the_clones_venv() -> None:
     installs = re.findall(r"([^\s`]*pip) install", text)
     assert installs and all(pip == ".venv/bin/pip" for pip in installs), installs
     assert "'tuichat[serve]'" not in text  # not on an index: the extra is installed from here
+
+
+def test_titles_asked_of_the_model_are_announced_with_the_switch() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert "title_from_model = false" in text and "asks the same model for a short title" in text
