@@ -383,7 +383,12 @@ async def test_ctrl_g_writes_the_prompt_in_the_editor(
         assert screen.prompt.text == "started here and more from the editor"
 
 
-async def test_ctrl_s_exports_markdown_or_json(make_app, tmp_path: Path) -> None:
+async def test_ctrl_s_exports_markdown_or_json_where_tuichat_was_started(
+    make_app, tmp_path: Path, monkeypatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     app = make_app(Script(deltas=["exported answer"]))
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
@@ -392,9 +397,10 @@ async def test_ctrl_s_exports_markdown_or_json(make_app, tmp_path: Path) -> None
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
         path_field = app.screen.query_one("#export-path")
-        suggested = Path(path_field.value)
-        assert suggested.parent == tmp_path / "data" / "exports"
-        assert suggested.name == f"{screen.conversation_id}-export-me.md"
+        assert path_field.value == f"{screen.conversation_id}-export-me.md"
+        where = str(app.screen.query_one("#export-where").render())
+        assert where.startswith(f"A name alone is written in {here};")
+        suggested = here / path_field.value
         await pilot.press("enter")
         await until(pilot, lambda: suggested.exists(), "the file")
         text = suggested.read_text()
