@@ -239,17 +239,17 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self.refresh_bindings()
 
     def _update_note(self) -> None:
+        shorter: tuple[str, ...] = ()
         if self.responding:
             note = f"responding… {self.key_hint('stop-reply')} stops"
         elif self._editing is not None:
-            note = (
-                f"editing a prompt · Enter resends as a new branch · "
-                f"{self.key_hint('focus-prompt')} cancels"
-            )
+            cancel = f"{self.key_hint('focus-prompt')} cancels"
+            note = f"editing a prompt · Enter resends as a new branch · {cancel}"
+            shorter = (f"editing · Enter resends · {cancel}", f"editing · {cancel}")
         else:
             note = self._selection_note()
         try:
-            self.status_bar.show_note(note)
+            self.status_bar.show_note(note, *shorter)
         except NoMatches:  # while the screen is being taken down
             pass
 
