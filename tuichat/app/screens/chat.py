@@ -346,7 +346,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         log = self.chat_log
         pager = HistoryPager(log, items, pinned=pinned)
         widgets = pager.window(first_mounted([message.id for message in messages], select))
-        if not widgets and self.is_demo:
+        welcome = not widgets and self.is_demo
+        if welcome:
             widgets.append(WelcomePanel(sidebar_key=self.key_hint("toggle-sidebar"), id="welcome"))
         with self.app.batch_update():
             await log.remove_children()
@@ -355,6 +356,11 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         if select is not None and select in self._shown:
             # After the layout, so the log knows where the message is.
             self.call_after_refresh(log.select, select, top=True)
+        elif welcome:
+            # Read from its headline (anchored to the end, a short terminal opened the
+            # card halfway down); sending anchors the log again.
+            log.scroll_home(animate=False, immediate=True)
+            log.select(None, scroll=False)
         else:
             # Anchored: stays scrolled to the end as the layout settles and replies arrive.
             log.anchor()
