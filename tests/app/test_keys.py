@@ -201,3 +201,18 @@ async def test_outside_a_multiplexer_the_welcome_names_ctrl_b(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert "Ctrl+B sidebar" in " ".join(visible_text(pilot).split())
+
+
+async def test_a_toast_is_not_drawn_over_the_help(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        app.notify("Something happened meanwhile", timeout=60)
+        await pilot.pause()
+        assert "Something happened meanwhile" not in visible_text(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help to close")
+        await until(
+            pilot, lambda: "Something happened meanwhile" in visible_text(pilot), "the toast"
+        )

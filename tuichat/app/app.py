@@ -29,6 +29,7 @@ from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
 from .screens.chat import ChatScreen, settle
+from .screens.help import HelpScreen
 
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
@@ -274,6 +275,14 @@ class TuichatApp(App[None]):
             threading.Thread(
                 target=clipboard.run_native, args=(route.native, text), daemon=True
             ).start()
+
+    def _refresh_notifications(self) -> None:
+        # (Textual's hook that draws the toasts on the current screen.) The list of keys
+        # is read whole: toasts raised while it is open show once it closes (the chat
+        # screen draws them again as it resumes), not over it.
+        if isinstance(self.screen, HelpScreen):
+            return
+        super()._refresh_notifications()
 
     def action_help_quit(self) -> None:
         """Ctrl+C (with no text selected to copy) stops what streams, as in any terminal
