@@ -125,7 +125,7 @@ def test_edit_and_resend_keeps_the_old_branch(
     app.keys("BTab")
     app.wait_for("reply selected")
     app.keys("Home", "e")
-    app.wait_for("editing a prompt")
+    app.wait_for("Esc cancels")  # (the note's shorter wording where the long one cannot fit)
     # Ctrl+U clears the line once the prompt has taken the focus (a moment after the note).
     wait_until(
         lambda: app.keys("C-u") or "Message · Enter sends" in app.screen(),
@@ -163,9 +163,9 @@ def test_conversations_drafts_and_models_survive_a_restart(
     again = start(terminal, env, size)
     again.wait_for("demo · demo")  # a fresh conversation uses the default model
     if size[0] < 100:
-        again.keys("C-b")  # shows the sidebar and focuses it
-    else:
-        again.keys("Tab")  # from the prompt, Tab goes round to the sidebar
+        again.keys("C-b")  # shows the sidebar (the focus stays in the prompt)
+        again.wait_for("Conversations")
+    again.keys("Tab")  # from the prompt, Tab goes round to the sidebar
     again.wait_for(lambda s: "kept across restarts" in s and "Pin" in s)
     again.keys("Home", "Enter")
     screen = again.wait_for("an unsent draft")  # the draft is back in the prompt
