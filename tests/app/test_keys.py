@@ -216,3 +216,17 @@ async def test_a_toast_is_not_drawn_over_the_help(make_app) -> None:
         await until(
             pilot, lambda: "Something happened meanwhile" in visible_text(pilot), "the toast"
         )
+
+
+async def test_inside_tmux_the_footer_offers_f4_for_the_sidebar(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = visible_text(pilot).splitlines()[-1]
+        assert "f4 Sidebar" in footer and "^b Sidebar" not in footer, footer
+        await pilot.press("ctrl+b")  # (tmux lets it through when pressed twice)
+        await pilot.pause()
+        assert not chat_screen(pilot).sidebar.display

@@ -28,6 +28,7 @@ from .bindings import keys_label
 from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
+from .multiplexer import keymap_for_terminal
 from .screens.chat import ChatScreen, settle
 from .screens.help import HelpScreen
 
@@ -152,7 +153,7 @@ class TuichatApp(App[None]):
         # HTTP client (httpcore, the TLS context), in a thread, so that neither the
         # screen nor the first reply waits for them.
         self.call_after_refresh(self._finish_start)
-        self.set_keymap(self.runtime.keymap)
+        self.set_keymap(keymap_for_terminal(self.runtime.keymap))
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._bad_theme is not None:
             self.notify(
@@ -221,7 +222,7 @@ class TuichatApp(App[None]):
         if remembered is None:
             return
         if runtime.keymap != remembered.keymap:
-            self.set_keymap(runtime.keymap)
+            self.set_keymap(keymap_for_terminal(runtime.keymap))
         if runtime.ui.theme != remembered.ui.theme:
             self._apply_theme()
         for screen in self.screen_stack:

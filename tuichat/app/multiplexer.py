@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from tuichat.keymap import ACTIONS, effective_keys
+
 #: The prefix key each multiplexer keeps by default, found by its environment variable.
 PREFIXES: dict[str, tuple[str, str]] = {"TMUX": ("tmux", "ctrl+b"), "STY": ("screen", "ctrl+a")}
 
@@ -28,3 +30,21 @@ def usable_key(keys: str, env: Mapping[str, str] | None = None) -> str:
         if taken is None or key != taken[1]:
             return key
     return names[0] if names else ""
+
+
+def keymap_for_terminal(
+    keymap: Mapping[str, str], env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``keymap`` with, inside a multiplexer, a usable key put first for each action whose
+    first key the multiplexer keeps (the footer shows an action's first key: ``F4
+    Sidebar`` inside tmux, not ``^b``)."""
+    result = dict(keymap)
+    taken = taken_by(env)
+    if taken is None:
+        return result
+    for spec in ACTIONS:
+        keys = [key.strip() for key in effective_keys(spec, keymap).split(",") if key.strip()]
+        usable = usable_key(",".join(keys), env)
+        if keys and keys[0] == taken[1] and usable != keys[0]:
+            result[spec.id] = ",".join([usable, *(key for key in keys if key != usable)])
+    return result
