@@ -247,7 +247,7 @@ async def _ask(
         if turn.omitted:
             stderr.write(
                 f"tuichat: note: {turn.omitted} earlier message(s) were left out to fit the "
-                f"context window of {model} (set when_full = \"summarise\" in [context] to "
+                f'context window of {model} (set when_full = "summarise" in [context] to '
                 "have them summarised instead).\n"
             )
         wrote_newline = True

@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--offline", action="store_true", help="do not contact the providers' servers"
     )
+    listing = commands.add_parser("list", help="list conversations with their ids")
+    listing.add_argument("--json", action="store_true", help="one JSON array instead")
+    listing.add_argument("--archived", action="store_true", help="the archived ones instead")
     export = commands.add_parser("export", help="export conversations as Markdown or JSON")
     export.add_argument(
         "id", nargs="?", type=_positive_int, help="conversation ID (default: latest)"
@@ -220,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plugins(runtime, sys.stdout)
         if args.command == "export":
             return _export(runtime, args, sys.stdout)
+        if args.command == "list":
+            from tuichat import listing
+
+            found = listing.conversations(open_store(runtime), archived=args.archived)
+            listing.write_list(found, sys.stdout, as_json=args.json)
+            return EXIT_OK
         if args.command == "serve":
             from tuichat.serve.cli import run_serve
 

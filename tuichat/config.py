@@ -9,6 +9,7 @@ the provider is built (see :mod:`tuichat.runtime`).
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import stat
 import tomllib
@@ -291,7 +292,15 @@ def describe_validation_error(
     loc = [*prefix, *error["loc"]]
     key = ".".join(str(part) for part in loc)
     line = find_key_line(text, [str(part) for part in loc])
+    named = _named_key(error)
+    if named is not None:
+        # A table's validator named the entry at fault: point at its line.
+        line = find_key_line(text, [*(str(part) for part in loc), named]) or line
     where = f"{path}, line {line}" if line else f"{path} (or a TUICHAT_ environment variable)"
+    variable = _variable_for(loc)
+    if variable is not None:
+        # The environment wins over the file: the value at fault came from there.
+        where = f"the environment variable {variable} (which wins over {path})"
     if error["type"] == "extra_forbidden":
         if str(loc[-1]).lower() in _TLS_SWITCHES:
             return (
@@ -309,6 +318,21 @@ def describe_validation_error(
         # Our own validators' words are the whole sentence; drop pydantic's preamble.
         message, shown = str(error.get("ctx", {}).get("error", message)), ""
     return f"Config error in {where}: '{key}' {message}{shown}."
+
+
+def _variable_for(loc: Sequence[str | int]) -> str | None:
+    """The ``TUICHAT_`` variable that sets the key at ``loc``, when one is set (its name
+    as spelled in the environment: pydantic-settings reads them whatever their case)."""
+    wanted = ("TUICHAT_" + "__".join(str(part) for part in loc)).lower()
+    return next((name for name in os.environ if name.lower() == wanted), None)
+
+
+def _named_key(error: Any) -> str | None:
+    """The entry of a table that a validator's message starts by naming (``'quit' = ...``)."""
+    given, message = error.get("input"), str(error.get("ctx", {}).get("error", ""))
+    if error["type"] != "value_error" or not isinstance(given, dict):
+        return None
+    return next((k for k in given if message.startswith(f"{k!r}")), None)
 
 
 #: Keys people try in order to switch certificate checks off; none exists, on purpose.

@@ -293,7 +293,13 @@ def report(checks: Sequence[Check], out: TextIO) -> int:
     if failed:
         out.write(f"\n{len(failed)} problem{'s' if len(failed) != 1 else ''} found.\n")
         return 1
-    out.write("\nAll good.\n")
+    warned = sum(check.status == "warn" for check in checks)
+    if warned:
+        # Not "All good." under warnings: they still want a look.
+        plural = "s" if warned != 1 else ""
+        out.write(f"\nNo problem found; {warned} warning{plural} above.\n")
+    else:
+        out.write("\nAll good.\n")
     return 0
 
 

@@ -210,12 +210,17 @@ def error_for_status(
     retry_after: float | None = None,
     key_hint: str = "your API key",
     secrets: list[str] | None = None,
+    where: str | None = None,
 ) -> errors.ProviderError:
-    """Map an HTTP status (and the server's own words) to one human sentence."""
+    """Map an HTTP status (and the server's own words) to one human sentence.
+
+    ``where`` replaces ``HTTP <status> <type>`` in the sentence (an error sent inside a
+    stream came with HTTP 200: its status is only the kind of error it is).
+    """
     said = ""
     if detail:
         said = ": " + one_line(redact(neutralize(detail), secrets or []), 200)
-    code = f"HTTP {status}" + (f" {raw_type}" if raw_type else "")
+    code = where or f"HTTP {status}" + (f" {raw_type}" if raw_type else "")
     kwargs: dict[str, Any] = {
         "provider": provider,
         "status": status,
@@ -296,6 +301,8 @@ def error_for_event(
         "conflict_error": 409,
     }
     code = status or by_type.get(raw_type or "", 500)
+    # The HTTP status was 200: name the error as the stream did, never "HTTP 500".
+    named = [raw_type or "an error", f"(code {status})" if status else ""]
     error = error_for_status(
         code,
         provider=provider,
@@ -303,6 +310,7 @@ def error_for_event(
         raw_type=raw_type,
         key_hint=key_hint,
         secrets=secrets,
+        where=" ".join(part for part in named if part) + " in the reply's stream",
     )
     error.status = status
     return error

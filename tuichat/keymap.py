@@ -60,7 +60,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # -- anywhere ---------------------------------------------------------------------------
     ActionSpec("help", "f1", "help", "Show every key (this screen)", "Help"),
     ActionSpec("new-conversation", "ctrl+n", "new_conversation", "Start a new conversation", "New"),
-    ActionSpec("toggle-sidebar", "ctrl+b", "toggle_sidebar", "Show or hide the sidebar", "Sidebar"),
+    # F4 too: inside tmux, Ctrl+B is tmux's prefix.
+    ActionSpec(
+        "toggle-sidebar", "ctrl+b,f4", "toggle_sidebar", "Show or hide the sidebar", "Sidebar"
+    ),
     ActionSpec("search", "ctrl+f", "search", "Search every prompt and reply", "Search"),
     ActionSpec("pick-model", "ctrl+l", "pick_model", "Choose the model (fuzzy search)", "Model"),
     ActionSpec(
@@ -324,6 +327,45 @@ def validate_keymap(keymap: Mapping[str, str]) -> list[str]:
             )
         elif not isinstance(keys, str) or not [k for k in keys.split(",") if k.strip()]:
             problems.append(f'{binding_id!r} needs keys such as "ctrl+k" or "f5,ctrl+k"')
+    if not problems:
+        problems.extend(_conflicts(keymap))
+    return problems
+
+
+#: Actions that share a key by design: the state decides which one applies.
+_SHARED = (frozenset({"stop-reply", "focus-prompt"}), frozenset({"compare-stop", "compare-back"}))
+
+
+def _collide(first: ActionSpec, second: ActionSpec) -> bool:
+    """Whether the two actions' keys work at the same time: same scope, or a key that
+    works everywhere (while typing too) over one of a focused list's."""
+    if first.scope == second.scope:
+        return frozenset({first.id, second.id}) not in _SHARED
+    for one, other in ((first, second), (second, first)):
+        if one.scope == "global" and one.priority and other.scope in ("sidebar", "messages"):
+            return True
+    return False
+
+
+def _conflicts(keymap: Mapping[str, str]) -> list[str]:
+    """A key the person gave that another action already has (one of them would be
+    hidden: ``quit = "ctrl+n"`` took New away)."""
+    problems: list[str] = []
+    keys = {
+        spec.id: {k.strip() for k in effective_keys(spec, keymap).split(",") if k.strip()}
+        for spec in ACTIONS
+    }
+    for binding_id in keymap:
+        spec = BY_ID[binding_id]
+        for other in ACTIONS:
+            shared = keys[binding_id] & keys[other.id]
+            if other.id == binding_id or not shared or not _collide(spec, other):
+                continue
+            key = sorted(shared)[0]
+            problems.append(
+                f"{binding_id!r} = {key!r} is already the key of {other.id!r} "
+                f"({other.description}); give one of them another key"
+            )
     return problems
 
 

@@ -235,3 +235,32 @@ async def test_tab_moves_focus_between_sidebar_log_and_prompt(make_app) -> None:
         assert screen.focused is screen.prompt
         await pilot.press("shift+tab")
         assert screen.focused is screen.chat_log
+
+
+async def test_showing_the_sidebar_leaves_the_typing_in_the_prompt(make_app, build_runtime) -> None:
+    runtime = build_runtime(fake=True)
+    chat = seed(runtime, "Keep me", ("hi", "hello"))
+    app = make_app(runtime=runtime)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = chat_screen(pilot)
+        await screen._open(chat)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert screen.sidebar.display
+        await pilot.press("a", "p", "r", "d")
+        await pilot.pause()
+        assert screen.focused is screen.prompt and screen.prompt.text == "aprd"
+        conversation = runtime.store.get_conversation(chat)
+        assert conversation is not None and not conversation.archived and not conversation.pinned
+        assert not screen.app.screen_stack[1:]  # no rename or delete dialog opened
+
+
+async def test_at_80x24_the_welcome_card_opens_at_its_headline(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Welcome to tuichat — offline demo" in visible_text(pilot)
+        await send(pilot, "hello")
+        await settle_reply(pilot)
+        log = chat_screen(pilot).chat_log
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "the log at its end")

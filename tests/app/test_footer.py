@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets._footer import FooterKey
 
-from tests.app.support import SIZE, chat_screen
+from tests.app.support import SIZE, chat_screen, visible_text
+from tests.fakes import Script
 from tuichat.app.widgets.footer import KeysFooter
 
 
@@ -34,3 +36,16 @@ async def test_the_footer_is_not_rebuilt_when_its_keys_stay_the_same(make_app) -
             screen.refresh_bindings()
             await pilot.pause()
         assert list(footer.query(FooterKey)) == before, "the same key widgets, not rebuilt"
+
+
+@pytest.mark.parametrize("width", [80, 60, 120])
+async def test_the_footer_keeps_the_keys_most_needed_at_every_width(make_app, width) -> None:
+    app = make_app(Script(deltas=["hi"]))
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        footer = visible_text(pilot).splitlines()[-1]
+        assert "⏎ Send" in footer and "^q Quit" in footer and "f1 Help" in footer, footer
+        if width >= 80:
+            assert "f3 Compare" in footer and "^l Model" in footer, footer
+        # Nothing is cut mid-word at the edge.
+        assert footer.rstrip().endswith("palette"), footer

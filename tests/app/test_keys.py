@@ -126,6 +126,13 @@ def test_an_unknown_action_in_the_keymap_is_a_config_error(tmp_path: Path) -> No
         load_config(config)
 
 
+def test_a_key_another_action_has_is_a_config_error_at_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keymap]\nsearch = "f6"\nquit = "ctrl+n"\n')
+    with pytest.raises(ConfigError, match=r"line 3.*'quit' = 'ctrl\+n' is already the key of"):
+        load_config(config)
+
+
 async def test_the_theme_picked_is_remembered(make_app, build_runtime, tmp_path: Path) -> None:
     app = make_app(runtime=build_runtime(fake=True))
     async with app.run_test(size=SIZE) as pilot:
@@ -164,8 +171,62 @@ async def test_at_80x24_the_sidebar_collapses_and_everything_still_fits(make_app
         assert "F1" in text.upper() or "f1" in text
         await pilot.press("ctrl+b")
         await pilot.pause()
-        assert screen.sidebar.display and screen.sidebar.has_focus_within
+        assert screen.sidebar.display and screen.focused is screen.prompt
         assert screen.chat_log.size.width >= 40
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not screen.sidebar.display and screen.focused is screen.prompt
+
+
+async def test_inside_tmux_the_keys_offered_for_the_sidebar_reach_the_app(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl+B is tmux's prefix: tmux keeps it, so the welcome card and F1 name F4.
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        welcome = " ".join(visible_text(pilot).split())
+        assert "F4 sidebar" in welcome and "Ctrl+B sidebar" not in welcome
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not screen.sidebar.display
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        text = str(app.screen.query_one("#help-text").render())
+        assert "Inside tmux, Ctrl+B is tmux's prefix: use F4 to show or hide the sidebar" in text
+
+
+async def test_outside_a_multiplexer_the_welcome_names_ctrl_b(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "Ctrl+B sidebar" in " ".join(visible_text(pilot).split())
+
+
+async def test_a_toast_is_not_drawn_over_the_help(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        app.notify("Something happened meanwhile", timeout=60)
+        await pilot.pause()
+        assert "Something happened meanwhile" not in visible_text(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help to close")
+        await until(
+            pilot, lambda: "Something happened meanwhile" in visible_text(pilot), "the toast"
+        )
+
+
+async def test_inside_tmux_the_footer_offers_f4_for_the_sidebar(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = visible_text(pilot).splitlines()[-1]
+        assert "f4 Sidebar" in footer and "^b Sidebar" not in footer, footer
+        await pilot.press("ctrl+b")  # (tmux lets it through when pressed twice)
+        await pilot.pause()
+        assert not chat_screen(pilot).sidebar.display

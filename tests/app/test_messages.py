@@ -23,7 +23,7 @@ from tests.app.support import (
     until,
     visible_text,
 )
-from tests.fakes import FakeProvider, Script
+from tests.fakes import FakeProvider, Script, frozen
 from tuichat.app.screens.delete import DeleteScreen
 from tuichat.app.screens.export import ExportScreen
 from tuichat.app.screens.pick import PickScreen
@@ -383,7 +383,12 @@ async def test_ctrl_g_writes_the_prompt_in_the_editor(
         assert screen.prompt.text == "started here and more from the editor"
 
 
-async def test_ctrl_s_exports_markdown_or_json(make_app, tmp_path: Path) -> None:
+async def test_ctrl_s_exports_markdown_or_json_where_tuichat_was_started(
+    make_app, tmp_path: Path, monkeypatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     app = make_app(Script(deltas=["exported answer"]))
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
@@ -392,9 +397,10 @@ async def test_ctrl_s_exports_markdown_or_json(make_app, tmp_path: Path) -> None
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
         path_field = app.screen.query_one("#export-path")
-        suggested = Path(path_field.value)
-        assert suggested.parent == tmp_path / "data" / "exports"
-        assert suggested.name == f"{screen.conversation_id}-export-me.md"
+        assert path_field.value == f"{screen.conversation_id}-export-me.md"
+        where = str(app.screen.query_one("#export-where").render())
+        assert where.startswith(f"A name alone is written in {here};")
+        suggested = here / path_field.value
         await pilot.press("enter")
         await until(pilot, lambda: suggested.exists(), "the file")
         text = suggested.read_text()
@@ -418,3 +424,29 @@ async def test_the_delete_question_is_shown_whole_however_long_the_title(make_ap
         await pilot.pause()
         shown = " ".join(" ".join(visible_text(pilot).split()).split(" "))
         assert "indeed” and all its messages will be deleted." in shown, shown
+
+
+async def test_esc_in_the_log_while_a_reply_streams_stops_it_and_returns_to_the_prompt(
+    make_app,
+) -> None:
+    # The report's keys: r on reply 1 (a slow server: still streaming), [ End x y (all
+    # refused while it streams), Esc, then a new prompt typed.
+    app = make_app(
+        Script(deltas=["r1"]), Script(deltas=["r2"]), Script(deltas=["r3"]), frozen("again")
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        for text in ("q1", "q2", "q3"):
+            await send(pilot, text)
+            await settle_reply(pilot)
+        await select_last(pilot)
+        await pilot.press("home", "down", "r")
+        await until(pilot, lambda: screen.responding, "the regenerated reply")
+        await pilot.press("left_square_bracket", "end", "x", "y", "escape")
+        await settle_reply(pilot)
+        assert screen.focused is screen.prompt
+        await pilot.press(*"after delete")
+        await pilot.pause()
+        assert screen.prompt.text == "after delete"
+        assert len(fake(app.runtime).requests) == 4  # no other regenerate reached the server
+        assert screen._editing is None

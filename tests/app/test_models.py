@@ -12,6 +12,7 @@ from tests.app.support import (
     replies,
     send,
     settle_reply,
+    toasts,
     until,
     visible_text,
 )
@@ -282,3 +283,77 @@ async def test_a_setting_the_provider_does_not_send_is_said_under_the_reply(
         await screen._open(None)
         await screen._open(conversation)
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
+
+
+async def test_a_model_the_server_does_not_list_can_be_typed_and_used(make_app) -> None:
+    app = make_app(provider="fake")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_models(pilot)
+        picker = await open_picker(pilot)
+        await pilot.press(*"fake/gpt-5-custom")
+        await until(pilot, lambda: ("fake", "gpt-5-custom") in picker.choices, "the typed row")
+        assert "No model matches" not in visible_text(pilot)
+        assert "not listed: use as typed" in visible_text(pilot)
+        await pilot.press("enter")
+        screen = chat_screen(pilot)
+        await until(pilot, lambda: app.screen is screen, "the picker to close")
+        assert (screen.provider.instance_name, screen.model) == ("fake", "gpt-5-custom")
+        assert any("does not list 'gpt-5-custom'" in toast for toast in toasts(pilot))
+
+
+async def test_a_provider_that_is_down_can_still_be_picked_by_name(make_app, build_runtime) -> None:
+    CountingFake.calls, CountingFake.fail = 0, True
+    runtime = build_runtime(fake=True, plugins=(CountingPlugin(),))
+    app = make_app(runtime=runtime, provider="fake")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_models(pilot)
+        picker = await open_picker(pilot)
+        assert not any(provider == "counting" for provider, _ in picker.choices)
+        await pilot.press(*"counting/alpha", "enter")
+        screen = chat_screen(pilot)
+        await until(pilot, lambda: app.screen is screen, "the picker to close")
+        assert (screen.provider.instance_name, screen.model) == ("counting", "alpha")
+
+
+def test_context_sizes_read_rounded() -> None:
+    from tuichat.app.screens.models import context_label
+
+    assert context_label(1_048_576) == "1M ctx"  # Gemini's
+    assert context_label(2_097_152) == "2.1M ctx"
+    assert context_label(1_500_000) == "1.5M ctx"
+    assert context_label(128_000) == "128k ctx"
+    assert context_label(None) == ""
+
+
+async def test_a_long_error_in_the_picker_wraps_instead_of_being_cut(make_app) -> None:
+    app = make_app(provider="fake")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_models(pilot)
+        picker = await open_picker(pilot)
+        sentence = (
+            "ollama could not be reached at http://127.0.0.1:11434/v1 (connection refused); "
+            "check that the server runs and that base_url is right."
+        )
+        picker.show_entries([catalog.ProviderModels("ollama", error=sentence)], [])
+        await pilot.pause()
+        shown = " ".join(visible_text(pilot).replace("█", " ").split())
+        assert sentence in shown
+
+
+async def test_the_conversation_details_show_its_id_for_the_command_line(make_app) -> None:
+    app = make_app(Script(deltas=["ok"]))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, OptionsScreen), "the options")
+        assert "Id: none yet" in visible_text(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "the options to close")
+        await send(pilot, "hello")
+        await settle_reply(pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, OptionsScreen), "the options")
+        ident = screen.conversation_id
+        assert f"Id: {ident} (tuichat ask --conversation {ident}, tuichat export {ident})" in (
+            visible_text(pilot)
+        )

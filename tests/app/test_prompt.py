@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import events
 
 from tests.app.support import SIZE, chat_screen, replies, settle_reply, until
+from tuichat.app.burst import EnterInBurst
 from tuichat.app.widgets.prompt import PromptInput
 
 
@@ -89,11 +90,14 @@ async def test_the_prompt_grows_with_its_lines_up_to_a_limit(make_app) -> None:
         assert one_line == 3
 
 
-def burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
+def burst(app, *keys: str, at: float = 1000.0, gap: float = 0.0001) -> None:  # type: ignore[no-untyped-def]
     """Keys arriving together (a fast typist on a slow link, a paste without bracketed
-    paste): all queued before the app handles the first."""
-    for key in keys:
-        app.post_message(events.Key(key, key if len(key) == 1 else None))
+    paste): all queued before the app handles the first, read ``gap`` seconds apart
+    from ``at`` (the terminal's timestamps, synthetic here)."""
+    for index, key in enumerate(keys):
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.time = at + index * gap
+        app.post_message(event)
 
 
 async def test_line_breaks_in_a_burst_of_keys_stay_where_they_were_typed(make_app) -> None:
@@ -109,7 +113,9 @@ async def test_keys_typed_right_after_enter_stay_in_the_box(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        burst(app, "p", "1", "enter", "p", "2")
+        # Enter pressed after a pause (as a person does), the next keys close behind it.
+        burst(app, "p", "1")
+        burst(app, "enter", "p", "2", at=1000.1)
         await settle_reply(pilot)
         [user, _reply] = app.runtime.store.messages(screen.conversation_id)
         assert user.content == "p1"
@@ -142,3 +148,40 @@ async def test_a_prompt_given_a_text_types_on_at_its_end() -> None:
         prompt.focus()
         await pilot.press("X", "Y")
         assert prompt.text == "carried overXY"
+
+
+def test_an_enter_amid_a_burst_is_a_line_break_and_one_after_a_pause_sends() -> None:
+    enter = EnterInBurst(window=0.005)
+    enter.arrived(10.0)  # "a" pasted
+    assert enter.arrived(10.0001) is None and enter.hold(10.0001)  # Enter: held
+    assert enter.arrived(10.0002) == "newline"  # "b" followed closely: a line break
+    assert enter.arrived(10.0003) is None and enter.hold(10.0003)  # a last Enter: held
+    assert enter.settle()  # nothing followed: it sends
+    assert not enter.settle()
+    assert enter.arrived(11.0) is None and not enter.hold(11.0)  # after a pause: sends now
+    enter.arrived(12.0)
+    assert enter.arrived(12.001) is None and enter.hold(12.001)
+    assert enter.arrived(12.5) == "send"  # the next key came too late to be one burst
+
+
+async def test_a_paste_without_bracketed_paste_never_sends_its_first_line(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        burst(app, *"line 1", "enter", *"line 2", "enter", "enter", *"line 4")
+        await until(pilot, lambda: screen.prompt.text.endswith("line 4"), "the paste typed")
+        assert screen.prompt.text == "line 1\nline 2\n\nline 4"
+        assert screen.conversation_id is None  # nothing was sent
+        assert screen.prompt._burst.held is None  # nor will be: no Enter is left held
+
+
+async def test_an_enter_that_ends_a_burst_sends_once_no_key_follows(make_app) -> None:
+    # A typist's keys bunched by a slow link: the last Enter is the one pressed to send.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        burst(app, *"hi", "enter")
+        await until(pilot, lambda: screen.conversation_id is not None, "the prompt sent")
+        await settle_reply(pilot)
+        [user, _reply] = app.runtime.store.messages(screen.conversation_id)
+        assert user.content == "hi" and screen.prompt.text == ""

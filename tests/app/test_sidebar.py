@@ -357,3 +357,20 @@ async def test_a_reply_ending_in_the_top_conversation_leaves_the_sidebar_as_it_i
         await send(pilot, "third question")
         await settle_reply(pilot)
         await until(pilot, lambda: rows(pilot)[1:] == ["renamed"], "the new title shown")
+
+
+async def test_in_the_archive_the_archive_key_reads_restore(make_app, build_runtime) -> None:
+    runtime = build_runtime(fake=True)
+    kept = runtime.store.create_conversation(title="Old chat", provider="demo", model="demo")
+    runtime.store.update_conversation(kept.id, archived=True)
+    app = make_app(runtime=runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = chat_screen(pilot)
+        screen.sidebar.option_list.focus()
+        await pilot.pause()
+        assert "a Archive" in visible_text(pilot)
+        await pilot.press("A")
+        await until(pilot, lambda: "a Restore" in visible_text(pilot), "the footer to say Restore")
+        assert "a Archive " not in visible_text(pilot)
+        await pilot.press("A")
+        await until(pilot, lambda: "a Archive" in visible_text(pilot), "Archive again")

@@ -276,11 +276,18 @@ async def test_an_error_before_any_text_and_an_empty_reply(make_app) -> None:
         assert not empty.query(MarkdownText)
 
 
-async def test_quitting_while_a_reply_streams_saves_it_as_cancelled(make_app, tmp_path) -> None:
+async def test_quitting_while_a_reply_streams_asks_first_then_saves_it_as_cancelled(
+    make_app, tmp_path
+) -> None:
     app = make_app(frozen("Unfinished"))
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "long task")
         await fake(app.runtime).waiting.wait()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and chat_screen(pilot).responding
+        [question] = toasts(pilot)
+        assert "Press Ctrl+Q again to quit" in question and "cancelled" in question
         await pilot.press("ctrl+q")
     assert fake(app.runtime).closed_early == 1
     with Store(tmp_path / "data" / "tuichat.db") as store:
@@ -303,3 +310,19 @@ async def test_a_prompt_sent_again_after_a_failure_goes_to_the_provider_once(mak
         retried = fake(app.runtime).requests[-1]
         assert [(m.role, m.content) for m in retried.messages] == [("user", "first try")]
         assert [r.status for r in replies(pilot)] == ["error", "complete"]
+
+
+async def test_ctrl_c_stops_a_streaming_reply_as_esc_does(make_app) -> None:
+    app = make_app(frozen("Half"))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "long task")
+        await fake(app.runtime).waiting.wait()
+        await pilot.press("ctrl+c")
+        await settle_reply(pilot)
+        assert app.is_running
+        assert replies(pilot)[-1].status == "cancelled"
+        assert not any("quit" in toast.lower() for toast in toasts(pilot))
+        # Nothing streams: Ctrl+C says how to quit, as before.
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert any("quit" in toast.lower() for toast in toasts(pilot))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Markdown
 
-from tests.app.support import ReplyApp
+from tests.app.support import ReplyApp, chat_screen, send, settle_reply, until, visible_text
+from tests.fakes import Script
 from tuichat.app.widgets.message import MarkdownText, ReplyView, reply_meta
 
 
@@ -70,3 +71,32 @@ def test_the_meta_line() -> None:
     assert reply_meta(provider="x", model="y", status="streaming", note="retrying") == (
         "x · y · retrying"
     )
+
+
+async def test_a_note_that_does_not_fit_is_not_cut_to_a_stray_letter(make_app) -> None:
+    app = make_app(Script(deltas=["hi there"]))
+    async with app.run_test(size=(20, 6)) as pilot:
+        screen = chat_screen(pilot)
+        await send(pilot, "hello")
+        await settle_reply(pilot)
+        screen.chat_log.focus()  # "reply selected" is the note now: it cannot fit
+        await pilot.pause()
+        [status] = [line for line in visible_text(pilot).splitlines() if "fake" in line]
+        assert status.strip() == "fake · fake-model"
+
+
+async def test_editing_says_esc_cancels_beside_the_sidebar_and_the_demo_badge(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = chat_screen(pilot)
+        assert screen.sidebar.display
+        await send(pilot, "hello")
+        await settle_reply(pilot)
+        screen.chat_log.focus()
+        await pilot.press("home")
+        await until(pilot, lambda: screen.chat_log.selected_id is not None, "a selection")
+        await pilot.press("e")
+        await until(pilot, lambda: screen._editing is not None, "the edit")
+        await pilot.pause()
+        [status] = [line for line in visible_text(pilot).splitlines() if "demo · demo" in line]
+        assert "Esc cancels" in status, status

@@ -125,7 +125,7 @@ def test_edit_and_resend_keeps_the_old_branch(
     app.keys("BTab")
     app.wait_for("reply selected")
     app.keys("Home", "e")
-    app.wait_for("editing a prompt")
+    app.wait_for("Esc cancels")  # (the note's shorter wording where the long one cannot fit)
     # Ctrl+U clears the line once the prompt has taken the focus (a moment after the note).
     wait_until(
         lambda: app.keys("C-u") or "Message · Enter sends" in app.screen(),
@@ -163,9 +163,9 @@ def test_conversations_drafts_and_models_survive_a_restart(
     again = start(terminal, env, size)
     again.wait_for("demo · demo")  # a fresh conversation uses the default model
     if size[0] < 100:
-        again.keys("C-b")  # shows the sidebar and focuses it
-    else:
-        again.keys("Tab")  # from the prompt, Tab goes round to the sidebar
+        again.keys("C-b")  # shows the sidebar (the focus stays in the prompt)
+        again.wait_for("Conversations")
+    again.keys("Tab")  # from the prompt, Tab goes round to the sidebar
     again.wait_for(lambda s: "kept across restarts" in s and "Pin" in s)
     again.keys("Home", "Enter")
     screen = again.wait_for("an unsent draft")  # the draft is back in the prompt
@@ -196,3 +196,30 @@ def _colour_indexes(screen: str) -> list[str]:
     import re
 
     return re.findall(r"[34]8;5;(\d+)", screen)
+
+
+def test_a_paste_typed_as_keys_is_not_sent_line_by_line(terminal, env, tmp_path: Path) -> None:
+    # A terminal without bracketed paste types a paste as keys, line breaks as Enter:
+    # tmux writes this whole string to the terminal at once.
+    app = start(terminal, env, (80, 24))
+    app.tmux("send-keys", "-t", app.name, "-l", "first line\rsecond line\rthird line")
+    app.wait_for("third line", timeout=10)
+    time.sleep(0.3)  # (a negative: time for a wrongly sent line to be saved)
+    assert prompts(tmp_path) == [], app.screen()
+    app.keys("Enter")
+    app.wait_for("complete", timeout=10)
+    quit_app(app)
+    assert prompts(tmp_path) == ["first line\nsecond line\nthird line"]
+
+
+def prompts(tmp_path: Path) -> list[str]:
+    """Every prompt stored, oldest first."""
+    if not database(tmp_path).exists():
+        return []
+    with Store(database(tmp_path)) as store:
+        return [
+            message.content
+            for conversation in reversed(store.list_conversations())
+            for message in store.messages(conversation.id)
+            if message.role == "user"
+        ]

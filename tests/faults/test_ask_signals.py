@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from tests.e2e.streams import E2E_KEY, HELD, PacedReply, openai_env, serve_paced
 from tests.faults.conftest import tuichat_command
 from tuichat.store import Store
 from tuichat.testing.server import WireServer
+
+
+def default_signals() -> None:
+    """In the child: the default handling of the signals sent. A test runner started in
+    the background (``pytest &``) ignores SIGINT, and an ignored signal stays ignored
+    across exec: Python would then install no handler and the SIGINT case would wait."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +55,7 @@ def test_ask_stopped_by_a_signal_keeps_the_reply(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=default_signals,
         )
         assert process.stdout is not None and process.stderr is not None
         # The stream holds after HELD tokens: once ask printed them all, it received
@@ -71,3 +81,17 @@ def test_ask_stopped_by_a_signal_keeps_the_reply(
     # What was printed is exactly what was saved: everything received.
     assert answer.content == stdout == reply.text(HELD)
     assert E2E_KEY not in stdout + stderr + (answer.error or "")
+
+
+def test_the_sigint_case_holds_when_the_runner_ignores_sigint(tmp_path: Path) -> None:
+    # As when the suite runs from a background job (``pytest &``): SIGINT ignored.
+    node = f"{__file__}::test_ask_stopped_by_a_signal_keeps_the_reply[SIGINT]"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
+    assert run.returncode == 0, run.stdout[-2000:]

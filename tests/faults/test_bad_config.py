@@ -89,7 +89,7 @@ CASES: dict[str, BadConfig] = {
         '[keymap]\nlaunch-rockets = "ctrl+r"\n', ("line 1", "'keymap'", "unknown action")
     ),
     "env-wrong-type": BadConfig(
-        None, ("or a TUICHAT_ environment variable", "'ui.fps'"), (("TUICHAT_UI__FPS", "x"),)
+        None, ("the environment variable TUICHAT_UI__FPS", "'ui.fps'"), (("TUICHAT_UI__FPS", "x"),)
     ),
     "not-utf8": BadConfig(
         b'model = "ok"\n# caf\xe9\n', ("is not UTF-8 text", "on line 2", "save it as UTF-8")

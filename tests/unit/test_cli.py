@@ -169,3 +169,25 @@ def test_a_prompt_and_piped_text_are_both_sent_the_text_fenced(run) -> None:
 def test_piped_text_holding_a_fence_gets_a_longer_one(run) -> None:
     done = run("ask", "-m", "demo/echo", "review:", stdin="```py\nx = 1\n```\n")
     assert done.stdout == "review:\n\n````\n```py\nx = 1\n```\n````"
+
+
+def test_list_shows_the_ids_that_ask_and_export_take(run) -> None:
+    assert run("list").stdout == "No conversations yet.\n"
+    run("ask", "-m", "demo/echo", "first chat")
+    run("ask", "-m", "demo/echo", "second \x1b]0;owned\x07chat")
+    listed = run("list")
+    assert listed.returncode == 0
+    header, newest, oldest = listed.stdout.splitlines()
+    assert header.split() == ["ID", "TITLE", "MODEL", "UPDATED"]
+    assert newest.startswith("2 ") and "demo/echo" in newest and "\x1b" not in newest
+    assert oldest.split()[:4] == ["1", "first", "chat", "demo/echo"]
+    rows = json.loads(run("list", "--json").stdout)
+    assert [(row["id"], row["model"], row["provider"]) for row in rows] == [
+        (2, "echo", "demo"),
+        (1, "echo", "demo"),
+    ]
+    assert rows[1]["title"] == "first chat" and "\x1b" not in rows[0]["title"]
+    # The id listed is the one the other commands take.
+    again = run("ask", "--conversation", str(rows[1]["id"]), "-m", "demo/echo", "more")
+    assert again.returncode == 0
+    assert run("list", "--json").stdout.count('"id": 1') == 1

@@ -228,3 +228,29 @@ def test_provider_slash_model_picks_both(make_runtime) -> None:
     assert model == "org/model-with-slash"
     provider, model = runtime.resolve(None, None)
     assert (provider.instance_name, model) == ("demo", "demo")
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[ui]\ntheme = "nord"\n')
+    monkeypatch.setenv("TUICHAT_UI__FPS", "abc")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert "the environment variable TUICHAT_UI__FPS" in message and "'ui.fps'" in message
+    assert "line" not in message
+
+
+def test_a_bad_provider_value_from_the_environment_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuichat.runtime import Runtime
+
+    monkeypatch.setenv("TUICHAT_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("TUICHAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUICHAT_PROVIDERS__OPENAI__READ_TIMEOUT", "soon")
+    runtime = Runtime.load()
+    with pytest.raises(ConfigError, match="variable TUICHAT_PROVIDERS__OPENAI__READ_TIMEOUT"):
+        runtime.provider("openai")

@@ -85,6 +85,17 @@ def test_stream_error_types_map_to_the_same_tree() -> None:
     )
 
 
+def test_an_error_in_a_200_stream_says_what_the_provider_said_not_http_500() -> None:
+    error = error_for_event(
+        provider="OpenAI", raw_type="server_error", detail="The model crashed mid-reply"
+    )
+    assert "HTTP" not in str(error)
+    assert str(error).startswith(
+        "OpenAI had a server error (server_error in the reply's stream: "
+        "The model crashed mid-reply)"
+    )
+
+
 def test_retry_after_comes_in_seconds_milliseconds_or_a_date() -> None:
     assert parse_retry_after({"retry-after": "7"}) == 7.0
     assert parse_retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5

@@ -32,3 +32,18 @@ def test_config_toml_documents_every_action_and_the_new_options() -> None:
         assert f'#     {spec.id} = "{spec.keys}"' in text, spec.id
     for option in ("[keymap]", "[presets.reviewer]", "title_from_model"):
         assert option in text
+
+
+def test_a_key_another_action_has_is_refused() -> None:
+    [problem] = validate_keymap({"quit": "ctrl+n"})
+    assert problem.startswith("'quit' = 'ctrl+n' is already the key of 'new-conversation'")
+    # A global key typed anywhere hides a chat-log key...
+    assert validate_keymap({"copy-message": "ctrl+f"})
+    # ...but keys of different lists, or of actions that share one by design, do not clash.
+    assert validate_keymap({"copy-message": "p"}) == []
+    assert validate_keymap({"stop-reply": "escape", "focus-prompt": "escape"}) == []
+    assert validate_keymap({"new-conversation": "ctrl+l", "pick-model": "ctrl+k"}) == []
+
+
+def test_the_default_keys_do_not_clash() -> None:
+    assert validate_keymap({spec.id: spec.keys for spec in ACTIONS}) == []

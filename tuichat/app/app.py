@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -18,16 +19,20 @@ from textual.theme import Theme
 from tuichat import boot, clipboard, locations
 from tuichat.chat import live_turns
 from tuichat.errors import TuichatError
+from tuichat.keymap import BY_ID, effective_keys
 from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
 from tuichat.signals import SignalCatcher, exit_code
 from tuichat.watchdog import Watchdog
 
 from . import heap
+from .bindings import keys_label
 from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
+from .multiplexer import keymap_for_terminal
 from .screens.chat import ChatScreen
+from .screens.help import HelpScreen
 from .workers import settle
 
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
@@ -35,6 +40,9 @@ _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, ev
 
 #: Seconds after the first frame before the watchdog starts (see _start_watchdog).
 WATCHDOG_DELAY = 1.0
+
+#: Seconds within which a second Ctrl+Q quits while a reply streams.
+QUIT_AGAIN = 5.0
 
 #: The store setting remembering the theme picked in the app.
 THEME_KEY = "theme"
@@ -85,6 +93,7 @@ class TuichatApp(App[None]):
         self._clock = clock
         self._now = now
         self._bad_theme: str | None = None
+        self._quit_asked: float | None = None
         self._signals = SignalCatcher(self._exit_for_signal)
         self.watchdog: Watchdog | None = None
         """Logs a busy loop, ends the app when a hang-up or the quit key goes unanswered."""
@@ -156,7 +165,7 @@ class TuichatApp(App[None]):
         self.call_after_refresh(self._finish_start)
         # A second later: its process starts (~40 ms of CPU) while nothing else does.
         self.set_timer(WATCHDOG_DELAY, self._start_watchdog, name="watchdog-start")
-        self.set_keymap(self.runtime.keymap)
+        self.set_keymap(keymap_for_terminal(self.runtime.keymap))
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._bad_theme is not None:
             self.notify(
@@ -246,7 +255,7 @@ class TuichatApp(App[None]):
         if remembered is None:
             return
         if runtime.keymap != remembered.keymap:
-            self.set_keymap(runtime.keymap)
+            self.set_keymap(keymap_for_terminal(runtime.keymap))
         if runtime.ui.theme != remembered.ui.theme:
             self._apply_theme()
         for screen in self.screen_stack:
@@ -298,6 +307,44 @@ class TuichatApp(App[None]):
             threading.Thread(
                 target=clipboard.run_native, args=(route.native, text), daemon=True
             ).start()
+
+    def _refresh_notifications(self) -> None:
+        # (Textual's hook that draws the toasts on the current screen.) The list of keys
+        # is read whole: toasts raised while it is open show once it closes (the chat
+        # screen draws them again as it resumes), not over it.
+        if isinstance(self.screen, HelpScreen):
+            return
+        super()._refresh_notifications()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (with no text selected to copy) stops what streams, as in any terminal
+        program; with nothing streaming, Textual's hint that Ctrl+Q quits."""
+        interrupt = getattr(self.screen, "interrupt", None)
+        if callable(interrupt) and interrupt():
+            return
+        super().action_help_quit()
+
+    async def action_quit(self) -> None:
+        """Quit; while a reply streams, only at a second Ctrl+Q (the first says what the
+        quit does to the reply), so a reply is never cut without a word."""
+        streaming = any(
+            getattr(screen, "responding", False) or getattr(screen, "phase", "") == "streaming"
+            for screen in self.screen_stack
+        )
+        now, asked = time.monotonic(), self._quit_asked
+        if streaming and (asked is None or now - asked > QUIT_AGAIN):
+            self._quit_asked = now
+            key = keys_label(effective_keys(BY_ID["quit"], self.runtime.keymap))
+            self.notify(
+                f"A reply is still streaming. Press {key} again to quit anyway (what arrived "
+                "is kept, marked cancelled), or Esc to stop it and stay.",
+                title="Quit?",
+                severity="warning",
+                timeout=QUIT_AGAIN,
+                markup=False,
+            )
+            return
+        self.exit()
 
     async def on_unmount(self) -> None:
         """Let cancelled replies save themselves, then close the runtime."""

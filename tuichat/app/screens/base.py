@@ -31,6 +31,7 @@ from tuichat.store import Message as StoredMessage
 from ..bindings import keys_label
 from ..frames import PromptFrames
 from ..meta import Hints
+from ..multiplexer import usable_key
 from ..widgets.chat_log import ChatLog
 from ..widgets.message import ReplyView
 from ..widgets.prompt import PromptInput
@@ -137,7 +138,8 @@ class ChatScreenBase(PromptFrames, Screen[None]):
     def key_hint(self, binding_id: str) -> str:
         """How the key(s) of an action read, after the person's ``[keymap]`` (``Ctrl+T``)."""
         keys = effective_keys(BY_ID[binding_id], self.runtime.keymap)
-        return keys_label(keys.split(",")[0])
+        # Inside tmux, not a key tmux keeps for itself (Ctrl+B: F4 shows the sidebar).
+        return keys_label(usable_key(keys))
 
     def hints(self) -> Hints:
         """The keys offered under an unfinished reply."""

@@ -186,11 +186,13 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self.set_class(not show, "-no-sidebar")
 
     def action_toggle_sidebar(self) -> None:
-        """Show or hide the sidebar (and keep it so whatever the terminal's width)."""
+        """Show or hide the sidebar (and keep it so whatever the terminal's width).
+
+        Showing it leaves the focus where it was: the list's single letters (a archives,
+        d deletes) must not catch what the person goes on typing. Tab moves into it.
+        """
         self._sidebar_choice = self.has_class("-no-sidebar")
         self._place_sidebar()
-        if self._sidebar_choice:
-            self.sidebar.option_list.focus()
 
     def _show_model(self) -> None:
         self.status_bar.show_model(self.provider_name, self.model, demo=self.is_demo)
@@ -210,17 +212,17 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self.refresh_bindings()
 
     def _update_note(self) -> None:
+        shorter: tuple[str, ...] = ()
         if self.responding:
             note = f"responding… {self.key_hint('stop-reply')} stops"
         elif self._editing is not None:
-            note = (
-                f"editing a prompt · Enter resends as a new branch · "
-                f"{self.key_hint('focus-prompt')} cancels"
-            )
+            cancel = f"{self.key_hint('focus-prompt')} cancels"
+            note = f"editing a prompt · Enter resends as a new branch · {cancel}"
+            shorter = (f"editing · Enter resends · {cancel}", f"editing · {cancel}")
         else:
             note = self._selection_note()
         try:
-            self.status_bar.show_note(note)
+            self.status_bar.show_note(note, *shorter)
         except NoMatches:  # while the screen is being taken down
             pass
 
@@ -317,8 +319,9 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         log = self.chat_log
         pager = HistoryPager(log, items, pinned=pinned)
         widgets = pager.window(first_mounted([message.id for message in messages], select))
-        if not widgets and self.is_demo:
-            widgets.append(WelcomePanel(id="welcome"))
+        welcome = not widgets and self.is_demo
+        if welcome:
+            widgets.append(WelcomePanel(sidebar_key=self.key_hint("toggle-sidebar"), id="welcome"))
         with self.app.batch_update():
             await log.remove_children()
             await log.mount_all(widgets)
@@ -326,6 +329,11 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         if select is not None and select in self._shown:
             # After the layout, so the log knows where the message is.
             self.call_after_refresh(log.select, select, top=True)
+        elif welcome:
+            # Read from its headline (anchored to the end, a short terminal opened the
+            # card halfway down); sending anchors the log again.
+            log.scroll_home(animate=False, immediate=True)
+            log.select(None, scroll=False)
         else:
             # Anchored: stays scrolled to the end as the layout settles and replies arrive.
             log.anchor()
@@ -625,10 +633,24 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         )
 
     def action_stop_reply(self) -> None:
-        """Stop the streaming reply; what arrived is kept and marked cancelled."""
+        """Stop the streaming reply; what arrived is kept and marked cancelled.
+
+        From the chat log (or the sidebar) it also goes back to the prompt, as Esc does
+        there once nothing streams: what is typed next is a prompt, not single-letter
+        actions on the selected message (r regenerates, e edits).
+        """
         active = self._active
         if active is not None and active.worker is not None:
             active.worker.cancel()
+        if self.focused is not self.prompt:
+            self.prompt.focus()
+
+    def interrupt(self) -> bool:
+        """Ctrl+C: stop the streaming reply, as Esc does; False when nothing streams."""
+        if not self.responding:
+            return False
+        self.action_stop_reply()
+        return True
 
     def action_focus_prompt(self) -> None:
         """Esc outside the prompt goes back to it; while editing a prompt, cancels the edit."""

@@ -400,6 +400,13 @@ class CompareScreen(PromptFrames, Screen[CompareOutcome | None]):
         self._show_stats()
         self.phase = "done"
 
+    def interrupt(self) -> bool:
+        """Ctrl+C: stop every reply, as Esc does; False when none streams."""
+        if self.phase != "streaming":
+            return False
+        self.action_stop()
+        return True
+
     def action_stop(self) -> None:
         """Stop every reply; what arrived is kept."""
         worker = self._worker

@@ -10,7 +10,7 @@ from typing import Any
 from textual import on
 from textual.css.query import NoMatches
 
-from tuichat import export, locations
+from tuichat import export
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
 from tuichat.store import Conversation, SearchHit
@@ -248,9 +248,9 @@ class ConversationActions(ChatScreenBase):
         if conversation is None:
             self.tell("Send a first message before exporting.")
             return
-        store_path = self.store.path
-        directory = (store_path.parent if store_path else locations.data_dir()) / "exports"
-        suggested = default_export_path(directory, conversation.id, conversation.title)
+        # In the directory tuichat was started from, as a shell command's output would go;
+        # the dialog says where, and any path can be typed.
+        suggested = default_export_path(Path(), conversation.id, conversation.title)
 
         def write(path: Path | None) -> None:
             if path is None:

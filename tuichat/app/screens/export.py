@@ -10,14 +10,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Static
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def default_export_path(directory: Path, conversation_id: int, title: str) -> Path:
-    """``<directory>/<id>-<title-slug>.md``: a name that says what it holds."""
+    """``<directory>/<id>-<title-slug>.md``: a name that says what it holds (``directory``
+    may be ``Path()``: the name alone)."""
     slug = _SLUG.sub("-", title.lower()).strip("-")[:40] or "conversation"
     return directory / f"{conversation_id}-{slug}.md"
 
@@ -35,20 +37,28 @@ class ExportScreen(ModalScreen[Path | None]):
         Binding("ctrl+t", "toggle_format", "Markdown/JSON", priority=True),
     ]
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, directory: Path | None = None) -> None:
         """Create it.
 
         Args:
-            path: The suggested file.
+            path: The suggested file (relative: in ``directory``).
+            directory: Where a relative name is written (default: the current directory,
+                where tuichat was started).
         """
         super().__init__()
         self._path = path
+        self._directory = directory or Path.cwd()
 
     def compose(self) -> ComposeResult:
         """The path and a hint."""
         with Vertical(id="export-dialog", classes="dialog"):
             yield Label("Export the conversation", classes="dialog-heading")
             yield Input(str(self._path), id="export-path")
+            yield Static(
+                Content(f"A name alone is written in {self._directory}; any path works too."),
+                id="export-where",
+                classes="dialog-hint",
+            )
             yield Label("", id="export-error", classes="dialog-error")
             yield Label(
                 "Enter writes · .md Markdown, .json JSON (Ctrl+T switches) · Esc cancels",
@@ -73,7 +83,7 @@ class ExportScreen(ModalScreen[Path | None]):
         if not text:
             self.query_one("#export-error", Label).update("Give a file name.")
             return
-        self.dismiss(Path(text).expanduser())
+        self.dismiss(self._directory / Path(text).expanduser())
 
     def action_cancel(self) -> None:
         """Close without writing."""

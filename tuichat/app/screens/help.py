@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 from tuichat.keymap import ACTIONS, SCOPE_TITLES, effective_keys
 
 from ..bindings import keys_label
+from ..multiplexer import taken_by, usable_key
 
 #: Keys that are not actions of the table: the prompt's own and the app's.
 FIXED_KEYS: tuple[tuple[str, str], ...] = (
@@ -50,6 +51,19 @@ def help_content(keymap: Mapping[str, str]) -> Content:
     parts.append(
         ('Keys are rebound in config.toml: [keymap] new-conversation = "ctrl+k"', "italic")
     )
+    taken = taken_by()
+    if taken is not None:
+        name, prefix = taken
+        instead = []
+        for spec in ACTIONS:
+            keys = effective_keys(spec, keymap)
+            if prefix in [key.strip() for key in keys.split(",")]:
+                instead.append((keys_label(usable_key(keys)), spec.description.lower()))
+        if instead:
+            uses = "; ".join(f"{key} to {what}" for key, what in instead)
+            parts.append(
+                (f"\nInside {name}, {keys_label(prefix)} is {name}'s prefix: use {uses}.", "bold")
+            )
     return Content.assemble(*parts)
 
 

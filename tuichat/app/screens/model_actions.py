@@ -92,10 +92,18 @@ class ModelActions(ChatScreenBase):
         """Choose the model of this conversation among every usable provider's models."""
 
         def chosen(choice: Choice | None) -> None:
-            if choice is not None:
-                self._switch_model(*choice)
+            if choice is not None and self._switch_model(*choice) and not self._listed(*choice):
+                self.tell(
+                    f"{choice[0]} does not list {one_line(choice[1], 60)!r}: it is used as "
+                    "typed, and the provider will say if it does not exist.",
+                    severity="warning",
+                )
 
         self._open_model_picker((self.provider.instance_name, self.model), chosen)
+
+    def _listed(self, provider_name: str, model: str) -> bool:
+        entry = self.catalog.get(provider_name)
+        return entry is not None and any(info.id == model for info in entry.models)
 
     def _open_model_picker(self, current: Choice, chosen: Callable[[Choice | None], None]) -> None:
         """Show the picker over the catalog (kept up to date while it is open)."""
@@ -174,6 +182,7 @@ class ModelActions(ChatScreenBase):
             current,
             settings.presets,
             model_label=f"{self.provider.instance_name} · {self.model}",
+            conversation_id=self.conversation_id,
         )
         self.app.push_screen(screen, self._apply_options)
 

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.catalog import ProviderModels
@@ -33,7 +33,8 @@ def context_label(tokens: int | None) -> str:
     if not tokens:
         return ""
     if tokens >= 1_000_000:
-        return f"{tokens / 1_000_000:g}M ctx"
+        # One decimal at most: Gemini's 1,048,576 reads "1M", not "1.04858M".
+        return f"{round(tokens / 1_000_000, 1):g}M ctx"
     if tokens >= 1000:
         return f"{tokens // 1000}k ctx"
     return f"{tokens} ctx"
@@ -80,7 +81,8 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
             yield Label("Choose a model", classes="dialog-heading")
             yield Input(placeholder="Type to filter (fuzzy): provider/model", id="model-filter")
             yield OptionList(id="model-list")
-            yield Label("", id="model-status", classes="dialog-hint")
+            # (A Label is as wide as its text and was cut at the dialog's edge: this wraps.)
+            yield Static("", id="model-status", classes="dialog-hint")
             yield Label(
                 "Enter switches · ↑↓ choose · F5 refresh · Esc closes", classes="dialog-hint"
             )
@@ -148,6 +150,20 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
             )
             prompt = Content.assemble(mark, text, (f"  {details}" if details else "", "dim"))
             rows.append(Option(prompt, id=f"o{index}"))
+        typed = self._typed_choice(query)
+        if typed is not None and typed not in self._shown:
+            # A model the server does not list (new, private, or the server is down)
+            # can still be used: the provider answers whether it exists.
+            label = f"{typed[0]}/{typed[1]}"
+            rows.append(
+                Option(
+                    Content.assemble(
+                        "  ", (one_line(label, 80), "bold"), ("  not listed: use as typed", "dim")
+                    ),
+                    id=f"o{len(self._shown)}",
+                )
+            )
+            self._shown.append(typed)
         options.clear_options()
         options.add_options(rows)
         if self._shown:
@@ -158,6 +174,14 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
             options.highlighted = ids.index(keep) if keep else 0
         self._show_status()
 
+    def _typed_choice(self, query: str) -> Choice | None:
+        """``provider/model`` typed whole, naming a provider of the picker (listed or not)."""
+        provider, slash, model = query.partition("/")
+        providers = {entry.provider for entry in self._entries} | {self._current[0]}
+        if not slash or not model.strip() or provider not in providers or " " in model.strip():
+            return None
+        return provider, model.strip()
+
     def _show_status(self) -> None:
         lines: list[str] = []
         if self._loading:
@@ -167,7 +191,7 @@ class ModelPickerScreen(ModalScreen[Choice | None]):
                 lines.append(one_line(entry.error, 200))
         if not self._shown:
             lines.append("No model matches." if self._entries else "No model list yet.")
-        self.query_one("#model-status", Label).update(Content("\n".join(lines)))
+        self.query_one("#model-status", Static).update(Content("\n".join(lines)))
 
     def action_move(self, step: int) -> None:
         """Move the highlighted row while typing."""

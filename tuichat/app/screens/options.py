@@ -56,6 +56,7 @@ class OptionsScreen(ModalScreen[ConversationOptions | None]):
         presets: Mapping[str, PresetSettings],
         *,
         model_label: str = "",
+        conversation_id: int | None = None,
     ) -> None:
         """Create it.
 
@@ -63,8 +64,11 @@ class OptionsScreen(ModalScreen[ConversationOptions | None]):
             current: The conversation's options now.
             presets: The presets of ``config.toml``.
             model_label: ``provider · model`` now answering (shown, for context).
+            conversation_id: The conversation's id (None: not saved yet), which the
+                command line's ``ask --conversation`` and ``export`` take.
         """
         super().__init__()
+        self._conversation_id = conversation_id
         self._current = current
         self._presets = dict(presets)
         self._model_label = model_label
@@ -77,6 +81,14 @@ class OptionsScreen(ModalScreen[ConversationOptions | None]):
             yield Label("Conversation options", classes="dialog-heading")
             if self._model_label:
                 yield Label(Content(f"Model: {one_line(self._model_label, 80)}"))
+            ident = self._conversation_id
+            yield Label(
+                f"Id: {ident} (tuichat ask --conversation {ident}, tuichat export {ident})"
+                if ident is not None
+                else "Id: none yet (the first message saves the conversation)",
+                id="options-id",
+                markup=False,
+            )
             if self._presets:
                 yield Select(
                     [(name, name) for name in self._presets],

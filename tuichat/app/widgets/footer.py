@@ -14,8 +14,56 @@ after 1,200 of them). They are dropped before each rebuild.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+#: Actions in the order the footer keeps them when it cannot show every key: what is
+#: needed to get anywhere first (send, stop, quit, help), then the keys of the focused
+#: list or log (copy, regenerate, pin...: what the focus was moved there for), then the
+#: conveniences of the screen.
+KEEP_FIRST: tuple[str, ...] = ("submit", "stop_reply", "app.quit", "help")
+KEEP_AFTER_FOCUSED: tuple[str, ...] = (
+    "pick_model",
+    "new_conversation",
+    "compare",
+    "search",
+    "toggle_sidebar",
+    "newline",  # (the prompt's hint says Ctrl+J already)
+)
+
+
+def key_width(key: FooterKey) -> int:
+    """Columns a footer key takes: `` ^q Quit `` (a space either side)."""
+    return len(key.key_display) + len(key.description) + (3 if key.description else 2)
+
+
+def _rank(key: FooterKey) -> int:
+    if key.has_class("-command-palette"):
+        return -1  # docked at the right edge and always there
+    if key.action in KEEP_FIRST:
+        return KEEP_FIRST.index(key.action)
+    if key.action in KEEP_AFTER_FOCUSED:
+        return 100 + KEEP_AFTER_FOCUSED.index(key.action)
+    return len(KEEP_FIRST)  # a key of the focused widget
+
+
+def fit(keys: Iterable[Widget], width: int) -> list[Widget]:
+    """The keys that fit in ``width`` columns, the least needed dropped first, in the
+    order they came."""
+    shown = list(keys)
+    footer_keys = [key for key in shown if isinstance(key, FooterKey)]
+    used = sum(key_width(key) for key in footer_keys)
+    for key in sorted(footer_keys, key=_rank, reverse=True):
+        if used <= width or _rank(key) < 0:
+            break
+        shown.remove(key)
+        used -= key_width(key)
+    return shown
 
 
 class KeysFooter(Footer):
@@ -25,6 +73,15 @@ class KeysFooter(Footer):
         super().__init__()
         self._shown: tuple[object, ...] | None = None
         self._pending = False
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, minus the least needed ones when they do not all fit: at 80
+        columns Quit and Compare were cut off the end."""
+        yield from fit(super().compose(), self.app.size.width)
+
+    def on_resize(self) -> None:
+        """Another width may fit other keys."""
+        self.bindings_changed(self.screen)
 
     def _forget_removed_keys(self) -> None:
         watchers = getattr(self, "__watchers", {}).get("compact")
@@ -37,7 +94,7 @@ class KeysFooter(Footer):
             for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
             if binding.show
         )
-        return (keys, self.app.ENABLE_COMMAND_PALETTE, self.compact)
+        return (keys, self.app.ENABLE_COMMAND_PALETTE, self.compact, self.app.size.width)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         """The screen's bindings may have changed: rebuild once, if the keys differ."""

@@ -8,16 +8,21 @@ from typing import ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import TextArea
+
+from ..burst import EnterInBurst
 
 
 class PromptInput(TextArea):
     """Where the person types. Enter sends; Ctrl+J (and Shift+Enter) insert a newline.
 
     A paste (bracketed paste or Ctrl+V) only inserts text, however many lines it holds:
-    sending is always a separate, deliberate Enter. The box grows with its content up to
-    its CSS ``max-height``. While a reply streams it stays writable (the screen adds the
-    ``-responding`` class and decides what Enter does then); ``read_only`` locks it.
+    sending is always a separate, deliberate Enter. Without bracketed paste a paste comes
+    as keys: an Enter amid such a burst is a line break (:mod:`..burst`). The box grows
+    with its content up to its CSS ``max-height``. While a reply streams it stays
+    writable (the screen adds the ``-responding`` class and decides what Enter does
+    then); ``read_only`` locks it.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -68,6 +73,8 @@ class PromptInput(TextArea):
             id=id,
             classes=classes,
         )
+        self._burst = EnterInBurst()
+        self._settle: Timer | None = None
 
     def on_mount(self) -> None:
         """A text given at the start (carried over to compare mode) is added to at its end."""
@@ -80,14 +87,30 @@ class PromptInput(TextArea):
         # newline keys too: as bindings they ran only once the key had bubbled up to the
         # app, after the characters that followed them (a burst of keys, a paste without
         # bracketed paste) were already in, so the line breaks all landed at the end.
+        held = self._burst.arrived(event.time)
+        if held == "newline":
+            self.action_newline()
+        elif held == "send":
+            self.action_submit()
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.action_submit()
+            # An Enter amid a burst of keys is a pasted line break, never a send.
+            if self._burst.hold(event.time):
+                if self._settle is not None:
+                    self._settle.stop()
+                self._settle = self.set_timer(self._burst.window, self._burst_ended)
+            else:
+                self.action_submit()
         elif event.key in ("ctrl+j", "shift+enter"):
             event.stop()
             event.prevent_default()
             self.action_newline()
+
+    def _burst_ended(self) -> None:
+        """No key followed the held Enter closely: it was pressed to send."""
+        if self._burst.settle():
+            self.action_submit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show Send and Newline as unavailable while the box is locked, and Send while a

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from tuichat.keymap import BY_ID
 from tuichat.sanitize import one_line
 from tuichat.store import Conversation
 
@@ -179,6 +180,16 @@ class ConversationList(Widget, can_focus=False):
         heading = "Archive · A: conversations" if archived else "Conversations"
         self.query_one("#sidebar-heading", Label).update(heading)
         self.set_class(archived, "-archive")
+        # In the archive the archive key restores: the footer says so.
+        label = "Restore" if archived else BY_ID["archive-conversation"].footer
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(binding, description=label)
+                if binding.id == "archive-conversation"
+                else binding
+                for binding in bindings
+            ]
+        self.refresh_bindings()
 
     def mark_active(self, conversation_id: int | None) -> None:
         """Mark the conversation open in the chat log (and move the cursor to it).

@@ -9,8 +9,9 @@ _HEADING = "bold"
 _KEY = "bold"
 
 
-def welcome_content() -> Content:
-    """What a first-time user needs: what this is, how to add a provider, the keys."""
+def welcome_content(sidebar_key: str = "Ctrl+B") -> Content:
+    """What a first-time user needs: what this is, how to add a provider, the keys
+    (``sidebar_key``: the sidebar's key as it reaches the app, F4 inside tmux)."""
     return Content.assemble(
         ("Welcome to tuichat — offline demo", _HEADING),
         "\n\nYou are chatting with the built-in demo provider: it runs offline, needs no key,"
@@ -35,7 +36,7 @@ def welcome_content() -> Content:
         " stop a reply   ",
         ("Ctrl+N", _KEY),
         " new conversation\n  ",
-        ("Ctrl+B", _KEY),
+        (sidebar_key, _KEY),
         " sidebar   ",
         ("Ctrl+F", _KEY),
         " search   ",
@@ -55,11 +56,14 @@ def welcome_content() -> Content:
 class WelcomePanel(Static):
     """A short guide shown in an empty conversation with the demo provider."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, sidebar_key: str = "Ctrl+B", id: str | None = None, classes: str | None = None
+    ) -> None:
         """Create it.
 
         Args:
+            sidebar_key: How the sidebar's key reads.
             id: The widget id.
             classes: CSS classes.
         """
-        super().__init__(welcome_content(), markup=False, id=id, classes=classes)
+        super().__init__(welcome_content(sidebar_key), markup=False, id=id, classes=classes)
