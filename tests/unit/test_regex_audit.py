@@ -90,8 +90,17 @@ def assert_linear(
             break
         size = max(size + 2, int(size * growth))
     quarter = max((s for s in timings if s <= LARGEST // 4), default=LARGEST)
-    assert timings[LARGEST] <= max(8 * timings[quarter], FLOOR), (
-        f"{timings[quarter]:.4f} s for {quarter} characters but {timings[LARGEST]:.4f} s "
+    small, large = timings[quarter], timings[LARGEST]
+    # Measured again before it counts as growth: a slow moment of a shared machine (a
+    # virtual one counts the host's steal as this thread's CPU) hits one pair of
+    # timings, superlinear growth hits every pair.
+    for _ in range(2):
+        if large <= max(8 * small, FLOOR):
+            return
+        small = best_time(run, adversarial(quarter), budget, repeat)
+        large = best_time(run, adversarial(LARGEST), budget, repeat)
+    assert large <= max(8 * small, FLOOR), (
+        f"{small:.4f} s for {quarter} characters but {large:.4f} s "
         f"for {LARGEST}: grows faster than the text"
     )
 
