@@ -89,6 +89,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "continue-last", "ctrl+t", "continue_last", "Continue the last reply (cut or stopped)"
     ),
+    ActionSpec(
+        "summarise-conversation",
+        "f7",
+        "summarise_conversation",
+        "Summarise the older turns; the summary is sent in their place",
+    ),
     ActionSpec("pick-theme", "f8", "pick_theme", "Choose the colour theme (remembered)"),
     # The app binds Ctrl+Q itself (checked first); this entry puts Quit in the footer.
     ActionSpec("quit", "ctrl+q", "app.quit", "Quit", "Quit", palette=False),

@@ -274,7 +274,7 @@ async def test_the_key_is_rebindable_and_in_the_palette_and_help(make_app, build
     runtime = build_runtime(
         {
             "providers": {"demo": {"instant": True}},
-            "keymap": {"compare": "f7", "compare-pick-1": "a"},
+            "keymap": {"compare": "f11", "compare-pick-1": "a"},
         }
     )
     app = make_app(runtime=runtime)
@@ -283,7 +283,7 @@ async def test_the_key_is_rebindable_and_in_the_palette_and_help(make_app, build
         await pilot.press("f3")
         await pilot.pause()
         assert not isinstance(app.screen, CompareScreen | ModelPickerScreen)
-        screen = await open_compare(pilot, "f7")
+        screen = await open_compare(pilot, "f11")
         await pick_model(pilot, "echo")
         await send_to_all(pilot, "hi")
         await until_done(pilot, screen)
@@ -295,7 +295,7 @@ async def test_the_key_is_rebindable_and_in_the_palette_and_help(make_app, build
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
         await pilot.press(*"compare 2-3")
         await until(pilot, lambda: "side by side on one prompt" in visible_text(pilot), "it")
-        assert "F7" in visible_text(pilot)
+        assert "F11" in visible_text(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "compare mode")
 

@@ -543,3 +543,74 @@ def test_a_finished_comparison_of_three_models(
 def chunks(text: str, size: int = 7) -> list[str]:
     """``text`` in small pieces, as a provider streams it."""
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "level"),
+    [
+        pytest.param(0, "ok", id="normal"),
+        pytest.param(1600, "near", id="near"),
+        pytest.param(3000, "full", id="over"),
+    ],
+)
+def test_the_context_meter(snap_compare, snapshot_runtime: Runtime, typed: int, level: str) -> None:
+    """You should see the context meter at the right end of the status bar.
+
+    After one reply that used 1,000 + 200 tokens of fake-model's 2,000-token window, with
+    a prompt of ``typed`` characters in the box: "1.2k/2k (60%)" in the muted colour
+    (normal), "~1.6k/2k (80%)" in the warning colour (near), "~1.9k/2k (97%)" in bold red
+    (over the 90% share).
+    """
+    from tuichat.catalog import ProviderModels
+    from tuichat.protocol import ModelInfo
+
+    fake(snapshot_runtime).queue(
+        Script(deltas=["An answer."], usage=Usage(input_tokens=1000, output_tokens=200))
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await send(pilot, "A question")
+        await settle_reply(pilot)
+        screen = chat_screen(pilot)
+        info = ModelInfo(id="fake-model", provider="fake", context_window=2000)
+        screen.catalog = {"fake": ProviderModels("fake", (info,))}
+        screen._measure_context()
+        if typed:
+            screen.prompt.insert("x" * typed)
+        await pilot.pause()
+        meter = screen.query_one("#context-meter")
+        assert meter.has_class(f"-{level}")
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_a_folded_summary(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see a summary folded to one line, in italics with a bar on its left:
+    "Summary of 2 earlier messages (by fake/fake-model), sent in their place: They
+    compared two cities.", then the last prompt and reply as usual."""
+    from tuichat import summaries
+
+    store = snapshot_runtime.store
+    conversation = store.create_conversation(title="Cities", provider="fake", model="fake-model")
+    store.add_message(conversation.id, "user", "Lisbon or Porto?")
+    answer = store.add_message(conversation.id, "assistant", "Both are lovely.")
+    store.add_message(
+        conversation.id,
+        "system",
+        "They compared two cities.",
+        meta=summaries.meta(answer.id, 2, "fake", "fake-model"),
+    )
+    store.add_message(conversation.id, "user", "Which one for food?")
+    store.add_message(conversation.id, "assistant", "Porto, for its francesinha.")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await chat_screen(pilot)._open(conversation.id)
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

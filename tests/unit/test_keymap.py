@@ -12,7 +12,7 @@ def test_ids_are_unique_kebab_case() -> None:
 
 
 def test_validate_keymap() -> None:
-    assert validate_keymap({"search": "f6", "new-conversation": "ctrl+k,f7"}) == []
+    assert validate_keymap({"search": "f6", "new-conversation": "ctrl+k,f11"}) == []
     [problem] = validate_keymap({"serch": "f6"})
     assert "unknown action 'serch'" in problem
     [empty] = validate_keymap({"search": " , "})

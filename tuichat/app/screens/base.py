@@ -31,6 +31,7 @@ from tuichat.store import Message as StoredMessage
 from ..bindings import keys_label
 from ..frames import PromptFrames
 from ..meta import Hints
+from ..meter import Meter
 from ..multiplexer import usable_key
 from ..widgets.chat_log import ChatLog
 from ..widgets.message import ReplyView
@@ -77,6 +78,7 @@ class ChatScreenBase(PromptFrames, Screen[None]):
     runtime: Runtime
     session: Session
     chosen: Chosen
+    meter: Meter
     conversation_id: int | None
     now: Callable[[], float]
     catalog: dict[str, ProviderModels]
@@ -252,6 +254,10 @@ class ChatScreenBase(PromptFrames, Screen[None]):
 
     def _pending_system_override(self) -> str | None:
         """The system prompt chosen for a conversation not saved yet (None: the config's)."""
+        raise NotImplementedError
+
+    def summarise_older(self, *, send_after: bool) -> Worker[None]:
+        """Summarise the older turns in a worker (then send the prompt, if asked)."""
         raise NotImplementedError
 
     def _clear_pending_options(self) -> None:

@@ -35,14 +35,16 @@ from tuichat.runtime import Runtime
 from tuichat.session import Overrides, Session, missing_key
 from tuichat.store import Conversation
 from tuichat.store import Message as StoredMessage
+from tuichat.summaries import is_summary
 
 from ..bindings import bindings_for
 from ..input_first import InputFirst
 from ..meta import message_meta, meta_line
+from ..meter import Meter
 from ..widgets.chat_log import ChatLog, message_dom_id
 from ..widgets.footer import KeysFooter
 from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed
-from ..widgets.message import InlineError, ReplyView, UserMessage
+from ..widgets.message import InlineError, ReplyView, SummaryView, UserMessage
 from ..widgets.prompt import PromptInput
 from ..widgets.reasoning import ReasoningView
 from ..widgets.sidebar import ConversationList
@@ -126,6 +128,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         self._stashed_draft = ""
         self.catalog = {}
         self.session = Session(runtime, models=lambda: self.catalog.values(), clock=clock)
+        self.meter = Meter(self.session, self._show_meter)
         self._init_conversation_actions()
         self._init_model_actions()
 
@@ -196,6 +199,25 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
 
     def _show_model(self) -> None:
         self.status_bar.show_model(self.provider_name, self.model, demo=self.is_demo)
+        self._measure_context()
+
+    def _measure_context(self) -> None:
+        """Measure the history for the context meter again (it or the model changed)."""
+        if not self.runtime.loaded:
+            return  # the first frame waits for nothing: measured once the runtime is in
+        conversation = None
+        try:
+            if self.conversation_id is not None:
+                conversation = self.store.get_conversation(self.conversation_id)
+            self.meter.recompute(conversation, self.provider, self.model)
+        except TuichatError:
+            return  # only a meter: the store's trouble is reported where it matters
+
+    def _show_meter(self, text: str, level: str) -> None:
+        try:
+            self.status_bar.show_meter(text, level)
+        except NoMatches:  # while the screen is being taken down
+            pass
 
     def watch_responding(self, responding: bool) -> None:
         """While a reply streams: the prompt stays writable (the next message can be
@@ -339,11 +361,14 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             log.anchor()
             log.select(None, scroll=False)
         self._update_note()
+        self._measure_context()
 
     def _message_widgets(
         self, message: StoredMessage, alternative: tuple[int, int] | None, last: bool
     ) -> list[Widget]:
         dom_id = message_dom_id(message.id)
+        if is_summary(message):
+            return [SummaryView(message.content, message.meta, id=dom_id)]
         if message.role != "assistant":
             widgets: list[Widget] = [
                 UserMessage(message.content, id=dom_id, classes=f"-{message.role}")
@@ -414,6 +439,18 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             if not await self._resend_edited(text):
                 event.keep()
             return
+        if self.meter.full and self.runtime.settings.context.when_full == "summarise":
+            # Too long to send whole: the older turns are summarised first, then it goes.
+            event.keep()
+            self.summarise_older(send_after=True)
+            return
+        if self.meter.full and self.runtime.settings.context.when_full == "ask":
+            self.tell(
+                f"This conversation fills most of {self.model}'s context window: the oldest "
+                f"turns are left out of this request ({self.key_hint('summarise-conversation')}"
+                " summarises them instead).",
+                title="Context",
+            )
         provider, model = self.provider, self.model
         first_exchange = self.conversation_id is None
         try:
@@ -609,6 +646,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             self.prompt.focus()
         if active.first_exchange and state.status == "complete":
             self._title_in_background(turn)
+        self._measure_context()
         await self._reload_sidebar()
 
     def _stored(self, message_id: int) -> StoredMessage | None:

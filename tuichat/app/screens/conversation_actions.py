@@ -288,6 +288,7 @@ class ConversationActions(ChatScreenBase):
         # (Saved while a reply streams too: the next message may be written meanwhile.)
         self._prompt_text = self.prompt.text
         self._draft_soon.arm(DRAFT_DELAY)
+        self.meter.typed(len(self._prompt_text))
 
     def _save_draft(self) -> None:
         """Write the prompt's text as the open conversation's draft, if it changed."""

@@ -253,6 +253,43 @@ class ModelActions(ChatScreenBase):
             return
         await self._reload_sidebar()
 
+    # -- long conversations --------------------------------------------------------------------
+
+    def action_summarise_conversation(self) -> None:
+        """Have the older turns summarised now; the summary is sent in their place."""
+        if self.responding:
+            self.tell("A reply is streaming: summarise once it ends.")
+            return
+        if self.conversation_id is None:
+            self.tell("Nothing to summarise yet: this conversation has no turns.")
+            return
+        self.summarise_older(send_after=False)
+
+    @work(group="summary", exclusive=True, exit_on_error=False)
+    async def summarise_older(self, *, send_after: bool) -> None:
+        """Summarise the older turns (by ``[context] summary_model``, else this model),
+        draw the conversation again, and send the prompt waiting in the box if asked."""
+        if self.conversation_id is None:
+            return
+        self.tell("Summarising the older turns…", title="Context")
+        try:
+            conversation = self.session.conversation(self.conversation_id)
+            summary = await self.session.summarise(conversation, self.provider, self.model)
+        except TuichatError as exc:
+            self._report(exc)
+            return
+        if summary is None:
+            self.tell("Nothing old enough to summarise: the last messages are kept as they are.")
+        else:
+            await self._render_log()
+            self.tell(
+                f"Summarised {summary.meta.get('covers')} earlier messages; the summary is "
+                "sent in their place.",
+                title="Context",
+            )
+        if send_after:
+            self.prompt.action_submit()
+
     # -- theme and help ------------------------------------------------------------------------
 
     def action_pick_theme(self) -> None:

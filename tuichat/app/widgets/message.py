@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -109,6 +109,31 @@ class UserMessage(Static):
         super().__init__(Content(neutralize(text)), markup=False, id=id, classes=classes)
         self.text = text
         """The prompt as typed."""
+
+
+class SummaryView(Static):
+    """A summary of older turns (sent in their place), folded to its first line."""
+
+    def __init__(self, text: str, meta: Mapping[str, object], *, id: str | None = None) -> None:
+        """Create it.
+
+        Args:
+            text: The summary the model wrote.
+            meta: Its meta (``covers``: how many messages, ``by``: which model).
+            id: The widget id.
+        """
+        covers, by = meta.get("covers"), meta.get("by")
+        first = one_line(text, 100)
+        head = f"Summary of {covers} earlier messages" if isinstance(covers, int) else "Summary"
+        if isinstance(by, str):
+            head += f" (by {by})"
+        super().__init__(
+            Content(neutralize(f"{head}, sent in their place: {first}")),
+            markup=False,
+            id=id,
+            classes="summary",
+        )
+        self.text = text
 
 
 class InlineError(Static):

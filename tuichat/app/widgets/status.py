@@ -32,6 +32,23 @@ class Note(Label):
         return Content(next((text for text in self._wordings if len(text) <= width), ""))
 
 
+def tokens_label(tokens: int) -> str:
+    """``950``, ``12.3k``, ``1.2M``: a token count at a glance."""
+    if tokens < 1000:
+        return str(tokens)
+    if tokens < 1_000_000:
+        return f"{tokens / 1000:.1f}".rstrip("0").rstrip(".") + "k"
+    return f"{tokens / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+
+
+def meter_text(tokens: int, window: int | None, *, exact: bool) -> str:
+    """What the context meter says: the next request's size, of the window if known."""
+    shown = tokens_label(tokens) if exact else f"~{tokens_label(tokens)}"
+    if not window:
+        return f"{shown} tokens"
+    return f"{shown}/{tokens_label(window)} ({min(tokens * 100 // window, 999)}%)"
+
+
 class StatusBar(Horizontal):
     """Shows ``provider · model`` and, for the demo provider, a visible badge."""
 
@@ -40,6 +57,7 @@ class StatusBar(Horizontal):
         yield Label(id="status-model")
         yield Label(DEMO_BADGE, id="demo-badge")
         yield Note(id="status-note")
+        yield Label(id="context-meter")
 
     def show_model(self, provider: str, model: str, *, demo: bool) -> None:
         """Show who answers the next prompt.
@@ -52,6 +70,19 @@ class StatusBar(Horizontal):
         text = one_line(f"{provider} · {model}", 120)
         self.query_one("#status-model", Label).update(Content(text))
         self.set_class(demo, "-demo")
+
+    def show_meter(self, text: str, level: str) -> None:
+        """Show how much of the model's window the next request will use.
+
+        Args:
+            text: From :func:`meter_text` ('' hides the meter).
+            level: ``ok``, ``near`` (past three quarters of the full share) or ``full``.
+        """
+        meter = self.query_one("#context-meter", Label)
+        meter.update(Content(text))
+        meter.display = bool(text)
+        for name in ("ok", "near", "full"):
+            meter.set_class(level == name, f"-{name}")
 
     def show_note(self, note: str, *shorter: str) -> None:
         """Show a short note on the right (``responding…``), or clear it with ''.
