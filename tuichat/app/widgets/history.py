@@ -16,6 +16,12 @@ layout that made room for them: the scrolling froze for a third of a second. So 
 older messages remain, the page above the window is built and rendered ahead, a few
 milliseconds at a time (:data:`PREFETCH_BUDGET` every :data:`PREFETCH_EVERY`); when the
 view reaches it, mounting it only lays it out.
+
+A conversation that grows while it is shown (a long sitting) goes through the same
+window: each turn's messages are appended to it (:meth:`HistoryPager.extend`) and the
+oldest ones, far above the view, are unmounted again, so a turn costs the same at the
+300th as at the 10th. A live reply stays pinned until it has ended; then the screen
+swaps its item for a factory that re-creates it from the store (:meth:`HistoryPager.settle`).
 """
 
 from __future__ import annotations
@@ -77,8 +83,8 @@ class HistoryPager:
         items: list[WidgetFactory],
         *,
         pinned: int | None = None,
-        page: int = PAGE,
-        limit: int = MAX_MOUNTED,
+        page: int | None = None,
+        limit: int | None = None,
     ) -> None:
         """Create it.
 
@@ -86,13 +92,14 @@ class HistoryPager:
             log: The scrolling log.
             items: One factory per message, in order.
             pinned: A message that is never unmounted (the reply streaming now).
-            page: Messages mounted per step.
-            limit: Most messages mounted at once.
+            page: Messages mounted per step (default :data:`PAGE`).
+            limit: Most messages mounted at once (default :data:`MAX_MOUNTED`).
         """
         self.log = log
         self.items = items
         self.pinned = pinned
-        self.page = page
+        self.page = page = PAGE if page is None else page
+        limit = MAX_MOUNTED if limit is None else limit
         self.limit = max(limit, FIRST_PAGE + 2 * page)
         self.lo = self.hi = len(items)
         self.groups: dict[int, list[Widget]] = {}
@@ -178,6 +185,76 @@ class HistoryPager:
             # A log shorter than the screen never scrolls: fill it up now.
             log.call_after_refresh(_scrolled, log)
         return self
+
+    # -- a growing conversation ------------------------------------------------------------
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the window reaches the last message (new ones can be appended)."""
+        return self.hi == len(self.items)
+
+    async def extend(self, items: Sequence[tuple[WidgetFactory, list[Widget]]]) -> None:
+        """Append messages after the last one and mount them (the window must be at the
+        end): each is its factory and the widgets it shows now; the last one is pinned
+        (the reply streaming). Older messages far above the view are unmounted next."""
+        if not items:
+            return
+        start = len(self.items)
+        widgets: list[Widget] = []
+        for offset, (factory, group) in enumerate(items):
+            self.items.append(factory)
+            self.groups[start + offset] = list(group)
+            widgets.extend(group)
+        self.hi = len(self.items)
+        self.pinned = self.hi - 1
+        await self.log.mount_all(widgets)
+        if self.hi - self.lo > self.limit:
+            self.log.run_worker(self._trim_older(), group="history", exit_on_error=False)
+
+    async def _trim_older(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            async with _KeepView(self.log):
+                await self._trim(from_bottom=False)
+        finally:
+            self._busy = False
+
+    def index_of(self, widget: Widget) -> int | None:
+        """The message whose mounted widgets include ``widget`` (the newest first)."""
+        for index in range(self.hi - 1, self.lo - 1, -1):
+            if any(member is widget for member in self.groups.get(index, ())):
+                return index
+        return None
+
+    def join(self, widget: Widget, to: Widget) -> None:
+        """``widget`` was mounted beside ``to`` (a reply's reasoning): it belongs to the
+        same message, and is unmounted with it."""
+        index = self.index_of(to)
+        if index is not None:
+            group = self.groups[index]
+            group.insert(group.index(to), widget)
+
+    def replace(self, old: Widget, new: Widget) -> None:
+        """``new`` took ``old``'s place in the log (a reply continued live): pinned until
+        it is settled."""
+        index = self.index_of(old)
+        if index is not None:
+            group = self.groups[index]
+            group[group.index(old)] = new
+            self.items[index] = fixed(*group)
+            self.pinned = index
+
+    def settle(self, widget: Widget, factory: WidgetFactory) -> None:
+        """The message showing ``widget`` has ended: from now on it is re-created by
+        ``factory`` (its widgets are let go once unmounted), and may be unmounted."""
+        index = self.index_of(widget)
+        if index is None:
+            return
+        self.items[index] = factory
+        if self.pinned == index:
+            self.pinned = None
 
     # -- where the view is -------------------------------------------------------------------
 
