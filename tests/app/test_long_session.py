@@ -52,12 +52,12 @@ async def test_a_long_sitting_keeps_a_bounded_log_and_scrolls_back_to_its_start(
             await settle_reply(pilot)
             mounted = [child for child in log.children if message_id_of(child) is not None]
             most = max(most, len(mounted))
-        # Nothing per turn stays: the log holds the window's messages, not 2 per turn.
-        assert most <= MAX_MOUNTED + 2
+        # Nothing per turn stays: the log holds a first page of messages, not 2 per turn.
+        assert most <= FIRST_PAGE + 2
         pager = log._tuichat_history
         assert isinstance(pager, HistoryPager)
         assert len(pager.items) == 2 * TURNS
-        assert pager.older >= 2 * TURNS - MAX_MOUNTED - 2 and pager.newer == 0
+        assert pager.older >= 2 * TURNS - FIRST_PAGE - 2 and pager.newer == 0
         assert pager.pinned is None, "every reply has ended: none is held"
         assert prompts(log)[-1] == f"prompt number {TURNS - 1}"
         assert "prompt number 0" not in prompts(log)

@@ -208,16 +208,20 @@ class HistoryPager:
         self.hi = len(self.items)
         self.pinned = self.hi - 1
         await self.log.mount_all(widgets)
-        if self.hi - self.lo > self.limit:
+        if self.hi - self.lo > FIRST_PAGE:
             self.log.run_worker(self._trim_older(), group="history", exit_on_error=False)
 
     async def _trim_older(self) -> None:
+        # Down to a first page, as a conversation opens: every mounted message is laid
+        # out again at each change of the log (every line of a streaming reply) and its
+        # objects walked by each full garbage collection, so more would make each turn
+        # cost more than a short conversation's.
         if self._busy:
             return
         self._busy = True
         try:
             async with _KeepView(self.log):
-                await self._trim(from_bottom=False)
+                await self._trim(from_bottom=False, limit=FIRST_PAGE)
         finally:
             self._busy = False
 
@@ -319,14 +323,16 @@ class HistoryPager:
         finally:
             self._busy = False
 
-    async def _trim(self, *, from_bottom: bool) -> None:
-        """Unmount messages on the far side of the window, out of sight, over the limit."""
+    async def _trim(self, *, from_bottom: bool, limit: int | None = None) -> None:
+        """Unmount messages on the far side of the window, out of sight, over the limit
+        (default: :attr:`limit`)."""
         log = self.log
         await _next_refresh(log)
         doomed: list[Widget] = []
         view_top, view_bottom = log.scroll_y, log.scroll_y + log.size.height
         margin = 2 * log.size.height
-        while self.hi - self.lo > self.limit:
+        most = self.limit if limit is None else limit
+        while self.hi - self.lo > most:
             index = self.hi - 1 if from_bottom else self.lo
             if index == self.pinned:
                 break
