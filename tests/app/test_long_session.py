@@ -19,7 +19,7 @@ from tuichat.app.widgets.history import HistoryPager
 from tuichat.app.widgets.message import ReplyView, UserMessage
 
 #: A smaller window than the app's (96 messages), so a few dozen turns prove the bound.
-MAX_MOUNTED, FIRST_PAGE, PAGE = 24, 8, 8
+MAX_MOUNTED, FIRST_PAGE, PAGE, LIVE_MOUNTED = 24, 8, 8, 6
 
 #: Three windows' worth of messages.
 TURNS = 3 * MAX_MOUNTED // 2
@@ -30,6 +30,7 @@ def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "MAX_MOUNTED", MAX_MOUNTED)
     monkeypatch.setattr(history, "FIRST_PAGE", FIRST_PAGE)
     monkeypatch.setattr(history, "PAGE", PAGE)
+    monkeypatch.setattr(history, "LIVE_MOUNTED", LIVE_MOUNTED)
     # Replies taller than a screen: what is out of sight by two screens may go.
     paragraphs = "\n\n".join(f"Paragraph {n} of the reply." for n in range(20))
     monkeypatch.setattr(FakeProvider, "default_reply", paragraphs)
@@ -52,12 +53,12 @@ async def test_a_long_sitting_keeps_a_bounded_log_and_scrolls_back_to_its_start(
             await settle_reply(pilot)
             mounted = [child for child in log.children if message_id_of(child) is not None]
             most = max(most, len(mounted))
-        # Nothing per turn stays: the log holds a first page of messages, not 2 per turn.
-        assert most <= FIRST_PAGE + 2
+        # Nothing per turn stays: the log holds the last few messages, not 2 per turn.
+        assert most <= LIVE_MOUNTED + 2
         pager = log._tuichat_history
         assert isinstance(pager, HistoryPager)
         assert len(pager.items) == 2 * TURNS
-        assert pager.older >= 2 * TURNS - FIRST_PAGE - 2 and pager.newer == 0
+        assert pager.older >= 2 * TURNS - LIVE_MOUNTED - 2 and pager.newer == 0
         assert pager.pinned is None, "every reply has ended: none is held"
         assert prompts(log)[-1] == f"prompt number {TURNS - 1}"
         assert "prompt number 0" not in prompts(log)

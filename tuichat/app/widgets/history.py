@@ -50,6 +50,12 @@ PAGE = 16
 #: Most messages mounted at once; beyond, the far side of the window is unmounted.
 MAX_MOUNTED = 96
 
+#: Messages kept mounted at the end of a conversation that grows in the sitting (more
+#: come back as the log is scrolled up): every mounted message is laid out again at each
+#: line of a streaming reply, and its rendered lines (some 12,000 objects for a 400-token
+#: reply) are walked by each full garbage collection.
+LIVE_MOUNTED = 12
+
 #: How often the page above the window is prepared a little further (seconds).
 PREFETCH_EVERY = 0.05
 
@@ -208,20 +214,16 @@ class HistoryPager:
         self.hi = len(self.items)
         self.pinned = self.hi - 1
         await self.log.mount_all(widgets)
-        if self.hi - self.lo > FIRST_PAGE:
+        if self.hi - self.lo > LIVE_MOUNTED:
             self.log.run_worker(self._trim_older(), group="history", exit_on_error=False)
 
     async def _trim_older(self) -> None:
-        # Down to a first page, as a conversation opens: every mounted message is laid
-        # out again at each change of the log (every line of a streaming reply) and its
-        # objects walked by each full garbage collection, so more would make each turn
-        # cost more than a short conversation's.
         if self._busy:
             return
         self._busy = True
         try:
             async with _KeepView(self.log):
-                await self._trim(from_bottom=False, limit=FIRST_PAGE)
+                await self._trim(from_bottom=False, limit=LIVE_MOUNTED)
         finally:
             self._busy = False
 
