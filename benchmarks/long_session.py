@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument("--modes", default="headless,tmux")
+    parser.add_argument("--tmux-turns", type=int, default=None, help="default: --turns")
     parser.add_argument("--switches", type=int, default=SWITCH_CONVERSATIONS)
     parser.add_argument("--child", nargs=2, metavar=("TURNS", "SWITCH"))
     args = parser.parse_args(argv)
@@ -247,10 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     turns = min(args.turns, 100) if args.quick else args.turns
     modes = [mode for mode in args.modes.split(",") if mode]
     records: list[dict[str, Any]] = []
-    cases = (("20 turns (baseline)", 20), (f"{turns} turns", turns))
     with reply_server() as url:
         for rep in range(runs):
             for mode in modes:
+                longest = turns if mode != "tmux" or not args.tmux_turns else args.tmux_turns
+                cases = (("20 turns (baseline)", 20), (f"{longest} turns", longest))
                 for label, size in cases:
                     with isolated_home(url) as (home, env):
                         if mode == "tmux":
@@ -268,30 +270,46 @@ def main(argv: list[str] | None = None) -> int:
                     shown = {k: v for k, v in records[-1].items() if k != "durations"}
                     print(json.dumps(shown), flush=True)
     print()
-    print(report(records, turns))
+    print(report(records))
     path = save("long_session", {"records": records})
     print(f"figures saved to {path.relative_to(ROOT)}")
     return 0
 
 
-def report(records: list[dict[str, Any]], turns: int) -> str:
+def report(records: list[dict[str, Any]]) -> str:
     """The table: per mode and case, seconds per turn, RSS and CPU at each checkpoint."""
-    rows = [["mode", "case", "turn", "s per turn (last 5)", "vs turn 10", "RSS MiB", "CPU s"]]
+    rows = [
+        [
+            "mode",
+            "case",
+            "turn",
+            "s per turn (last 5)",
+            "vs its turn 10",
+            "vs the baseline's turn 10",
+            "RSS MiB",
+            "CPU s so far",
+        ]
+    ]
     for mode in dict.fromkeys(r["mode"] for r in records):
+        baseline = median(
+            r.get("s_per_turn_10")
+            for r in records
+            if r["mode"] == mode and r["case"].endswith("(baseline)")
+        )
         for label in dict.fromkeys(r["case"] for r in records if r["mode"] == mode):
             rs = [r for r in records if r["mode"] == mode and r["case"] == label]
             size = rs[0].get("turns") or 0
             base = median(r.get("s_per_turn_10") for r in rs)
             for point in checkpoints(max(size, 1)):
                 here = median(r.get(f"s_per_turn_{point}") for r in rs)
-                ratio = f"{here / base:.2f}x" if here and base else "n/a"
                 rows.append(
                     [
                         mode,
                         label,
                         str(point),
                         stat(r.get(f"s_per_turn_{point}") for r in rs),
-                        ratio,
+                        f"{here / base:.2f}x" if here and base else "n/a",
+                        f"{here / baseline:.2f}x" if here and baseline else "n/a",
                         stat((r.get(f"rss_{point}") for r in rs), ""),
                         stat((r.get(f"cpu_{point}") for r in rs), ""),
                     ]
