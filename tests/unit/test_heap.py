@@ -6,7 +6,7 @@ import gc
 import sys
 
 from tuichat.app import heap
-from tuichat.app.heap import DUE, FORCE, FORCE_AFTER, IDLE, IdleCollector
+from tuichat.app.heap import AFTER_REPLY, DUE, FORCE, FORCE_AFTER, IDLE, IdleCollector
 
 
 class World:
@@ -69,6 +69,42 @@ def test_a_session_that_never_pauses_still_collects_now_and_then() -> None:
     world.pending = FORCE
     world.now += FORCE_AFTER / 2
     assert not collector.tick()
+
+
+def test_a_reply_ending_runs_a_due_collection_now_and_then() -> None:
+    """A sitting that sends each prompt as a reply ends is never idle, and the periodic
+    tick always finds a reply streaming: the end of a reply is its moment."""
+    world = World()
+    collector = world.collector()
+    world.pending = DUE
+    assert not collector.after_reply(), "not right after the last one"
+    world.now = AFTER_REPLY
+    world.busy = True
+    assert not collector.after_reply(), "not while another reply streams"
+    world.busy = False
+    assert collector.after_reply() and world.runs == 1
+    world.pending = DUE - 1
+    world.now += AFTER_REPLY
+    assert not collector.after_reply(), "nothing due"
+
+
+def test_the_last_reply_ending_asks_the_installed_collector() -> None:
+    asked: list[bool] = []
+    collector = IdleCollector(lambda: 0.0, pending=lambda: DUE, collect=lambda: asked.append(True))
+    collector._last -= AFTER_REPLY
+    collector.install()
+    try:
+        heap.stream_started()
+        heap.stream_started()
+        heap.stream_ended()
+        assert not asked, "one reply still streams"
+        heap.stream_ended()
+        assert asked == [True]
+    finally:
+        collector.uninstall()
+    heap.stream_started()
+    heap.stream_ended()
+    assert asked == [True], "an uninstalled collector is not asked"
 
 
 def test_python_starts_no_full_collection_while_installed() -> None:

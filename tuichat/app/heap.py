@@ -15,6 +15,10 @@ freeze over 100 ms was one of them. So, while the app runs:
 * whatever the activity, at :data:`FORCE` such collections it runs anyway, at most
   once every :data:`FORCE_AFTER` seconds and never while a reply streams: memory stays
   bounded in a session that never pauses;
+* when the last reply stops streaming, a due collection runs if the last one is
+  :data:`AFTER_REPLY` seconds old: someone who sends the next prompt as soon as a reply
+  ends leaves the periodic tick no gap, and a long sitting's garbage (the messages the
+  log let go, frozen with the heap while each reply streamed) grew by gigabytes;
 * while a reply streams (:func:`streaming`) the heap is frozen (``gc.freeze``): a
   collection, forced or young, skips everything that existed before the reply.
 """
@@ -39,6 +43,9 @@ FORCE = 100
 #: ... once this many seconds passed since the last full collection.
 FORCE_AFTER = 60.0
 
+#: Seconds since the last full collection after which a due one runs when a reply ends.
+AFTER_REPLY = 10.0
+
 #: The GIL switch interval while a reply streams (Python's default is 5 ms): with the
 #: event loop busy, the terminal's input thread got the GIL back only every 5 ms, once
 #: per key it passed on, so a burst of typed keys reached the app over tens of ms.
@@ -49,6 +56,8 @@ _NEVER = 1 << 30
 
 _streams = 0
 _switch_interval = 0.0
+_on_quiet: list[Callable[[], object]] = []
+"""Called when the last streaming reply ends (the collectors' checks)."""
 
 
 def streaming_replies() -> int:
@@ -76,6 +85,8 @@ def stream_ended() -> None:
         gc.unfreeze()
         if _switch_interval:
             sys.setswitchinterval(_switch_interval)
+        for callback in list(_on_quiet):
+            callback()
 
 
 @contextmanager
@@ -126,12 +137,15 @@ class IdleCollector:
             self._thresholds = gc.get_threshold()
             young, middle, _ = self._thresholds
             gc.set_threshold(young, middle, _NEVER)
+            _on_quiet.append(self.after_reply)
 
     def uninstall(self) -> None:
         """Give Python its own thresholds back (the app is leaving)."""
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
+            if self.after_reply in _on_quiet:
+                _on_quiet.remove(self.after_reply)
 
     def tick(self) -> bool:
         """Run a full collection if one is due now; returns whether it ran."""
@@ -142,6 +156,18 @@ class IdleCollector:
             forced = pending >= FORCE and self._clock() - self._last >= FORCE_AFTER
             if not forced:
                 return False
+        return self._run()
+
+    def after_reply(self) -> bool:
+        """The last reply stopped streaming: run a due collection if the last one is
+        :data:`AFTER_REPLY` seconds old (or as :meth:`tick` would); returns whether it ran."""
+        if self._pending() < DUE or self._busy():
+            return False
+        if self._clock() - self._last < AFTER_REPLY:
+            return self.tick()
+        return self._run()
+
+    def _run(self) -> bool:
         started = time.perf_counter()
         self._collect()
         self._last = self._clock()

@@ -43,7 +43,7 @@ from ..meta import message_meta, meta_line
 from ..meter import Meter
 from ..widgets.chat_log import ChatLog, message_dom_id
 from ..widgets.footer import KeysFooter
-from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed
+from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed, pager_of
 from ..widgets.message import InlineError, ReplyView, SummaryView, UserMessage
 from ..widgets.prompt import PromptInput
 from ..widgets.reasoning import ReasoningView
@@ -460,19 +460,39 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             await self._show_inline_error(self._sentence(exc, provider))
             return
         self._draft_sent(was_new=first_exchange)
-        view = self._live_reply_view(turn)
+        view = await self._append_turn(turn, text)
+        if view is None:  # the log was drawn again without the reply: cannot happen
+            turn.abandon()
+            return
         log = self.chat_log
-        await log.query("#welcome").remove()
-        user_id = turn.user_message.id if turn.user_message is not None else None
-        user = UserMessage(text, id=message_dom_id(user_id) if user_id is not None else None)
-        await log.mount_all([user, view])
-        if turn.user_message is not None:
-            self._shown[turn.user_message.id] = turn.user_message
-        self._shown[turn.message_id] = turn.assistant_message
         log.select(None, scroll=False)
         log.anchor()
         self._start_stream(turn, view, text, first_exchange=first_exchange)
         await self._reload_sidebar()
+
+    async def _append_turn(self, turn: Turn, text: str) -> ReplyView | None:
+        """Show a new turn's prompt and live reply at the end of the log, through its
+        window of mounted messages (the oldest ones far above go: a long sitting keeps a
+        bounded log); returns the live reply's view."""
+        log = self.chat_log
+        pager = pager_of(log)
+        if pager is None or not pager.at_end:
+            # The window shows older messages (Home): draw the end again, from the store.
+            await self._render_log(live=turn)
+            return self._live_view
+        await log.query("#welcome").remove()
+        view = self._live_reply_view(turn)
+        stored_user = turn.user_message
+        user = UserMessage(text, id=message_dom_id(stored_user.id) if stored_user else None)
+        factory: WidgetFactory = fixed(user)
+        if stored_user is not None:
+            factory = partial(self._message_widgets, stored_user, None, False)
+            self._shown[stored_user.id] = stored_user
+        items: list[tuple[WidgetFactory, list[Widget]]] = [(factory, [user]), (fixed(view), [view])]
+        self._shown[turn.message_id] = turn.assistant_message
+        self._live_view = view
+        await pager.extend(items)
+        return view
 
     async def _provider_ready(self) -> bool:
         """Whether the provider can be asked; if not, say why in the log."""
@@ -558,7 +578,11 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
                 id=reasoning_dom_id(turn.message_id),
             )
             if view.is_attached:
-                await self.chat_log.mount(active.reasoning, before=view)
+                log = self.chat_log
+                await log.mount(active.reasoning, before=view)
+                pager = pager_of(log)
+                if pager is not None:
+                    pager.join(active.reasoning, view)
         active.reasoning.append(text)
 
     def _live_meta(self, turn: Turn, *, note: str | None = None) -> str:
@@ -615,8 +639,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         stored = self._stored(turn.message_id)
         if active.reasoning is not None:
             active.reasoning.finish()
+        alternative = None
         if active.view.is_attached:
-            alternative = None
             if self.conversation_id is not None:
                 try:
                     alternative = self.store.alternative_counts(self.conversation_id).get(
@@ -638,6 +662,7 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
                 active.view.show_error(sentence)
         if stored is not None:
             self._shown[stored.id] = stored
+            self._settle_reply(active.view, stored, alternative)
         self.responding = False
         if sentence and active.prompt is not None and not self.prompt.text.strip():
             # Nothing typed is lost: the prompt comes back for another try.
@@ -648,6 +673,19 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             self._title_in_background(turn)
         self._measure_context()
         await self._reload_sidebar()
+
+    def _settle_reply(
+        self, view: ReplyView, stored: StoredMessage, alternative: tuple[int, int] | None
+    ) -> None:
+        """The reply has ended: the log's window may let it go and re-create it later."""
+        pager = pager_of(self.chat_log)
+        if pager is None:
+            return
+
+        def widgets() -> list[Widget]:
+            return self._message_widgets(stored, alternative, self._is_last(stored))
+
+        pager.settle(view, widgets)
 
     def _stored(self, message_id: int) -> StoredMessage | None:
         try:

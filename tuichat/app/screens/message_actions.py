@@ -63,13 +63,15 @@ class MessageActions(ChatScreenBase):
         return self._last_reply()
 
     def _last_reply(self) -> StoredMessage | None:
-        for message in reversed(list(self._shown.values())):
+        # Asked for every footer binding on every refresh: walk from the end, never the
+        # whole (growing) conversation.
+        for message in reversed(self._shown.values()):
             if message.role == "assistant":
                 return message
         return None
 
     def _is_last(self, message: StoredMessage) -> bool:
-        return bool(self._shown) and list(self._shown)[-1] == message.id
+        return next(reversed(self._shown), None) == message.id
 
     def _check_message_action(self, action: str) -> Any:
         # False, not None: an action that does not apply is left out of the footer rather
@@ -274,6 +276,9 @@ class MessageActions(ChatScreenBase):
         if old is not None:
             index = children.index(old)
             following = children[index + 1] if index + 1 < len(children) else None
+            pager = pager_of(log)
+            if pager is not None:
+                pager.replace(old, view)
             await old.remove()
         if following is not None:
             await log.mount(view, before=following)

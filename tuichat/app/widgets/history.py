@@ -16,6 +16,12 @@ layout that made room for them: the scrolling froze for a third of a second. So 
 older messages remain, the page above the window is built and rendered ahead, a few
 milliseconds at a time (:data:`PREFETCH_BUDGET` every :data:`PREFETCH_EVERY`); when the
 view reaches it, mounting it only lays it out.
+
+A conversation that grows while it is shown (a long sitting) goes through the same
+window: each turn's messages are appended to it (:meth:`HistoryPager.extend`) and the
+oldest ones, far above the view, are unmounted again, so a turn costs the same at the
+300th as at the 10th. A live reply stays pinned until it has ended; then the screen
+swaps its item for a factory that re-creates it from the store (:meth:`HistoryPager.settle`).
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ PAGE = 16
 
 #: Most messages mounted at once; beyond, the far side of the window is unmounted.
 MAX_MOUNTED = 96
+
+#: Messages kept mounted at the end of a conversation that grows in the sitting (more
+#: come back as the log is scrolled up): every mounted message is laid out again at each
+#: line of a streaming reply, and its rendered lines (some 12,000 objects for a 400-token
+#: reply) are walked by each full garbage collection.
+LIVE_MOUNTED = 12
 
 #: How often the page above the window is prepared a little further (seconds).
 PREFETCH_EVERY = 0.05
@@ -77,8 +89,8 @@ class HistoryPager:
         items: list[WidgetFactory],
         *,
         pinned: int | None = None,
-        page: int = PAGE,
-        limit: int = MAX_MOUNTED,
+        page: int | None = None,
+        limit: int | None = None,
     ) -> None:
         """Create it.
 
@@ -86,13 +98,14 @@ class HistoryPager:
             log: The scrolling log.
             items: One factory per message, in order.
             pinned: A message that is never unmounted (the reply streaming now).
-            page: Messages mounted per step.
-            limit: Most messages mounted at once.
+            page: Messages mounted per step (default :data:`PAGE`).
+            limit: Most messages mounted at once (default :data:`MAX_MOUNTED`).
         """
         self.log = log
         self.items = items
         self.pinned = pinned
-        self.page = page
+        self.page = page = PAGE if page is None else page
+        limit = MAX_MOUNTED if limit is None else limit
         self.limit = max(limit, FIRST_PAGE + 2 * page)
         self.lo = self.hi = len(items)
         self.groups: dict[int, list[Widget]] = {}
@@ -179,6 +192,76 @@ class HistoryPager:
             log.call_after_refresh(_scrolled, log)
         return self
 
+    # -- a growing conversation ------------------------------------------------------------
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the window reaches the last message (new ones can be appended)."""
+        return self.hi == len(self.items)
+
+    async def extend(self, items: Sequence[tuple[WidgetFactory, list[Widget]]]) -> None:
+        """Append messages after the last one and mount them (the window must be at the
+        end): each is its factory and the widgets it shows now; the last one is pinned
+        (the reply streaming). Older messages far above the view are unmounted next."""
+        if not items:
+            return
+        start = len(self.items)
+        widgets: list[Widget] = []
+        for offset, (factory, group) in enumerate(items):
+            self.items.append(factory)
+            self.groups[start + offset] = list(group)
+            widgets.extend(group)
+        self.hi = len(self.items)
+        self.pinned = self.hi - 1
+        await self.log.mount_all(widgets)
+        if self.hi - self.lo > LIVE_MOUNTED:
+            self.log.run_worker(self._trim_older(), group="history", exit_on_error=False)
+
+    async def _trim_older(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            async with _KeepView(self.log):
+                await self._trim(from_bottom=False, limit=LIVE_MOUNTED)
+        finally:
+            self._busy = False
+
+    def index_of(self, widget: Widget) -> int | None:
+        """The message whose mounted widgets include ``widget`` (the newest first)."""
+        for index in range(self.hi - 1, self.lo - 1, -1):
+            if any(member is widget for member in self.groups.get(index, ())):
+                return index
+        return None
+
+    def join(self, widget: Widget, to: Widget) -> None:
+        """``widget`` was mounted beside ``to`` (a reply's reasoning): it belongs to the
+        same message, and is unmounted with it."""
+        index = self.index_of(to)
+        if index is not None:
+            group = self.groups[index]
+            group.insert(group.index(to), widget)
+
+    def replace(self, old: Widget, new: Widget) -> None:
+        """``new`` took ``old``'s place in the log (a reply continued live): pinned until
+        it is settled."""
+        index = self.index_of(old)
+        if index is not None:
+            group = self.groups[index]
+            group[group.index(old)] = new
+            self.items[index] = fixed(*group)
+            self.pinned = index
+
+    def settle(self, widget: Widget, factory: WidgetFactory) -> None:
+        """The message showing ``widget`` has ended: from now on it is re-created by
+        ``factory`` (its widgets are let go once unmounted), and may be unmounted."""
+        index = self.index_of(widget)
+        if index is None:
+            return
+        self.items[index] = factory
+        if self.pinned == index:
+            self.pinned = None
+
     # -- where the view is -------------------------------------------------------------------
 
     def _top(self) -> int:
@@ -242,14 +325,16 @@ class HistoryPager:
         finally:
             self._busy = False
 
-    async def _trim(self, *, from_bottom: bool) -> None:
-        """Unmount messages on the far side of the window, out of sight, over the limit."""
+    async def _trim(self, *, from_bottom: bool, limit: int | None = None) -> None:
+        """Unmount messages on the far side of the window, out of sight, over the limit
+        (default: :attr:`limit`)."""
         log = self.log
         await _next_refresh(log)
         doomed: list[Widget] = []
         view_top, view_bottom = log.scroll_y, log.scroll_y + log.size.height
         margin = 2 * log.size.height
-        while self.hi - self.lo > self.limit:
+        most = self.limit if limit is None else limit
+        while self.hi - self.lo > most:
             index = self.hi - 1 if from_bottom else self.lo
             if index == self.pinned:
                 break
