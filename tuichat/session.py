@@ -434,12 +434,18 @@ class Session:
         model: str,
         prompt: str = "",
         overrides: Overrides | None = None,
+        history: Sequence[Message] | None = None,
     ) -> Fit:
-        """How much of ``model``'s window the conversation plus ``prompt`` would use."""
+        """How much of ``model``'s window the conversation plus ``prompt`` would use.
+
+        ``history``: the conversation's branch when the caller has read it already (the
+        app has, to draw it: reading 2,000 messages again costs a tenth of a second).
+        """
         from tuichat.chat import build_request, estimate_tokens
 
         options = self.options(provider, model, conversation, overrides)
-        history = self.store.messages(conversation.id)
+        if history is None:
+            history = self.store.messages(conversation.id)
         request, _ = build_request(history, model=model, system=options.system)
         estimated = estimate_tokens(request.system or "") + estimate_tokens(prompt)
         estimated += sum(estimate_tokens(message.content) for message in request.messages)

@@ -9,7 +9,7 @@ a function that shows a text and a level.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tuichat.chat import estimate_tokens
@@ -19,7 +19,7 @@ from .widgets.status import meter_text
 if TYPE_CHECKING:
     from tuichat.provider import Provider
     from tuichat.session import Session
-    from tuichat.store import Conversation
+    from tuichat.store import Conversation, Message
 
 
 class Meter:
@@ -45,8 +45,15 @@ class Meter:
         """The next request's size, as shown."""
         return self._history + self._prompt
 
-    def recompute(self, conversation: Conversation | None, provider: Provider, model: str) -> None:
-        """Measure the history again (call when it or the model changed)."""
+    def recompute(
+        self,
+        conversation: Conversation | None,
+        provider: Provider,
+        model: str,
+        history: Sequence[Message] | None = None,
+    ) -> None:
+        """Measure the history again (call when it or the model changed); ``history`` is
+        the branch as the screen read it to draw it (not read again here)."""
         session = self._session
         self._share = session.runtime.settings.context.share
         if conversation is None:
@@ -54,10 +61,11 @@ class Meter:
             self._history = estimate_tokens(options.system or "")
             self._window, self._exact = options.context_window, False
         else:
-            fit = session.fit(conversation, provider, model)
+            fit = session.fit(conversation, provider, model, history=history)
             self._history, self._window, self._exact = fit.estimated, fit.window, False
-            last = session.store.messages(conversation.id)[-1:]
-            reply = last[0] if last and last[0].role == "assistant" else None
+            if history is None:
+                history = session.store.messages(conversation.id)
+            reply = history[-1] if history and history[-1].role == "assistant" else None
             if reply is not None and reply.input_tokens and reply.output_tokens:
                 # The provider counted the last request; the next one is that plus the
                 # reply it got (and the new prompt).

@@ -209,7 +209,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
         try:
             if self.conversation_id is not None:
                 conversation = self.store.get_conversation(self.conversation_id)
-            self.meter.recompute(conversation, self.provider, self.model)
+            history = list(self._shown.values())
+            self.meter.recompute(conversation, self.provider, self.model, history)
         except TuichatError:
             return  # only a meter: the store's trouble is reported where it matters
 
