@@ -8,12 +8,12 @@ order Elia wrote them, as one branch.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from tuichat.importers.records import Broken, Imported, ImportedMessage, Item, timestamp
+from tuichat.importers.sqlite_source import conversations
 
 __all__ = ["count", "default_path", "read_database"]
 
@@ -38,15 +38,9 @@ def read_database(conn: sqlite3.Connection, source: str) -> Iterator[Item]:
         "SELECT chat_id, id, role, content, timestamp, model FROM message "
         "ORDER BY chat_id, timestamp, id"
     )
-    seen: set[int] = set()
-    for chat_id, group in itertools.groupby(rows, key=lambda row: row[0]):
-        if chat_id not in chats:
-            continue
-        seen.add(chat_id)
-        yield _conversation(source, chat_id, chats[chat_id], list(group))
-    for chat_id in sorted(set(chats) - seen):
-        title = chats[chat_id][0]
-        yield Broken(title or f"chat {chat_id}", "no messages")
+    yield from conversations(
+        chats, rows, lambda chat_id, chat, group: _conversation(source, chat_id, chat, group)
+    )
 
 
 def _conversation(

@@ -8,12 +8,12 @@ their order, and take the time of the import. Images are left out.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from tuichat.importers.records import Broken, Imported, ImportedMessage, Item
+from tuichat.importers.sqlite_source import conversations
 
 __all__ = ["count", "default_path", "read_database"]
 
@@ -41,15 +41,9 @@ def read_database(conn: sqlite3.Connection, source: str) -> Iterator[Item]:
         int(row[0]): row[1:] for row in conn.execute("SELECT id, name, model, system FROM chat")
     }
     rows = conn.execute("SELECT chat_id, id, author, text FROM message ORDER BY chat_id, id")
-    seen: set[int] = set()
-    for chat_id, group in itertools.groupby(rows, key=lambda row: row[0]):
-        if chat_id not in chats:
-            continue
-        seen.add(chat_id)
-        yield _conversation(source, chat_id, chats[chat_id], list(group))
-    for chat_id in sorted(set(chats) - seen):
-        name = chats[chat_id][0]
-        yield Broken(name or f"chat {chat_id}", "no messages")
+    yield from conversations(
+        chats, rows, lambda chat_id, chat, group: _conversation(source, chat_id, chat, group)
+    )
 
 
 def _conversation(
