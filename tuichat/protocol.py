@@ -8,11 +8,11 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error"]
 
 
@@ -36,17 +36,76 @@ class BinaryPart:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered to the model in a request.
+
+    ``name`` is already valid for every provider (``[A-Za-z0-9_-]{1,64}``) and unique
+    among the request's tools; the core maps it back to the server's own name.
+    """
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    """The JSON Schema of the arguments: an ``object`` schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model asks to run a tool: an event once its arguments are complete, and
+    part of the assistant message that asked, in the history sent back.
+
+    ``arguments`` is the JSON text of an object, as the model wrote it (assembled from
+    the pieces it streamed; ``"{}"`` when it gave none). ``id`` is the provider's own
+    call id; a provider whose API gives none makes one unique within the reply.
+    """
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a tool call gave, sent back to the model in a ``tool`` message."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    """The tool failed, or the person declined the call (``content`` says which)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Native:
+    """A reply as its provider sent it, for what the API asks to get back unchanged
+    (Anthropic's ``thinking`` blocks with their ``signature``, Gemini's
+    ``thoughtSignature``): JSON-able data only the plugin named ``plugin`` reads.
+    Another plugin rebuilds the message from its text and tool calls.
+    """
+
+    plugin: str
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One message of the conversation history sent to a model.
 
     ``parts`` are the message's images and documents, in the order given; they come
     before ``content`` in the turn. A provider that declares none in
     :meth:`tuichat.provider.Provider.attachment_limits` is never sent any.
+
+    An ``assistant`` message may carry the ``tool_calls`` it asked for (and its
+    ``native`` form); the ``tool`` message after it carries their ``tool_results``,
+    one per call, in the order of the calls (its ``content`` is empty).
     """
 
     role: Role
     content: str
     parts: tuple[BinaryPart, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_results: tuple[ToolResult, ...] = ()
+    native: Native | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +121,8 @@ class ChatRequest:
     system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    #: Tools the model may call; empty: none offered (the request names no tools).
+    tools: Sequence[ToolSpec] = ()
     #: Provider-specific request fields, merged into the body last.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -145,7 +206,18 @@ class Retrying:
     error: str
 
 
-ChatEvent = TextDelta | ReasoningDelta | Usage | ResponseInfo | Finish | Retrying
+@dataclass(frozen=True, slots=True)
+class NativeReply:
+    """The reply in its provider's own shape, emitted once before :class:`Finish` by a
+    provider that needs it back unchanged (see :class:`Native`); the core stores it
+    with the reply and sends it back as that message's ``native``."""
+
+    data: Any
+
+
+ChatEvent = (
+    TextDelta | ReasoningDelta | Usage | ResponseInfo | ToolCall | NativeReply | Finish | Retrying
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,16 @@ from tuichat.protocol import (
     FinishReason,
     LeftOut,
     ModelInfo,
+    Native,
+    NativeReply,
     ReasoningDelta,
     ResponseInfo,
     Retrying,
     Role,
     TextDelta,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
     Usage,
 )
 
@@ -54,6 +59,8 @@ __all__ = [
     "FinishReason",
     "LeftOut",
     "ModelInfo",
+    "Native",
+    "NativeReply",
     "Provider",
     "ProviderSettings",
     "ReasoningDelta",
@@ -61,6 +68,9 @@ __all__ = [
     "Retrying",
     "Role",
     "TextDelta",
+    "ToolCall",
+    "ToolResult",
+    "ToolSpec",
     "Usage",
     "key_is_configured",
     "resolve_api_key",
@@ -128,6 +138,10 @@ class Provider(ABC):
             message ("prefill", as Anthropic's Messages API does). Continue then sends
             the partial reply as that message; otherwise it sends the partial reply
             and a short user turn asking to go on.
+        supports_tools: Whether the plugin sends :attr:`ChatRequest.tools`, streams
+            :class:`ToolCall` events and sends back ``tool_calls``, ``tool_results``
+            and ``native`` in the history. A plugin written before tools leaves it
+            false: the core then never offers it tools (it would drop them unsaid).
     """
 
     name: ClassVar[str]
@@ -137,6 +151,7 @@ class Provider(ABC):
     base_url_env: ClassVar[tuple[str, ...]] = ()
     requires_key: ClassVar[bool] = True
     supports_prefill: ClassVar[bool] = False
+    supports_tools: ClassVar[bool] = False
 
     def __init__(
         self,
