@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tuichat import errors
@@ -26,15 +26,33 @@ from tuichat.protocol import (
     ChatRequest,
     Finish,
     LeftOut,
+    Native,
+    NativeReply,
     ReasoningDelta,
     ResponseInfo,
     Retrying,
-    Role,
     TextDelta,
+    ToolCall,
     Usage,
 )
 from tuichat.sanitize import StreamRedactor, neutralize, one_line, redact, storable
 from tuichat.store import Message, Store
+from tuichat.tool_loop import (
+    DECLINED,
+    ROUND_BREAK,
+    CallRecord,
+    Offered,
+    RoundRecord,
+    Stopwatch,
+    ToolEvent,
+    ToolFinished,
+    ToolLimit,
+    ToolStarted,
+    ToolUse,
+    expand,
+    native_from,
+    native_json,
+)
 
 if TYPE_CHECKING:
     # (Both load httpx or pydantic: the app's first frame must not wait for them.)
@@ -77,7 +95,10 @@ def title_from_prompt(prompt: str, limit: int = 60) -> str:
 
 
 def _answered(reply: Message) -> bool:
-    return reply.role == "assistant" and bool(reply.content) and reply.status in HISTORY_STATUSES
+    # A reply whose tools ran is an answer even before it wrote text: the calls and
+    # their results are sent back.
+    said = bool(reply.content) or bool(reply.meta.get("rounds"))
+    return reply.role == "assistant" and said and reply.status in HISTORY_STATUSES
 
 
 def sendable(history: Sequence[Message]) -> list[Message]:
@@ -103,22 +124,35 @@ def sendable(history: Sequence[Message]) -> list[Message]:
     return sent
 
 
-def _turn(message: Message, attachments: Sequence[Attachment]) -> ChatMessage:
+def _turn(message: Message, attachments: Sequence[Attachment]) -> list[ChatMessage]:
     """A stored message as sent: text attachments folded into its text, before it;
-    images and documents as its parts, in the order given."""
-    role: Role = "user" if message.role == "user" else "assistant"
+    images and documents as its parts, in the order given. A reply whose tools ran
+    becomes its rounds (see :func:`tuichat.tool_loop.expand`)."""
+    if message.role == "assistant":
+        native = native_from(message.meta.get("native"))
+        base = ChatMessage("assistant", message.content, native=native)
+        return expand(message.content, message.meta, base)
     parts = tuple(
         BinaryPart(a.kind, a.media_type, a.data, a.name)
         for a in attachments
         if a.kind == "image" or a.kind == "document"
     )
-    return ChatMessage(
-        role=role, content=with_attachments(message.content, attachments), parts=parts
-    )
+    return [
+        ChatMessage(
+            role="user", content=with_attachments(message.content, attachments), parts=parts
+        )
+    ]
 
 
 def _tokens(message: ChatMessage) -> int:
-    return estimate_tokens(message.content) + TOKENS_PER_PART * len(message.parts)
+    tools = sum(len(c.arguments) for c in message.tool_calls) + sum(
+        len(r.content) for r in message.tool_results
+    )
+    return (
+        estimate_tokens(message.content)
+        + TOKENS_PER_PART * len(message.parts)
+        + tools // CHARS_PER_TOKEN
+    )
 
 
 def history_attachments(store: Store, history: Sequence[Message]) -> dict[int, list[Attachment]]:
@@ -153,7 +187,7 @@ def build_request(
 
     history, system = summaries.apply(history, system)
     files = attachments or {}
-    turns = [_turn(m, files.get(m.id, ())) for m in sendable(history)]
+    turns = [sent for m in sendable(history) for sent in _turn(m, files.get(m.id, ()))]
     omitted = 0
     if context_window:
         budget = context_window - (max_tokens or 0) - estimate_tokens(system or "")
@@ -205,6 +239,14 @@ class TurnState:
     duration_ms: float | None = None
     error: errors.TuichatError | None = None
     retries: list[str] = field(default_factory=list)
+    rounds: list[RoundRecord] = field(default_factory=list)
+    """The rounds whose reply asked for tools, with the calls' results (see
+    :mod:`tuichat.tool_loop`)."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """Calls the last round asked for that the turn did not run (no tools given to it:
+    ``serve`` hands them to its client)."""
+    tool_limit: int | None = None
+    """Set when the most rounds ran: the last request offered no tools."""
 
     @property
     def content(self) -> str:
@@ -238,6 +280,13 @@ class TurnState:
 def _later(new: int | None, old: int | None) -> int | None:
     """A count from a later Usage event replaces an earlier one, unless unknown."""
     return new if new is not None else old
+
+
+def _sum(before: int | None, now: int | None) -> int | None:
+    """Counts of the rounds so far plus this round's (None while both are unknown)."""
+    if before is None:
+        return now
+    return before + (now or 0)
 
 
 def _left_out(provider: Provider, request: ChatRequest) -> list[LeftOut]:
@@ -291,9 +340,13 @@ class Turn:
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         price: Price | None = None,
+        tools: ToolUse | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
+        self.tools = tools
+        if tools is not None and provider.supports_tools:
+            request = replace(request, tools=tuple(tools.runner.specs()))
         self.request = request
         self.conversation_id = conversation_id
         self.user_message = user_message
@@ -301,6 +354,10 @@ class Turn:
         self.omitted = omitted
         self.left_out = _left_out(provider, request)
         """What the provider will not send of the request, and why (shown to the person)."""
+        if tools is not None and not provider.supports_tools and tools.runner.specs():
+            self.left_out.append(
+                LeftOut("tools", f"{provider.label}'s plugin does not support tool calling")
+            )
         self.policy = policy
         self.checkpoint_interval = checkpoint_interval
         self.clock = clock
@@ -312,6 +369,12 @@ class Turn:
         self._saved_reasoning = 0
         self._idle = 0.0
         self._interruption: str | None = None
+        self._break_pending = False
+        self._round_start = 0
+        self._started = 0.0
+        self._round_finished = False
+        self._round_calls: list[ToolCall] = []
+        self._round_native: Native | None = None
         _LIVE_TURNS.add(self)
 
     @classmethod
@@ -332,6 +395,7 @@ class Turn:
         clock: Callable[[], float] = time.monotonic,
         price: Price | None = None,
         attachments: Sequence[Attachment] = (),
+        tools: ToolUse | None = None,
     ) -> Turn:
         """Save ``prompt`` with its ``attachments`` (``None`` regenerates from the history
         as it is), create the streaming assistant row and build the request.
@@ -386,6 +450,7 @@ class Turn:
             checkpoint_interval=checkpoint_interval,
             clock=clock,
             price=price,
+            tools=tools,
         )
 
     @property
@@ -402,69 +467,60 @@ class Turn:
         """
         self._interruption = reason
 
-    async def stream(self) -> AsyncGenerator[ChatEvent, None]:
+    async def stream(self) -> AsyncGenerator[ChatEvent | ToolEvent, None]:
         """Stream the reply's events while saving them.
+
+        With tools (see :class:`~tuichat.tool_loop.ToolUse`), a reply that asks for them
+        is answered and carried on, round after round, in this one stream: the calls'
+        :class:`~tuichat.tool_loop.ToolStarted` and ``ToolFinished`` events come between
+        the rounds' text, which is separated by a blank line.
 
         Raises:
             ProviderError: After the row is finalised as ``error`` or ``interrupted``.
             asyncio.CancelledError: After it is finalised as ``cancelled`` (``interrupted``
-                after :meth:`interrupt`).
+                after :meth:`interrupt`); a tool running then is stopped with it.
         """
-        from tuichat.http import stream_with_retries
-
         state = self.state
         started = self.clock()
+        self._started = started
         self._note_adjustments()
         saver = asyncio.create_task(self._checkpoint_every_interval())
-        finished = False
-        # Built at the first text: a key from api_key_cmd is only known once the
-        # request went out.
-        masks: tuple[StreamRedactor, StreamRedactor] | None = None
+        request = self.request
         try:
-            async with aclosing(
-                stream_with_retries(self.provider, self.request, policy=self.policy)
-            ) as events:
-                async for event in events:
-                    if isinstance(event, TextDelta | ReasoningDelta):
-                        if masks is None:
-                            secrets = self.provider.secrets()
-                            masks = (StreamRedactor(secrets), StreamRedactor(secrets))
-                        if isinstance(event, TextDelta):
-                            if state.ttft_ms is None and event.text:
-                                state.ttft_ms = (self.clock() - started) * 1000
-                            text = masks[0].feed(storable(event.text))
-                            state.add_content(text)
-                            event = TextDelta(text)
-                        else:
-                            text = masks[1].feed(storable(event.text))
-                            state.add_reasoning(text)
-                            event = ReasoningDelta(text)
-                        if not text:
-                            continue  # held back: it may be the start of a secret
-                    elif isinstance(event, Usage):
-                        state.input_tokens = _later(event.input_tokens, state.input_tokens)
-                        state.output_tokens = _later(event.output_tokens, state.output_tokens)
-                        state.cached_input_tokens = _later(
-                            event.cached_input_tokens, state.cached_input_tokens
-                        )
-                        state.reasoning_tokens = _later(
-                            event.reasoning_tokens, state.reasoning_tokens
-                        )
-                    elif isinstance(event, ResponseInfo):
-                        state.response_id = event.id or state.response_id
-                        state.response_model = event.model or state.response_model
-                    elif isinstance(event, Finish):
-                        for tail in self._release(masks):
-                            yield tail
-                        state.finish_reason = event.reason
-                        state.finish_raw = event.raw
-                        finished = True
-                    elif isinstance(event, Retrying):
-                        state.retries.append(event.error)
+            while True:
+                self._round_start = len(state.content)
+                async for event in self._one_request(request):
                     yield event
-            for tail in self._release(masks):
-                yield tail
-            if finished:
+                if not self._round_finished:
+                    break
+                calls = self._round_calls
+                if not calls or state.finish_reason != "tool_calls":
+                    break
+                if self.tools is None or not request.tools:
+                    state.tool_calls = list(calls)  # not ours to run (serve's client runs them)
+                    self._meta["tool_calls"] = [
+                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls
+                    ]
+                    break
+                record = RoundRecord(
+                    state.content[self._round_start :], [], self._round_native
+                )
+                state.rounds.append(record)
+                async for tool_event in self._run_calls(record, calls):
+                    yield tool_event
+                limited = len(state.rounds) >= self.tools.max_steps
+                if limited:
+                    state.tool_limit = len(state.rounds)
+                    yield ToolLimit(len(state.rounds))
+                request = replace(
+                    request,
+                    messages=(*request.messages, *record.messages()),
+                    tools=() if limited else request.tools,
+                )
+                self._break_pending = bool(state.content)
+                self._meta["tail_start"] = len(state.content)
+                self._save_rounds()
+            if self._round_finished:
                 state.status = {"length": "length", "error": "error"}.get(
                     state.finish_reason or "", "complete"
                 )
@@ -476,19 +532,15 @@ class Turn:
                     provider=self.provider.label,
                 )
         except errors.ProviderError as exc:
-            tails = self._release(masks)
             state.status = (
                 "interrupted"
                 if isinstance(exc, errors.StreamInterrupted | errors.ProviderTimeout)
-                and (state.content or state.reasoning)
+                and (state.content or state.reasoning or state.rounds)
                 else "error"
             )
             state.error = exc
-            for tail in tails:
-                yield tail
             raise
         except (asyncio.CancelledError, GeneratorExit):
-            self._release(masks)  # no yielding now; the text is still saved
             self._mark_cancelled()
             raise
         except Exception as exc:
@@ -502,6 +554,146 @@ class Turn:
             saver.cancel()
             state.duration_ms = (self.clock() - started) * 1000
             self._finalise()
+
+    async def _one_request(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
+        """One request's events, its text added to the state. Sets ``_round_finished``
+        (the provider's terminator came), ``_round_calls`` and ``_round_native``.
+
+        Usage adds up over the rounds: each request is billed.
+        """
+        from tuichat.http import stream_with_retries
+
+        state = self.state
+        self._round_finished = False
+        self._round_calls: list[ToolCall] = []
+        self._round_native: Native | None = None
+        before = (
+            state.input_tokens,
+            state.output_tokens,
+            state.cached_input_tokens,
+            state.reasoning_tokens,
+        )
+        counted: list[int | None] = [None, None, None, None]
+        # Built at the first text: a key from api_key_cmd is only known once the
+        # request went out.
+        masks: tuple[StreamRedactor, StreamRedactor] | None = None
+        try:
+            async with aclosing(
+                stream_with_retries(self.provider, request, policy=self.policy)
+            ) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta | ReasoningDelta):
+                        if masks is None:
+                            secrets = self.provider.secrets()
+                            masks = (StreamRedactor(secrets), StreamRedactor(secrets))
+                        if isinstance(event, TextDelta):
+                            if state.ttft_ms is None and event.text:
+                                state.ttft_ms = (self.clock() - self._started) * 1000
+                            text = masks[0].feed(storable(event.text))
+                            if text and self._break_pending:
+                                # This round's own text starts after the break.
+                                self._break_pending = False
+                                self._round_start = len(state.content) + len(ROUND_BREAK)
+                                self._meta["tail_start"] = self._round_start
+                                text = ROUND_BREAK + text
+                            state.add_content(text)
+                            event = TextDelta(text)
+                        else:
+                            text = masks[1].feed(storable(event.text))
+                            state.add_reasoning(text)
+                            event = ReasoningDelta(text)
+                        if not text:
+                            continue  # held back: it may be the start of a secret
+                    elif isinstance(event, Usage):
+                        fresh = (
+                            event.input_tokens,
+                            event.output_tokens,
+                            event.cached_input_tokens,
+                            event.reasoning_tokens,
+                        )
+                        counted = [_later(n, o) for n, o in zip(fresh, counted, strict=True)]
+                        (
+                            state.input_tokens,
+                            state.output_tokens,
+                            state.cached_input_tokens,
+                            state.reasoning_tokens,
+                        ) = (_sum(b, c) for b, c in zip(before, counted, strict=True))
+                    elif isinstance(event, ResponseInfo):
+                        state.response_id = event.id or state.response_id
+                        state.response_model = event.model or state.response_model
+                    elif isinstance(event, ToolCall):
+                        self._round_calls.append(event)
+                    elif isinstance(event, NativeReply):
+                        self._round_native = Native(self.provider.name, event.data)
+                        continue  # the provider's business, kept with the reply
+                    elif isinstance(event, Finish):
+                        for tail in self._release(masks):
+                            yield tail
+                        state.finish_reason = event.reason
+                        state.finish_raw = event.raw
+                        self._round_finished = True
+                    elif isinstance(event, Retrying):
+                        state.retries.append(event.error)
+                    yield event
+            for tail in self._release(masks):
+                yield tail
+        except errors.ProviderError:
+            for tail in self._release(masks):
+                yield tail
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            self._release(masks)  # no yielding now; the text is still saved
+            raise
+        if self._round_native is not None and not self._round_calls:
+            self._meta["native"] = native_json(self._round_native)
+
+    async def _run_calls(
+        self, record: RoundRecord, calls: Sequence[ToolCall]
+    ) -> AsyncGenerator[ToolEvent, None]:
+        """Approve and run a round's calls one by one, each result saved as it comes."""
+        tools = self.tools
+        assert tools is not None
+        runner = tools.runner
+        for call in calls:
+            offered = runner.find(call.name)
+            entry = CallRecord(
+                call,
+                offered.tool if offered is not None else call.name,
+                offered.server if offered is not None else "",
+            )
+            record.calls.append(entry)
+            self._save_rounds()
+            watch = Stopwatch()
+            if offered is None:
+                entry.status, entry.result = "error", f"There is no tool named {call.name!r}."
+            elif not await self._approved(offered, call):
+                entry.status, entry.result = "declined", DECLINED
+            else:
+                yield ToolStarted(call, entry.tool, entry.server)
+                outcome = await runner.call(call.name, call.arguments, timeout=tools.timeout)
+                entry.status = "error" if outcome.is_error else "ok"
+                entry.result = redact(storable(outcome.content), self.provider.secrets())
+            entry.seconds = watch.seconds()
+            self._save_rounds()
+            status = entry.status if entry.status != "running" else "error"
+            yield ToolFinished(call, entry.tool, entry.server, status, entry.result, entry.seconds)
+
+    async def _approved(self, offered: Offered, call: ToolCall) -> bool:
+        tools = self.tools
+        assert tools is not None
+        if offered.approve == "always" or tools.yes:
+            return True
+        if tools.approve is None:
+            return False
+        return await tools.approve(offered, call) in ("yes", "always")
+
+    def _save_rounds(self) -> None:
+        """Keep the rounds in the reply's meta now: a crash mid-loop loses nothing that ran."""
+        self._meta["rounds"] = [r.to_json() for r in self.state.rounds]
+        try:
+            self.store.update_message(self.message_id, content=self.state.content, meta=self._meta)
+        except errors.StoreError:
+            pass  # the final save writes them again, and reports its own failure
 
     def _note_adjustments(self) -> None:
         """Keep with the reply what the request left out (history, settings): the
@@ -601,7 +793,9 @@ class Turn:
             else None
         )
         response = self._response_meta()
-        if response:
+        if state.rounds:
+            self._meta["rounds"] = [r.to_json() for r in state.rounds]
+        if response or state.rounds or "native" in self._meta or "tool_calls" in self._meta:
             fields["meta"] = {**self._meta, **response}
         self.store.update_message(self.message_id, **fields)
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from tuichat.provider import Provider
     from tuichat.runtime import Runtime
     from tuichat.store import Conversation, Message, Store
+    from tuichat.tool_loop import ToolUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +321,11 @@ class Session:
         model: str,
         overrides: Overrides | None = None,
         attachments: Sequence[Attachment] = (),
+        tools: ToolUse | None = None,
     ) -> Turn:
         """Save ``prompt`` and its ``attachments`` in ``conversation`` and begin the reply.
+
+        With ``tools``, the reply may call them (see :mod:`tuichat.tool_loop`).
 
         Raises:
             MissingKey: The provider needs a key and has none.
@@ -336,16 +340,24 @@ class Session:
             conversation.id,
             prompt,
             attachments=attachments,
+            tools=tools,
             **options.as_kwargs(),
         )
 
     def regenerate(
-        self, target: Message, provider: Provider, model: str, overrides: Overrides | None = None
+        self,
+        target: Message,
+        provider: Provider,
+        model: str,
+        overrides: Overrides | None = None,
+        tools: ToolUse | None = None,
     ) -> Turn:
         """Answer ``target``'s prompt again (see :func:`tuichat.turns.begin_regenerate`)."""
         self.require_key(provider)
         options = self._options_for(target, provider, model, overrides)
-        return turns.begin_regenerate(self.store, provider, target, **options.as_kwargs())
+        return turns.begin_regenerate(
+            self.store, provider, target, tools=tools, **options.as_kwargs()
+        )
 
     def edit(
         self,
@@ -354,19 +366,27 @@ class Session:
         provider: Provider,
         model: str,
         overrides: Overrides | None = None,
+        tools: ToolUse | None = None,
     ) -> Turn:
         """Resend ``prompt`` as ``text``, a new branch (see :func:`tuichat.turns.begin_edit`)."""
         self.require_key(provider)
         options = self._options_for(prompt, provider, model, overrides)
-        return turns.begin_edit(self.store, provider, prompt, text, **options.as_kwargs())
+        return turns.begin_edit(
+            self.store, provider, prompt, text, tools=tools, **options.as_kwargs()
+        )
 
     def continue_reply(
-        self, reply: Message, provider: Provider, model: str, overrides: Overrides | None = None
+        self,
+        reply: Message,
+        provider: Provider,
+        model: str,
+        overrides: Overrides | None = None,
+        tools: ToolUse | None = None,
     ) -> Turn:
         """Carry on ``reply`` in place (see :func:`tuichat.turns.begin_continue`)."""
         self.require_key(provider)
         options = self._options_for(reply, provider, model, overrides)
-        return turns.begin_continue(self.store, provider, reply, **options.as_kwargs())
+        return turns.begin_continue(self.store, provider, reply, tools=tools, **options.as_kwargs())
 
     def contenders(self, choices: Sequence[tuple[str, str]]) -> list[Contender]:
         """The ``(provider, model)`` choices of a comparison, checked.
