@@ -28,11 +28,14 @@ from tuichat.sanitize import decoded, neutralize, strip_controls
 from tuichat.session import Overrides, Session
 from tuichat.signals import SignalCatcher, cause, exit_code
 from tuichat.store import Store
+from tuichat.tool_loop import ToolFinished, ToolLimit, ToolUse
 
 if TYPE_CHECKING:
     from tuichat.catalog import ProviderModels
     from tuichat.provider import Provider
     from tuichat.store import Conversation
+    from tuichat.tools import ToolHost
+    from tuichat.tty_approval import TerminalApprover
 
 
 def read_files(
@@ -216,6 +219,8 @@ async def _ask(
             task.cancel()
 
         signals.install(stop)
+    host: ToolHost | None = None
+    approver: TerminalApprover | None = None
     try:
         store = Store(":memory:") if args.no_save else runtime.store
         session = Session(runtime, store, models=None if not args.no_save else _no_lists)
@@ -235,8 +240,13 @@ async def _ask(
             conversation = session.start_conversation(provider, model, overrides)
         else:
             await _make_room(session, conversation, provider, model, prompt, overrides, stderr)
+        tools = None
+        if getattr(args, "tools", None):
+            host, approver, tools = await _tool_use(runtime, args, stderr)
         try:
-            turn = session.send(conversation, prompt, provider, model, overrides, attachments=files)
+            turn = session.send(
+                conversation, prompt, provider, model, overrides, attachments=files, tools=tools
+            )
         except TuichatError:
             if started:  # refused before anything was sent: leave no empty conversation
                 store.delete_conversation(conversation.id)
@@ -270,6 +280,15 @@ async def _ask(
                         stderr.flush()
                     elif isinstance(event, Finish):
                         finish = event
+                    elif isinstance(event, ToolFinished):
+                        _say(stderr, _tool_line(event))
+                    elif isinstance(event, ToolLimit):
+                        _say(
+                            stderr,
+                            f"tuichat: note: the limit of {event.steps} tool step(s) was "
+                            "reached; the model was asked to answer without tools (raise "
+                            "--max-tool-steps to allow more).\n",
+                        )
         except ProviderError as exc:
             if not args.json:
                 raise
@@ -302,7 +321,48 @@ async def _ask(
     finally:
         if signals is not None:
             signals.remove()
+        if approver is not None:
+            approver.close()
+        if host is not None:
+            await host.aclose()
         await runtime.aclose()
+
+
+async def _tool_use(
+    runtime: Runtime, args: argparse.Namespace, stderr: TextIO
+) -> tuple[ToolHost, TerminalApprover | None, ToolUse]:
+    """The tools of ``--tools``, started, and who approves their calls: nobody with
+    ``--yes``, else the terminal (``/dev/tty``), else no one (calls are declined)."""
+    from tuichat.tools import ToolHost
+    from tuichat.tty_approval import TerminalApprover
+
+    chosen = str(args.tools).strip()
+    names = "all" if chosen == "all" else [n.strip() for n in chosen.split(",") if n.strip()]
+    host = ToolHost(runtime.settings, runtime.plugin_manager)
+    box = await host.toolbox(names)
+    for note in box.notes:
+        _say(stderr, f"tuichat: note: {neutralize(note)}\n")
+    approver = None if args.yes else TerminalApprover.open()
+    settings = runtime.settings.tools
+    use = ToolUse(
+        box,
+        approve=approver,
+        yes=bool(args.yes),
+        max_steps=args.max_tool_steps or settings.max_steps,
+        timeout=settings.timeout,
+    )
+    return host, approver, use
+
+
+def _tool_line(event: ToolFinished) -> str:
+    """``tool NAME: ok``, ``tool NAME: error: ...`` or ``tool NAME: declined``
+    (DESIGN.md 5a), NAME as the tool's server lists it."""
+    name = neutralize(event.tool)
+    if event.status == "error":
+        lines = [line for line in event.content.splitlines() if line.strip()]
+        reason = strip_controls(lines[0]) if lines else "failed"
+        return f"tool {name}: error: {reason}\n"
+    return f"tool {name}: {event.status}\n"
 
 
 async def _make_room(

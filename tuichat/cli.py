@@ -95,6 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object (content, usage, cost, timings...) instead of the text",
     )
+    ask.add_argument(
+        "--tools",
+        metavar="NAME[,NAME]|all",
+        help="offer the tools of these MCP servers ('all': every enabled one)",
+    )
+    ask.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="run the tools the model calls without asking",
+    )
+    ask.add_argument(
+        "--max-tool-steps",
+        type=_positive_int,
+        metavar="N",
+        help="most rounds of tool calls (default: max_steps in [tools], 10)",
+    )
 
     from tuichat.serve.cli import DESCRIPTION as SERVE_DESCRIPTION
     from tuichat.serve.cli import add_serve_arguments

@@ -44,7 +44,7 @@ def turn_report(turn: Turn, *, error: str | None = None, saved: bool = True) -> 
         "provider_finish_reason": state.finish_raw,
         "usage": usage_fields(state),
         "cost": state.cost,
-        "tool_calls": [],
+        "tool_calls": tool_call_fields(state),
         "timings": {
             "first_token_s": _seconds(state.ttft_ms),
             "total_s": _seconds(state.duration_ms),
@@ -56,6 +56,49 @@ def turn_report(turn: Turn, *, error: str | None = None, saved: bool = True) -> 
     if error is not None:
         report["error"] = error
     return report
+
+
+def tool_call_fields(state: TurnState) -> list[dict[str, Any]]:
+    """Every call of the turn, in order: ``name`` (as its server lists it), ``arguments``
+    (the object the model wrote; its raw text when that is not a JSON object) and
+    ``status`` (``ok``, ``error``, ``declined``; ``pending`` for a call no tool ran,
+    such as one ``serve`` hands to its client). Beyond the contract: ``id``,
+    ``server``, ``result``, ``seconds``."""
+    from tuichat.tool_loop import call_records
+
+    found: list[dict[str, Any]] = []
+    for record in call_records(state.rounds):
+        entry: dict[str, Any] = {
+            "name": record.tool,
+            "arguments": _arguments(record.call.arguments),
+            "status": record.status if record.status != "running" else "error",
+            "id": record.call.id,
+            "server": record.server,
+            "result": record.result,
+        }
+        if record.seconds is not None:
+            entry["seconds"] = round(record.seconds, 3)
+        found.append(entry)
+    for call in state.tool_calls:
+        found.append(
+            {
+                "name": call.name,
+                "arguments": _arguments(call.arguments),
+                "status": "pending",
+                "id": call.id,
+            }
+        )
+    return found
+
+
+def _arguments(text: str) -> Any:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
 
 
 def _seconds(milliseconds: float | None) -> float | None:
