@@ -33,6 +33,7 @@ from tuichat.protocol import (
     Retrying,
     TextDelta,
     ToolCall,
+    ToolSpec,
     Usage,
 )
 from tuichat.sanitize import StreamRedactor, neutralize, one_line, redact, storable
@@ -341,12 +342,14 @@ class Turn:
         clock: Callable[[], float] = time.monotonic,
         price: Price | None = None,
         tools: ToolUse | None = None,
+        offer_tools: Sequence[ToolSpec] = (),
     ) -> None:
         self.store = store
         self.provider = provider
         self.tools = tools
-        if tools is not None and provider.supports_tools:
-            request = replace(request, tools=tuple(tools.runner.specs()))
+        offered = tuple(tools.runner.specs()) if tools is not None else tuple(offer_tools)
+        if offered and provider.supports_tools:
+            request = replace(request, tools=offered)
         self.request = request
         self.conversation_id = conversation_id
         self.user_message = user_message
@@ -354,7 +357,7 @@ class Turn:
         self.omitted = omitted
         self.left_out = _left_out(provider, request)
         """What the provider will not send of the request, and why (shown to the person)."""
-        if tools is not None and not provider.supports_tools and tools.runner.specs():
+        if offered and not provider.supports_tools:
             self.left_out.append(
                 LeftOut("tools", f"{provider.label}'s plugin does not support tool calling")
             )
@@ -396,9 +399,14 @@ class Turn:
         price: Price | None = None,
         attachments: Sequence[Attachment] = (),
         tools: ToolUse | None = None,
+        offer_tools: Sequence[ToolSpec] = (),
     ) -> Turn:
         """Save ``prompt`` with its ``attachments`` (``None`` regenerates from the history
         as it is), create the streaming assistant row and build the request.
+
+        ``tools`` are offered and run by the turn (see :mod:`tuichat.tool_loop`);
+        ``offer_tools`` are only offered: calls of them end the turn and wait in
+        :attr:`TurnState.tool_calls` for whoever runs them (``serve``'s client).
 
         Raises:
             AttachmentError: The provider cannot take the request's images or documents
@@ -451,6 +459,7 @@ class Turn:
             clock=clock,
             price=price,
             tools=tools,
+            offer_tools=offer_tools,
         )
 
     @property
@@ -502,9 +511,7 @@ class Turn:
                         {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls
                     ]
                     break
-                record = RoundRecord(
-                    state.content[self._round_start :], [], self._round_native
-                )
+                record = RoundRecord(state.content[self._round_start :], [], self._round_native)
                 state.rounds.append(record)
                 async for tool_event in self._run_calls(record, calls):
                     yield tool_event

@@ -109,7 +109,9 @@ def says(text: str) -> list[Any]:
 
 def begin(store: Store, provider: ScriptedProvider, tools: ToolUse | None, prompt: str = "2+3?"):
     conversation = store.create_conversation(provider=provider.name, model="m")
-    return Turn.begin(store, provider, conversation.id, prompt, model="m", policy=NO_WAIT, tools=tools)
+    return Turn.begin(
+        store, provider, conversation.id, prompt, model="m", policy=NO_WAIT, tools=tools
+    )
 
 
 async def drain(turn: Turn) -> list[object]:
@@ -252,9 +254,7 @@ async def test_esc_while_a_tool_runs_stops_it_and_keeps_what_ran(store: Store) -
     # Sent back later: the unfinished call is answered, as every API requires.
     history = store.messages(turn.conversation_id)
     request, _ = build_request(history, model="m")
-    assert request.messages[-1].tool_results[1] == _result(
-        "s", "slow", UNFINISHED, is_error=True
-    )
+    assert request.messages[-1].tool_results[1] == _result("s", "slow", UNFINISHED, is_error=True)
 
 
 async def test_the_rounds_come_back_from_the_store_in_the_next_turn(store: Store) -> None:
@@ -295,3 +295,18 @@ async def test_calls_a_turn_does_not_run_are_handed_to_the_front_end(store: Stor
     await drain(turn)
     assert turn.state.tool_calls == [ADD]
     assert turn.state.finish_reason == "tool_calls"
+
+
+async def test_tools_only_offered_end_the_turn_with_the_calls_for_the_client(
+    store: Store,
+) -> None:
+    spec = ToolSpec("lookup", "Look up.", {"type": "object"})
+    provider = tool_provider(asks(ToolCall("c1", "lookup", '{"q": "x"}')))
+    conversation = store.create_conversation(provider=provider.name, model="m")
+    turn = Turn.begin(
+        store, provider, conversation.id, "find x", model="m", policy=NO_WAIT, offer_tools=[spec]
+    )
+    await drain(turn)
+    assert provider.requests[0].tools == (spec,)
+    assert turn.state.tool_calls == [ToolCall("c1", "lookup", '{"q": "x"}')]
+    assert len(provider.requests) == 1
