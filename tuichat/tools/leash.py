@@ -46,30 +46,34 @@ def _ask_linux_for_sigterm_on_parent_death() -> bool:
         return False
 
 
-def _stop_group(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, wait up to :data:`GRACE`, then SIGKILL it (and us)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def _signal_all(child: subprocess.Popen[bytes], signum: int) -> None:
+    """Send ``signum`` to the server and all it started: our process group, when it is
+    ours alone (the ``mcp`` package starts us in a session of our own); else to the
+    server only, never to a group we share with others."""
     try:
-        os.killpg(0, signal.SIGTERM)
+        if os.getpgrp() == os.getpid():
+            os.killpg(0, signum)
+        elif child.poll() is None:
+            child.send_signal(signum)
     except OSError:
         pass
+
+
+def _stop_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's group, wait up to :data:`GRACE`, then SIGKILL it (and us)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _signal_all(child, signal.SIGTERM)
     deadline = time.monotonic() + GRACE
     while child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    try:
-        os.killpg(0, signal.SIGKILL)  # what ignored SIGTERM; the leash goes with it
-    except OSError:
-        pass
+    _signal_all(child, signal.SIGKILL)  # what ignored SIGTERM; the leash may go with it
     os._exit(1)
 
 
-def _reap_leftovers() -> None:
+def _reap_leftovers(child: subprocess.Popen[bytes]) -> None:
     """SIGTERM what the server left running in the group (the leash ignores it)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        os.killpg(0, signal.SIGTERM)
-    except OSError:
-        pass
+    _signal_all(child, signal.SIGTERM)
 
 
 def main(argv: list[str]) -> int:
@@ -101,7 +105,7 @@ def main(argv: list[str]) -> int:
                 _stop_group(child)
             time.sleep(POLL)
         code = code_or_none
-    _reap_leftovers()
+    _reap_leftovers(child)
     return code if code >= 0 else 128 - code
 
 
