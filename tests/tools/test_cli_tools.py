@@ -41,7 +41,8 @@ def test_with_no_server_one_sentence_tells_how_to_add_one(run, tmp_path: Path) -
     done = run("tools")
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.count("\n") == 1
-    assert done.stdout.startswith(f"No tool servers are configured. Add an MCP server to {tmp_path}")
+    assert done.stdout.startswith("No tool servers are configured. Add an MCP server to ")
+    assert str(tmp_path / "config.toml") in done.stdout
     assert '[mcp.NAME] with command = "..."' in done.stdout
 
 
