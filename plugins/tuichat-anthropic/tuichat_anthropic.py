@@ -133,9 +133,8 @@ def _mark_cache_breakpoints(body: dict[str, Any]) -> None:
     reads all of it from the cache.
 
     The prompt caching docs: a breakpoint caches the request up to and including its
-    block, in the order tools, system, messages ("place cache_control on the last tool
-    to cache all of the tool definitions"); string contents become one text block to
-    carry it.
+    block, in the order tools, system, messages (so a breakpoint on the last tool
+    definition caches them all); string contents become one text block to carry it.
     """
     tools = body.get("tools")
     if isinstance(tools, list) and tools and isinstance(tools[-1], dict):

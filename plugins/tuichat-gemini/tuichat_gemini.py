@@ -269,8 +269,8 @@ def _declaration(spec: ToolSpec) -> dict[str, Any]:
     The API reference: ``parametersJsonSchema`` "describes the parameters to the function
     in JSON Schema format" and is "mutually exclusive with parameters". The older
     ``parameters`` field is an OpenAPI ``Schema`` message that refuses keys it does not
-    know ("Unknown name additionalProperties ... Cannot find field"), which the schemas MCP
-    servers publish carry (``additionalProperties``, ``$schema``, ``title``); the JSON
+    know (HTTP 400 "Unknown name "additionalProperties" ... Cannot find field"), which the
+    schemas MCP servers publish carry (``additionalProperties``, ``$schema``); the JSON
     Schema field takes them (the structured output docs list ``additionalProperties``,
     ``anyOf``, ``$ref``, ``$defs``, ``title``... and say other keys may be ignored).
     ``$schema`` only names the dialect and is left out. A function without arguments
@@ -312,9 +312,10 @@ def _model_parts(message: ChatMessage) -> list[dict[str, Any]]:
 
 def _function_response(result: ToolResult, gemini_ids: set[str]) -> dict[str, Any]:
     """A tool result as a ``functionResponse`` part: ``{"output": text}``, or
-    ``{"error": text}`` for a failed or declined call (DESIGN.md 5a; the function calling
-    docs: "use output key to specify function output and error key to specify error
-    details"), with the call's ``id`` when Gemini gave it one."""
+    ``{"error": text}`` for a failed or declined call (DESIGN.md 5a; the API reference,
+    ``FunctionResponse.response``: "use "output" key to specify function output and
+    "error" key to specify error details"), with the call's ``id`` when Gemini gave it
+    one (the reference: the id "of the function call this response is for")."""
     response = {"error": result.content} if result.is_error else {"output": result.content}
     function: dict[str, Any] = {}
     if result.call_id in gemini_ids:
@@ -404,8 +405,9 @@ class _Reply:
 def _tool_calls(calls: list[dict[str, Any]]) -> list[ToolCall]:
     """:class:`ToolCall` events of ``functionCall`` objects: ``args`` (whole, never in
     pieces) as compact JSON in the model's key order, the call's ``id`` when Gemini gave
-    one, else ``call_N``, unique in the reply."""
+    one (not already used), else ``call_N``, unique in the reply."""
     given = {call["id"] for call in calls if isinstance(call.get("id"), str) and call["id"]}
+    used: set[str] = set()
     events: list[ToolCall] = []
     number = 0
     for call in calls:
@@ -413,11 +415,12 @@ def _tool_calls(calls: list[dict[str, Any]]) -> list[ToolCall]:
         if not isinstance(name, str) or not name:
             continue  # nothing to run
         call_id = call.get("id")
-        if not isinstance(call_id, str) or not call_id:
+        if not isinstance(call_id, str) or not call_id or call_id in used:
             while f"call_{number}" in given:
                 number += 1
             call_id = f"call_{number}"
             given.add(call_id)
+        used.add(call_id)
         args = call.get("args")
         arguments = (
             json.dumps(args, ensure_ascii=False, separators=(",", ":"))

@@ -905,20 +905,22 @@ class _ToolCalls:
 
     def complete(self) -> list[ToolCall]:
         """The calls in index order (a reused index: in the order they came), each with
-        an id: the server's, or ``call_N`` when it gave none. A call without a name
-        cannot be run and is left out."""
+        an id unique in the reply: the server's, or ``call_N`` when it gave none (or gave
+        one already used). A call without a name cannot be run and is left out."""
         taken = {call.id for call in self._calls if call.id}
+        used: set[str] = set()
         result: list[ToolCall] = []
         number = 0
         for call in sorted(self._calls, key=lambda c: (c.index, c.order)):
             if not call.name:
                 continue
             call_id = call.id
-            if call_id is None:
+            if call_id is None or call_id in used:
                 while f"call_{number}" in taken:
                     number += 1
                 call_id = f"call_{number}"
                 taken.add(call_id)
+            used.add(call_id)
             result.append(ToolCall(call_id, call.name, call.text() or "{}"))
         return result
 

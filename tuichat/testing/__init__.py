@@ -2,7 +2,8 @@
 
 Used by tuichat's own tests and by provider-plugin authors. It never imports Textual nor
 httpx; the server uses only the standard library. :mod:`tuichat.testing.replies` reads a
-provider's reply in a test (``collect``, ``failure``, ``text_of``, ``reasoning_of``).
+provider's reply in a test (``collect``, ``failure``, ``text_of``, ``reasoning_of``,
+``tool_calls_of``, ``native_of``).
 With tuichat installed, pytest gets the ``wire_server`` fixture (see
 ``tuichat.testing.pytest_plugin``).
 

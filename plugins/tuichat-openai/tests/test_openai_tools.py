@@ -460,6 +460,20 @@ async def test_missing_ids_are_made_and_a_call_without_a_name_is_left_out(
     ]
 
 
+async def test_an_id_given_twice_is_made_unique(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    events = await stream(
+        wire_server,
+        client,
+        tool_delta(index=0, id="dup", function={"name": "get_weather", "arguments": "{}"}),
+        tool_delta(index=1, id="dup", function={"name": "list_files", "arguments": "{}"}),
+        chunk({}, "tool_calls"),
+        sse_event("[DONE]"),
+    )
+    assert [call.id for call in tool_calls_of(events)] == ["dup", "call_0"]
+
+
 async def test_calls_are_given_in_index_order(
     wire_server: WireServer, client: httpx.AsyncClient
 ) -> None:
