@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tuichat.attachments import Attachment, human_size, text_block
+from tuichat.attachments import Attachment, fenced, human_size, text_block
 from tuichat.sanitize import neutralize
 from tuichat.store import Conversation, Message
 
@@ -85,10 +85,44 @@ def conversation_to_dict(
                 "error": m.error,
                 "created_at": _iso(m.created_at),
                 "attachments": [_attachment_dict(a) for a in files.get(m.id, ())],
+                "tool_calls": _tool_calls(m),
             }
             for m in messages
         ],
     }
+
+
+def _tool_calls(message: Message) -> list[dict[str, Any]]:
+    """The calls a reply made, in order, with their results (see :mod:`tuichat.tool_loop`)."""
+    from tuichat.tool_loop import call_records, rounds_of
+
+    return [
+        {
+            "id": record.call.id,
+            "name": record.tool,
+            "server": record.server,
+            "arguments": record.call.arguments,
+            "status": record.status,
+            "result": record.result,
+            "seconds": record.seconds,
+        }
+        for record in call_records(rounds_of(message.meta))
+    ]
+
+
+def _tool_lines(message: Message) -> list[str]:
+    """A reply's calls in a transcript: the tool, how it ended, its arguments and result,
+    each in a fence (a result may hold any text)."""
+    lines: list[str] = []
+    for call in _tool_calls(message):
+        took = f" · {call['seconds']:.2f} s" if call["seconds"] is not None else ""
+        server = f" ({neutralize(call['server'])})" if call["server"] else ""
+        status = "did not finish" if call["status"] == "running" else call["status"]
+        lines += [f"**Tool** `{neutralize(call['name'])}`{server} · {status}{took}", ""]
+        lines += [fenced(neutralize(call["arguments"]), "json"), ""]
+        if call["result"]:
+            lines += [fenced(neutralize(call["result"])), ""]
+    return lines
 
 
 def to_json(
@@ -139,6 +173,7 @@ def conversation_to_markdown(
             quoted = "\n".join(f"> {line}" for line in neutralize(m.reasoning).splitlines())
             lines += ["> **Reasoning**", ">", quoted, ""]
         lines += _attachment_lines(files.get(m.id, ()))
+        lines += _tool_lines(m)
         lines += [neutralize(m.content), ""]
         note = STATUS_NOTES.get(m.status)
         if m.role == "assistant" and note:

@@ -89,3 +89,46 @@ def test_markdown_export_shows_text_files_and_names_the_others(store: Store) -> 
         "## You\n\nerr.log\n```\nboom\n```\n\n_(attached: a.pdf, application/pdf, 1 KB)_\n\nWhy?"
         in text
     )
+
+
+def test_a_reply_that_called_tools_exports_its_calls_and_results(store) -> None:
+    from tuichat import export
+
+    conversation = store.create_conversation(title="Sum")
+    store.add_message(conversation.id, "user", "2+3?")
+    meta = {
+        "rounds": [
+            {
+                "content": "Adding.",
+                "calls": [
+                    {
+                        "id": "c1",
+                        "name": "add",
+                        "arguments": '{"a": 2, "b": 3}',
+                        "tool": "add",
+                        "server": "calc",
+                        "status": "ok",
+                        "result": "5 ```not a fence end```",
+                        "seconds": 0.02,
+                    }
+                ],
+            }
+        ],
+        "tail_start": 9,
+    }
+    store.add_message(conversation.id, "assistant", "Adding.\n\nIt is 5.", meta=meta)
+    messages = store.messages(conversation.id)
+
+    as_json = json.loads(export.to_json([(conversation, messages)], single=True))
+    [call] = as_json["messages"][1]["tool_calls"]
+    assert (call["name"], call["server"], call["status"], call["result"]) == (
+        "add",
+        "calc",
+        "ok",
+        "5 ```not a fence end```",
+    )
+    markdown = export.conversation_to_markdown(conversation, messages)
+    assert "**Tool** `add` (calc) · ok · 0.02 s" in markdown
+    assert '````json\n{"a": 2, "b": 3}\n````' not in markdown  # no needless long fence
+    assert '```json\n{"a": 2, "b": 3}\n```' in markdown
+    assert "````\n5 ```not a fence end```\n````" in markdown
