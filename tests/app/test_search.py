@@ -44,8 +44,15 @@ async def test_search_shows_snippets_and_opens_at_the_message(make_app, build_ru
         search = await open_search(pilot, "zebr")  # a prefix finds it while typing
         [hit] = search.hits
         assert (hit.conversation_id, hit.message_id) == (conversation_id, target)
-        text = visible_text(pilot)
-        assert "Animals" in text and "A zebra has stripes." in text and "1 result" in text
+        # Painted a frame or more after the hits are known (more on a loaded machine).
+        await until(
+            pilot,
+            lambda: all(
+                part in visible_text(pilot)
+                for part in ("Animals", "A zebra has stripes.", "1 result")
+            ),
+            "the hit shown",
+        )
         await pilot.press("enter")
         await until(pilot, lambda: chat.conversation_id == conversation_id, "it to open")
         await until(pilot, lambda: chat.chat_log.selected_id == target, "the hit selected")
@@ -77,7 +84,7 @@ async def test_search_finds_prompts_and_replies_and_marks_the_words(
     async with app.run_test(size=SIZE) as pilot:
         search = await open_search(pilot, "capital france")
         assert [hit.role for hit in search.hits] == ["user", "assistant"]
-        assert "2 results" in visible_text(pilot)
+        await until(pilot, lambda: "2 results" in visible_text(pilot), "the results shown")
         content = snippet_content(search.hits[1].snippet)
         marked = [content.plain[span.start : span.end] for span in content.spans]
         assert marked == ["capital", "France"]
@@ -118,6 +125,7 @@ async def test_hostile_snippets_render_literally(make_app, build_runtime) -> Non
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         await open_search(pilot, "needle")
+        await until(pilot, lambda: "[link=x]y[/link]" in visible_text(pilot), "the hit shown")
         text = visible_text(pilot)
         assert "[bold]x[/bold] [@click=app.quit]q[/]" in text
         assert "[link=x]y[/link]" in text
