@@ -171,8 +171,8 @@ class Turns:
             raise ApiError(
                 400,
                 "tools_not_supported",
-                f"{provider.label}'s plugin does not support tool calling; send the request "
-                "without tools, tool calls and tool messages.",
+                f"The plugin of provider {provider.label!r} does not support tool calling; "
+                "send the request without tools, tool calls and tool messages.",
                 param="tools",
                 provider=provider.instance_name,
             )
