@@ -5,7 +5,7 @@ history (issue 15). A scripted provider that supports tools stands in for the pl
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -122,8 +122,19 @@ def stream_chunks(served: Served, body: dict[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(frame.removeprefix("data: ")) for frame in frames[:-2]]
 
 
-def sdk(served: Served) -> Any:
-    return openai.OpenAI(base_url=f"{served.url}/v1", api_key="x", max_retries=0, timeout=10)
+@pytest.fixture
+def sdk() -> Iterator[Callable[[Served], Any]]:
+    """``sdk(served)``: the official client pointed at ``served``, closed after the test."""
+    clients: list[Any] = []
+
+    def make(served: Served) -> Any:
+        client = openai.OpenAI(base_url=f"{served.url}/v1", api_key="x", max_retries=0, timeout=10)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 # What the client gets ----------------------------------------------------------------------
@@ -397,7 +408,7 @@ def get_weather(city: str) -> str:
     return {"Paris": "18C"}.get(city, "unknown")
 
 
-def test_the_openai_sdks_tool_calling_example_works(served_tools: Any) -> None:
+def test_the_openai_sdks_tool_calling_example_works(served_tools: Any, sdk: Any) -> None:
     served, provider = served_tools()
     provider.queue(calls(PARIS), says("It is 18C in Paris."))
     client = sdk(served)
@@ -418,7 +429,7 @@ def test_the_openai_sdks_tool_calling_example_works(served_tools: Any) -> None:
     )
 
 
-def test_the_sdk_assembles_streamed_calls(served_tools: Any) -> None:
+def test_the_sdk_assembles_streamed_calls(served_tools: Any, sdk: Any) -> None:
     served, provider = served_tools()
     provider.queue(calls(PARIS, ROME))
     stream = sdk(served).chat.completions.create(
@@ -463,7 +474,9 @@ def test_a_gemini_calls_thought_signature_goes_out_in_extra_content(served_tools
     assert first["extra_content"] == {"google": {"thought_signature": "c2lnLTE="}}
 
 
-def test_a_thought_signature_sent_back_rebuilds_the_gemini_reply(served_tools: Any) -> None:
+def test_a_thought_signature_sent_back_rebuilds_the_gemini_reply(
+    served_tools: Any, sdk: Any
+) -> None:
     served, provider = served_tools(ScriptedGemini)
     provider.queue(calls(PARIS, native=SIGNED_PARTS[:1]), says("18C."))
     client = sdk(served)

@@ -1,0 +1,194 @@
+"""Tools end to end: the ``openai`` SDK -> tuichat serve -> the real Anthropic and Gemini
+plugins -> their wire formats, as the APIs document them. Each test runs once its
+plugin supports tool calling (issue 15)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import tuichat_anthropic
+import tuichat_gemini
+
+from tests.serve.server import CLAUDE, ServeFactory
+from tuichat.testing import WireServer, anthropic_stream, sse_event, sse_response
+
+openai = pytest.importorskip("openai")
+
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": SCHEMA,
+    },
+}
+QUESTION = "What is the weather in Paris?"
+
+
+def needs_tools(provider: type) -> Any:
+    return pytest.mark.skipif(
+        not getattr(provider, "supports_tools", False),
+        reason=f"{provider.__name__} has no tool calling yet",
+    )
+
+
+def run_the_sdk_example(url: str, model: str) -> tuple[Any, Any]:
+    """The SDK's tool-calling example: ask, run the call, send its result, get the answer."""
+    with openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0, timeout=10) as client:
+        messages: list[Any] = [{"role": "user", "content": QUESTION}]
+        first = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER])
+        message = first.choices[0].message
+        messages.append(message)
+        for call in message.tool_calls or []:
+            city = json.loads(call.function.arguments)["city"]
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": f"18C in {city}"})
+        final = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER])
+    return first, final
+
+
+# Anthropic ---------------------------------------------------------------------------------
+
+
+def _anthropic(data: dict[str, Any]) -> bytes:
+    return sse_event(data, event=data["type"])
+
+
+def claude_calls_get_weather() -> list[bytes]:
+    """A Messages stream: a text block, then a ``tool_use`` block whose input arrives in
+    ``input_json_delta`` pieces cut mid-string; ``stop_reason: "tool_use"``."""
+    usage = {"input_tokens": 40, "output_tokens": 1}
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": CLAUDE,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    tool_use = {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {}}
+    return [
+        _anthropic({"type": "message_start", "message": message}),
+        _anthropic(
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            }
+        ),
+        _anthropic(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "Let me check."},
+            }
+        ),
+        _anthropic({"type": "content_block_stop", "index": 0}),
+        _anthropic({"type": "content_block_start", "index": 1, "content_block": tool_use}),
+        *(
+            _anthropic(
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                }
+            )
+            for piece in ('{"ci', 'ty": "Pa', 'ris"}')
+        ),
+        _anthropic({"type": "content_block_stop", "index": 1}),
+        _anthropic(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                "usage": {"output_tokens": 12},
+            }
+        ),
+        _anthropic({"type": "message_stop"}),
+    ]
+
+
+@needs_tools(tuichat_anthropic.AnthropicProvider)
+def test_the_sdks_tool_calling_example_works_with_claude(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    served = serve()
+    wire_server.enqueue(sse_response(*claude_calls_get_weather()))
+    wire_server.enqueue(sse_response(*anthropic_stream(["It is 18C in Paris."])))
+
+    first, final = run_the_sdk_example(served.url, f"anthropic/{CLAUDE}")
+
+    assert first.choices[0].finish_reason == "tool_calls"
+    [call] = first.choices[0].message.tool_calls
+    assert (call.id, call.function.name) == ("toolu_01", "get_weather")
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    assert first.choices[0].message.content == "Let me check."
+    assert final.choices[0].message.content == "It is 18C in Paris."
+    asked, answered = (request.json() for request in wire_server.requests)
+    assert asked["tools"] == [
+        {"name": "get_weather", "description": "The weather in a city.", "input_schema": SCHEMA}
+    ]
+    assert answered["tools"] == asked["tools"]
+    history = answered["messages"]
+    assert history[1]["role"] == "assistant"
+    assert [block["type"] for block in history[1]["content"]] == ["text", "tool_use"]
+    assert history[1]["content"][1] == {
+        "type": "tool_use",
+        "id": "toolu_01",
+        "name": "get_weather",
+        "input": {"city": "Paris"},
+    }
+    assert history[2]["role"] == "user"
+    [result] = history[2]["content"]
+    assert result["type"] == "tool_result"
+    assert result["tool_use_id"] == "toolu_01"
+    assert result["content"] in ("18C in Paris", [{"type": "text", "text": "18C in Paris"}])
+    assert not result.get("is_error")
+
+
+# Gemini ------------------------------------------------------------------------------------
+
+SIGNATURE = "CiQBcsjafA+/7yl6xZ8c3mJi6k/q2wEh0kNyqQ=="
+
+
+def gemini_frame(parts: list[dict[str, Any]], finish: str | None = None) -> bytes:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
+    if finish:
+        candidate["finishReason"] = finish
+    body: dict[str, Any] = {"candidates": [candidate], "modelVersion": "gemini-3-flash"}
+    if finish:
+        body["usageMetadata"] = {"promptTokenCount": 30, "candidatesTokenCount": 8}
+    return sse_event(body)
+
+
+@needs_tools(tuichat_gemini.GeminiProvider)
+def test_a_gemini_thought_signature_makes_the_round_trip_through_the_sdk(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    served = serve()
+    call_part = {
+        "functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+        "thoughtSignature": SIGNATURE,
+    }
+    wire_server.enqueue(sse_response(gemini_frame([call_part], "STOP")))
+    wire_server.enqueue(sse_response(gemini_frame([{"text": "It is 18C in Paris."}], "STOP")))
+
+    first, final = run_the_sdk_example(served.url, "gemini/gemini-3-flash")
+
+    [call] = first.choices[0].message.tool_calls
+    assert call.model_extra["extra_content"] == {"google": {"thought_signature": SIGNATURE}}
+    assert final.choices[0].message.content == "It is 18C in Paris."
+    answered = wire_server.requests[1].json()
+    model_turn = answered["contents"][1]
+    assert model_turn["role"] == "model"
+    [sent] = [part for part in model_turn["parts"] if "functionCall" in part]
+    assert sent["thoughtSignature"] == SIGNATURE  # the same bytes, not re-encoded
+    assert sent["functionCall"]["name"] == "get_weather"
+    assert sent["functionCall"]["args"] == {"city": "Paris"}
+    response_turn = answered["contents"][2]
+    [response] = response_turn["parts"]
+    assert response["functionResponse"]["name"] == "get_weather"
+    assert response["functionResponse"]["response"] == {"output": "18C in Paris"}
