@@ -596,6 +596,14 @@ def test_what_cannot_be_carried_is_a_400_naming_it(
     assert provider.requests == []
 
 
+def test_tool_choice_none_without_tools_is_taken_as_it_is(served_tools: Any) -> None:
+    served, provider = served_tools()
+    provider.queue(says("Hello."))
+    response = post(served, {"model": MODEL, "messages": [ASK], "tool_choice": "none"})
+    assert response.json()["choices"][0]["message"]["content"] == "Hello."
+    assert provider.requests[0].tools == ()
+
+
 def test_a_provider_without_tool_calling_refuses_tool_results_too(serve: ServeFactory) -> None:
     served = serve()
     body = {

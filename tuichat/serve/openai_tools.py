@@ -5,7 +5,8 @@ tuichat serve offers the client's tools to the model and hands the calls back to
 client, which runs them and sends their results (``role: "tool"``); any provider whose
 plugin supports tools gets them in its own API's shape. What cannot be carried is
 refused with a 400 naming it: a ``tool_choice`` other than ``auto`` (the engine lets the
-model choose), tools that are not functions, the deprecated ``functions``. A
+model choose; ``none`` is taken when no tools are offered), tools that are not
+functions, the deprecated ``functions``. A
 function's ``strict`` flag is accepted but not enforced.
 """
 
@@ -65,7 +66,7 @@ def parse_tools(body: dict[str, Any]) -> tuple[ToolSpec, ...]:
     for name in names:
         if names.count(name) > 1:
             raise _bad(f"Two tools are named {name!r}; tool names must be unique.", "tools")
-    _check_choice(body.get("tool_choice"))
+    _check_choice(body.get("tool_choice"), offered=bool(tools))
     parallel = body.get("parallel_tool_calls")
     if parallel is not None and not isinstance(parallel, bool):
         raise _bad("'parallel_tool_calls' must be true or false.", "parallel_tool_calls")
@@ -99,8 +100,10 @@ def _tool(tool: Any, where: str) -> ToolSpec:
     return ToolSpec(str(name), description or "", parameters)
 
 
-def _check_choice(choice: Any) -> None:
-    if choice is None or choice == "auto":
+def _check_choice(choice: Any, *, offered: bool) -> None:
+    # "none" holds as it is when no tool is offered; with tools, the engine cannot keep
+    # the model from calling them.
+    if choice is None or choice == "auto" or (choice == "none" and not offered):
         return
     if isinstance(choice, dict):
         function = choice.get("function")

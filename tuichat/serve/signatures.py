@@ -83,7 +83,8 @@ def native_for(
     builds the message from its text and calls)."""
     if plugin != GEMINI or not any(signatures):
         return None
-    parts: list[dict[str, Any]] = [{"text": content}] if content else []
+    # As the plugin rebuilds a reply: Gemini refuses an empty text part.
+    parts: list[dict[str, Any]] = [{"text": content}] if content.strip() else []
     for call, signature in zip(calls, signatures, strict=True):
         part: dict[str, Any] = {
             "functionCall": {"name": call.name, "args": _arguments(call.arguments)}
