@@ -192,3 +192,33 @@ def test_a_gemini_thought_signature_makes_the_round_trip_through_the_sdk(
     [response] = response_turn["parts"]
     assert response["functionResponse"]["name"] == "get_weather"
     assert response["functionResponse"]["response"] == {"output": "18C in Paris"}
+
+
+@needs_tools(tuichat_gemini.GeminiProvider)
+def test_a_streamed_gemini_call_carries_its_thought_signature(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    served = serve()
+    call_part = {
+        "functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+        "thoughtSignature": SIGNATURE,
+    }
+    wire_server.enqueue(
+        sse_response(gemini_frame([{"text": "Checking."}]), gemini_frame([call_part], "STOP"))
+    )
+    with openai.OpenAI(base_url=f"{served.url}/v1", api_key="x", max_retries=0) as client:
+        chunks = list(
+            client.chat.completions.create(
+                model="gemini/gemini-3-flash",
+                messages=[{"role": "user", "content": QUESTION}],
+                tools=[WEATHER],
+                stream=True,
+            )
+        )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    [call] = [c for chunk in chunks for c in chunk.choices[0].delta.tool_calls or []]
+    assert text == "Checking."
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    assert call.model_extra["extra_content"] == {"google": {"thought_signature": SIGNATURE}}
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
