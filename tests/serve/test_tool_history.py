@@ -11,6 +11,7 @@ from tests.unit.test_tool_loop import Bench, asks, begin, drain, says, tool_prov
 from tuichat.chat import build_request
 from tuichat.protocol import Native, ToolCall
 from tuichat.serve.exchange import TurnMessage
+from tuichat.serve.natives import Natives
 from tuichat.serve.signatures import native_for, signatures_of
 from tuichat.serve.tool_history import Stored, fold
 from tuichat.store import Message, Store
@@ -118,3 +119,25 @@ def test_signatures_are_read_from_a_gemini_reply(data: object) -> None:
     assert signatures_of(Native("anthropic", data), [FIVE]) == (None,)
     # A part that names another function is not this call's.
     assert signatures_of(Native("gemini", data), [ToolCall("x", "other")]) == (None,)
+
+
+def test_kept_replies_are_found_by_their_text_and_calls_and_the_oldest_forgotten() -> None:
+    natives = Natives(size=2)
+    first, second, third = (Native("anthropic", [n]) for n in range(3))
+    natives.keep("Adding.", [FIVE], first)
+    natives.keep("", [SEVEN], second)
+    assert natives.find("anthropic", "Adding.", [FIVE]) == first
+    assert natives.find("anthropic", "Adding!", [FIVE]) is None  # the client changed it
+    assert natives.find("gemini", "Adding.", [FIVE]) is None  # another plugin's
+    natives.keep("", [FIVE, SEVEN], third)
+    assert natives.find("anthropic", "Adding.", [FIVE]) is None
+    assert natives.find("anthropic", "", [SEVEN]) == second
+
+
+def test_a_kept_gemini_reply_must_agree_with_the_signatures_the_client_kept() -> None:
+    natives = Natives()
+    signed = Native("gemini", [{"functionCall": {"name": "add"}, "thoughtSignature": "c2ln"}])
+    natives.keep("", [FIVE], signed)
+    assert natives.find("gemini", "", [FIVE], ["c2ln"]) == signed
+    assert natives.find("gemini", "", [FIVE], ["b3RoZXI="]) is None
+    assert natives.find("gemini", "", [FIVE], [None]) is None

@@ -517,6 +517,51 @@ def test_signatures_are_not_sent_to_other_providers(served_tools: Any) -> None:
     assert "extra_content" not in tool_calls["tool_calls"][0]
 
 
+# Replies sent back as they came ---------------------------------------------------------------
+
+THOUGHT = [
+    {"type": "thinking", "thinking": "The user wants Paris.", "signature": "RXFRQkNn+/=="},
+    {"type": "tool_use", "id": "call_paris", "name": "get_weather", "input": {"city": "Paris"}},
+]
+
+
+def test_a_reply_that_comes_back_goes_to_its_provider_as_it_came(
+    served_tools: Any, sdk: Any
+) -> None:
+    served, provider = served_tools()
+    provider.queue(calls(PARIS, native=THOUGHT), says("18C."))
+    client = sdk(served)
+    messages: list[Any] = [ASK]
+    first = client.chat.completions.create(model=MODEL, messages=messages, tools=[WEATHER])
+    assert "extra_content" not in first.choices[0].message.tool_calls[0].model_dump()
+    messages.append(first.choices[0].message)
+    messages.append({"role": "tool", "tool_call_id": "call_paris", "content": "18C"})
+    client.chat.completions.create(model=MODEL, messages=messages, tools=[WEATHER])
+    assert provider.requests[1].messages[1].native == Native("tooly", THOUGHT)
+
+
+def test_a_reply_changed_by_the_client_is_rebuilt_from_what_it_sent(served_tools: Any) -> None:
+    served, provider = served_tools()
+    provider.queue(calls(PARIS, native=THOUGHT), says("18C."))
+    assert post(served, {"model": MODEL, "messages": [ASK], "tools": [WEATHER]}).status_code == 200
+    changed = {
+        "id": "call_paris",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Lyon"}'},
+    }
+    body = {
+        "model": MODEL,
+        "messages": [
+            ASK,
+            {"role": "assistant", "content": None, "tool_calls": [changed]},
+            {"role": "tool", "tool_call_id": "call_paris", "content": "18C"},
+        ],
+        "tools": [WEATHER],
+    }
+    assert post(served, body).status_code == 200
+    assert provider.requests[1].messages[1].native is None
+
+
 # Refusals -------------------------------------------------------------------------------------
 
 CALL = {

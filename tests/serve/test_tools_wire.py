@@ -56,9 +56,24 @@ def _anthropic(data: dict[str, Any]) -> bytes:
     return sse_event(data, event=data["type"])
 
 
-def claude_calls_get_weather() -> list[bytes]:
-    """A Messages stream: a text block, then a ``tool_use`` block whose input arrives in
-    ``input_json_delta`` pieces cut mid-string; ``stop_reason: "tool_use"``."""
+THINKING_SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3h+/Gg0xKq9+zE/w=="
+
+
+def _block(index: int, start: dict[str, Any], deltas: list[dict[str, Any]]) -> list[bytes]:
+    return [
+        _anthropic({"type": "content_block_start", "index": index, "content_block": start}),
+        *(
+            _anthropic({"type": "content_block_delta", "index": index, "delta": delta})
+            for delta in deltas
+        ),
+        _anthropic({"type": "content_block_stop", "index": index}),
+    ]
+
+
+def claude_thinks_then_calls_get_weather() -> list[bytes]:
+    """A Messages stream: a ``thinking`` block with its signature, a text block, then a
+    ``tool_use`` block whose input arrives in ``input_json_delta`` pieces cut mid-string;
+    ``stop_reason: "tool_use"``."""
     usage = {"input_tokens": 40, "output_tokens": 1}
     message = {
         "id": "msg_1",
@@ -73,33 +88,23 @@ def claude_calls_get_weather() -> list[bytes]:
     tool_use = {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {}}
     return [
         _anthropic({"type": "message_start", "message": message}),
-        _anthropic(
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            }
+        *_block(
+            0,
+            {"type": "thinking", "thinking": ""},
+            [
+                {"type": "thinking_delta", "thinking": "Paris, so get_weather."},
+                {"type": "signature_delta", "signature": THINKING_SIGNATURE},
+            ],
         ),
-        _anthropic(
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": "Let me check."},
-            }
+        *_block(1, {"type": "text", "text": ""}, [{"type": "text_delta", "text": "Let me check."}]),
+        *_block(
+            2,
+            tool_use,
+            [
+                {"type": "input_json_delta", "partial_json": piece}
+                for piece in ('{"ci', 'ty": "Pa', 'ris"}')
+            ],
         ),
-        _anthropic({"type": "content_block_stop", "index": 0}),
-        _anthropic({"type": "content_block_start", "index": 1, "content_block": tool_use}),
-        *(
-            _anthropic(
-                {
-                    "type": "content_block_delta",
-                    "index": 1,
-                    "delta": {"type": "input_json_delta", "partial_json": piece},
-                }
-            )
-            for piece in ('{"ci', 'ty": "Pa', 'ris"}')
-        ),
-        _anthropic({"type": "content_block_stop", "index": 1}),
         _anthropic(
             {
                 "type": "message_delta",
@@ -116,7 +121,7 @@ def test_the_sdks_tool_calling_example_works_with_claude(
     serve: ServeFactory, wire_server: WireServer
 ) -> None:
     served = serve()
-    wire_server.enqueue(sse_response(*claude_calls_get_weather()))
+    wire_server.enqueue(sse_response(*claude_thinks_then_calls_get_weather()))
     wire_server.enqueue(sse_response(*anthropic_stream(["It is 18C in Paris."])))
 
     first, final = run_the_sdk_example(served.url, f"anthropic/{CLAUDE}")
@@ -134,8 +139,14 @@ def test_the_sdks_tool_calling_example_works_with_claude(
     assert answered["tools"] == asked["tools"]
     history = answered["messages"]
     assert history[1]["role"] == "assistant"
-    assert [block["type"] for block in history[1]["content"]] == ["text", "tool_use"]
-    assert history[1]["content"][1] == {
+    # The thinking block goes back as it came: its signature is checked.
+    assert history[1]["content"][0] == {
+        "type": "thinking",
+        "thinking": "Paris, so get_weather.",
+        "signature": THINKING_SIGNATURE,
+    }
+    assert [block["type"] for block in history[1]["content"]] == ["thinking", "text", "tool_use"]
+    assert history[1]["content"][2] == {
         "type": "tool_use",
         "id": "toolu_01",
         "name": "get_weather",

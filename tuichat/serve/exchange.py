@@ -17,10 +17,11 @@ from typing import Literal
 from tuichat.attachments import Attachment
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import MissingKey
-from tuichat.protocol import ToolCall, ToolSpec
+from tuichat.protocol import Native, ToolCall, ToolSpec
 from tuichat.provider import ChatEvent, LeftOut, Provider
 from tuichat.runtime import Runtime
 from tuichat.serve.errors import ApiError, api_error_from
+from tuichat.serve.natives import Natives
 from tuichat.serve.signatures import Signature, signatures_of
 from tuichat.serve.tool_history import fold
 from tuichat.session import Overrides, Session
@@ -133,6 +134,8 @@ class Turns:
         self.runtime = runtime
         self.save = save
         self.scratch = scratch
+        self.natives = Natives()
+        """Replies that asked for tools, in their providers' shapes, for when they return."""
 
     @property
     def store(self) -> Store:
@@ -241,7 +244,14 @@ class Exchange:
         last = turns[-1]
         # A last tool message: the model goes on from the tools' results, with no prompt.
         prompt = last if last.role == "user" else None
-        history = fold(turns[:-1] if prompt else turns, self.provider.name)
+        plugin = self.provider.name
+
+        def recall(message: TurnMessage) -> Native | None:
+            return self.turns.natives.find(
+                plugin, message.content, message.tool_calls, message.signatures
+            )
+
+        history = fold(turns[:-1] if prompt else turns, plugin, recall)
         for message in history:
             session.store.add_message(
                 conversation.id,
@@ -277,6 +287,7 @@ class Exchange:
                 async for event in events:
                     yield event
             state = self.turn.state
+            self.turns.natives.keep(state.content, state.tool_calls, self.turn.native)
             if state.status == "interrupted" and state.error is not None:
                 # Ended without the provider's terminator: an incomplete reply.
                 raise state.error

@@ -11,18 +11,23 @@ every call is answered, every answer follows its call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from tuichat.attachments import Attachment
+from tuichat.protocol import Native
 from tuichat.serve.signatures import native_for
 from tuichat.tool_loop import ROUND_BREAK, native_json
 
 if TYPE_CHECKING:
     from tuichat.serve.exchange import TurnMessage
 
-__all__ = ["Stored", "fold"]
+__all__ = ["Recall", "Stored", "fold"]
+
+Recall = Callable[["TurnMessage"], "Native | None"]
+"""The native form serve kept of a reply a client sent back (see
+:class:`tuichat.serve.natives.Natives`), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,7 @@ class _Reply:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     tail: str = ""
 
-    def add_round(self, message: TurnMessage, plugin: str) -> None:
+    def add_round(self, message: TurnMessage, plugin: str, recall: Recall | None) -> None:
         calls = [
             {
                 "id": call.id,
@@ -57,7 +62,9 @@ class _Reply:
             for call in message.tool_calls
         ]
         record: dict[str, Any] = {"content": message.content, "calls": calls}
-        native = native_for(plugin, message.content, message.tool_calls, message.signatures)
+        native = recall(message) if recall is not None else None
+        if native is None:
+            native = native_for(plugin, message.content, message.tool_calls, message.signatures)
         if native is not None:
             record["native"] = native_json(native)
         self.rounds.append(record)
@@ -78,7 +85,9 @@ class _Reply:
         return Stored("assistant", content, meta={"rounds": self.rounds, "tail_start": tail_start})
 
 
-def fold(messages: Sequence[TurnMessage], plugin: str) -> list[Stored]:
+def fold(
+    messages: Sequence[TurnMessage], plugin: str, recall: Recall | None = None
+) -> list[Stored]:
     """The client's user and assistant messages as stored, each reply that used tools
     folded into one message (its tool results inside it).
 
@@ -86,13 +95,14 @@ def fold(messages: Sequence[TurnMessage], plugin: str) -> list[Stored]:
         messages: The conversation without its system messages, checked.
         plugin: The answering provider's plugin (a Gemini reply's thought signatures are
             kept in the native form the plugin sends back).
+        recall: Finds the native form serve kept of a reply (sent back as it came).
     """
     stored: list[Stored] = []
     reply: _Reply | None = None
     for message in messages:
         if message.role == "assistant" and message.tool_calls:
             reply = reply or _Reply()
-            reply.add_round(message, plugin)
+            reply.add_round(message, plugin, recall)
         elif message.role == "tool":
             if reply is not None:
                 reply.answer(message.tool_call_id, message.content)
