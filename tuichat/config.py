@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from tuichat import locations
 from tuichat.errors import ConfigError
 from tuichat.serve_settings import ServeSettings
+from tuichat.tool_settings import McpServerSettings, ToolsSettings
 
 if TYPE_CHECKING:
     from tuichat.prices import Price
@@ -175,6 +176,9 @@ class Settings(BaseSettings):
         return keymap
 
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    mcp: dict[str, McpServerSettings] = Field(default_factory=dict)
+    """MCP servers whose tools a conversation may offer: ``[mcp.NAME]`` tables."""
+    tools: ToolsSettings = Field(default_factory=ToolsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from tuichat.provider import Provider
+    from tuichat.tools.plugin_tool import Tool
 
 hookspec = pluggy.HookspecMarker("tuichat")
 hookimpl = pluggy.HookimplMarker("tuichat")
@@ -21,4 +22,18 @@ def register_providers(register: Callable[[type[Provider]], None]) -> None:
     Args:
         register: Call it once per :class:`~tuichat.provider.Provider` subclass.
             A name already registered by another plugin is refused.
+    """
+
+
+@hookspec
+def register_tools(register: Callable[[Tool], None]) -> None:
+    """Register Python tools: ``register(Tool("shout", "Upper-case a text.", schema, fn))``.
+
+    The tools of one plugin form one tool "server" named like the plugin (its entry
+    point's name). None is offered until the person lists that name in ``[tools]
+    plugins``, and each call is approved unless the tool says ``approve="always"``.
+
+    Args:
+        register: Call it once per :class:`~tuichat.plugin_api.Tool`. A name the
+            plugin already registered is refused.
     """

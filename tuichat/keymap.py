@@ -96,6 +96,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Summarise the older turns; the summary is sent in their place",
     ),
     ActionSpec("pick-theme", "f8", "pick_theme", "Choose the colour theme (remembered)"),
+    ActionSpec(
+        "pick-tools",
+        "f9",
+        "pick_tools",
+        "Choose the tool servers this conversation offers the model",
+    ),
     # The app binds Ctrl+Q itself (checked first); this entry puts Quit in the footer.
     ActionSpec("quit", "ctrl+q", "app.quit", "Quit", "Quit", palette=False),
     ActionSpec(
@@ -236,6 +242,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "t",
         "toggle_reasoning",
         "Show or hide the reasoning",
+        scope="messages",
+    ),
+    ActionSpec(
+        "toggle-tool-calls",
+        "o",
+        "toggle_tool_calls",
+        "Show or hide the reply's tool calls (arguments and results)",
         scope="messages",
     ),
     ActionSpec(

@@ -13,6 +13,7 @@ holds the first-party plugins to it), so the rest of tuichat can change freely:
 - HTTP on the shared client with the core's status mapping, retries and redaction:
   :func:`open_sse`, :func:`request_json`, :class:`ErrorInfo` and its parsers,
   :func:`error_for_event`, :func:`error_for_status`, :func:`key_hint`;
+- Python tools for the ``register_tools`` hook: :class:`Tool`;
 - text hygiene: :func:`redact`, :func:`strip_controls`;
 - helpers the plugins share: :func:`int_or_none`, :func:`merge_extra`, :func:`redacting`.
 
@@ -55,6 +56,7 @@ from tuichat.provider import (
     Usage,
 )
 from tuichat.sanitize import redact, strip_controls
+from tuichat.tools.plugin_tool import Tool
 
 if TYPE_CHECKING:
     from tuichat.http import (
@@ -89,6 +91,7 @@ __all__ = [
     "ResponseInfo",
     "Role",
     "TextDelta",
+    "Tool",
     "ToolCall",
     "ToolResult",
     "ToolSpec",

@@ -49,14 +49,18 @@ async def test_search_shows_snippets_and_opens_at_the_message(make_app, build_ru
         await pilot.press("enter")
         await until(pilot, lambda: chat.conversation_id == conversation_id, "it to open")
         await until(pilot, lambda: chat.chat_log.selected_id == target, "the hit selected")
-        await pilot.pause()
         log = chat.chat_log
         assert chat.focused is log
         widget = log.widget_for(target)
         assert widget is not None
-        # Scrolled to the message: it is on screen, although it is far from the end.
-        assert log.region.overlaps(widget.region)
-        assert "A zebra has stripes." in visible_text(pilot)
+        # Scrolled to the message (after the layout settles: a loaded machine takes a few
+        # frames): it is on screen, although it is far from the end.
+        await until(
+            pilot,
+            lambda: log.region.overlaps(widget.region)
+            and "A zebra has stripes." in visible_text(pilot),
+            "the hit scrolled into view",
+        )
         assert log.scroll_y < log.max_scroll_y
 
 

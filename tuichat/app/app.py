@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App
@@ -34,6 +34,9 @@ from .multiplexer import keymap_for_terminal
 from .screens.chat import ChatScreen
 from .screens.help import HelpScreen
 from .workers import settle
+
+if TYPE_CHECKING:
+    from tuichat.tools import ToolHost
 
 #: Input that a streaming reply lets through first (not mouse moves: they come in floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
@@ -103,7 +106,18 @@ class TuichatApp(App[None]):
         """Streams wait on it while a key press is not on screen yet."""
         self.collector = heap.IdleCollector(self.input_first.idle_for)
         """Full garbage collections, when the person is idle."""
+        self._tool_host: ToolHost | None = None
         self._apply_theme()
+
+    @property
+    def tool_host(self) -> ToolHost:
+        """The tool servers of this app: made at first use, their servers started when a
+        conversation first offers them, stopped when the app exits."""
+        if self._tool_host is None:
+            from tuichat.tools import ToolHost
+
+            self._tool_host = ToolHost(self.runtime.settings, self.runtime.plugin_manager)
+        return self._tool_host
 
     def _apply_theme(self) -> None:
         """The theme picked in the app, else ``[ui] theme`` (an unknown one is told)."""
@@ -355,6 +369,8 @@ class TuichatApp(App[None]):
             self.watchdog.stop()  # first: it hands the signals back to the catcher
         self._signals.remove()
         self.collector.uninstall()
+        if self._tool_host is not None:
+            await self._tool_host.aclose()  # the tool servers stop with the app
         await self.runtime.aclose()
 
 

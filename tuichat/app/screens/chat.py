@@ -30,12 +30,13 @@ from textual.worker import Worker, WorkerState
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.chosen import Chosen
 from tuichat.errors import TuichatError
-from tuichat.protocol import ReasoningDelta, Retrying, TextDelta
+from tuichat.protocol import ReasoningDelta, Retrying, TextDelta, ToolCall
 from tuichat.runtime import Runtime
 from tuichat.session import Overrides, Session, missing_key
 from tuichat.store import Conversation
 from tuichat.store import Message as StoredMessage
 from tuichat.summaries import is_summary
+from tuichat.tool_loop import ToolFinished, ToolStarted, ToolUse
 
 from ..bindings import bindings_for
 from ..input_first import InputFirst
@@ -56,6 +57,7 @@ from .compare_actions import CompareActions
 from .conversation_actions import ConversationActions
 from .message_actions import MessageActions
 from .model_actions import ModelActions
+from .tool_actions import ToolActions
 
 if TYPE_CHECKING:
     from tuichat.provider import Provider
@@ -76,7 +78,9 @@ def reasoning_dom_id(message_id: int) -> str:
     return f"r{message_id}"
 
 
-class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActions, ChatScreenBase):
+class ChatScreen(
+    ConversationActions, ModelActions, MessageActions, CompareActions, ToolActions, ChatScreenBase
+):
     """The main screen: conversations on the left, the chat on the right."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("global"))
@@ -386,6 +390,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
                     id=reasoning_dom_id(message.id),
                 )
             )
+        if message.meta.get("rounds"):
+            widgets.extend(self._tool_call_views(message))
         error = message.error if message.status in ("error", "interrupted") else None
         widgets.append(
             ReplyView(
@@ -454,8 +460,9 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
             )
         provider, model = self.provider, self.model
         first_exchange = self.conversation_id is None
+        tools = await self._tool_use()
         try:
-            turn = self._begin_turn(provider, model, text)
+            turn = self._begin_turn(provider, model, text, tools)
         except TuichatError as exc:
             event.keep()
             await self._show_inline_error(self._sentence(exc, provider))
@@ -513,15 +520,18 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
                 self.provider,
                 self.model,
                 Overrides(system=pending),
-                params=self._pending_params(),
+                params={**self._pending_params(), **self._pending_tool_params()},
             )
             self.conversation_id = conversation.id
             self._clear_pending_options()
+            self._pending_tools = None
         return conversation
 
-    def _begin_turn(self, provider: Provider, model: str, text: str) -> Turn:
+    def _begin_turn(
+        self, provider: Provider, model: str, text: str, tools: ToolUse | None = None
+    ) -> Turn:
         conversation = self._conversation_for_turn()
-        return self.session.send(conversation, text, provider, model)
+        return self.session.send(conversation, text, provider, model, tools=tools)
 
     def _start_stream(
         self, turn: Turn, view: ReplyView, prompt: str | None, *, first_exchange: bool = False
@@ -556,6 +566,8 @@ class ChatScreen(ConversationActions, ModelActions, MessageActions, CompareActio
                         await view.append(event.text)
                     elif isinstance(event, ReasoningDelta):
                         await self._show_reasoning(turn, view, event.text)
+                    elif isinstance(event, ToolCall | ToolStarted | ToolFinished):
+                        await self._show_tool_event(turn, view, event)
                     elif isinstance(event, Retrying):
                         retrying = True
                         view.set_meta(

@@ -36,6 +36,7 @@ _ON_MESSAGE = {
     "copy_message": False,
     "copy_code": False,
     "toggle_reasoning": False,
+    "toggle_tool_calls": False,
     "regenerate": True,
     "continue_reply": True,
     "edit_prompt": True,
@@ -106,6 +107,8 @@ class MessageActions(ChatScreenBase):
             return target.role == "user"
         if action == "toggle_reasoning":
             return bool(target.reasoning)
+        if action == "toggle_tool_calls":
+            return bool(target.meta.get("rounds"))
         if action == "alternative":
             return target.id in self._counts
         return True

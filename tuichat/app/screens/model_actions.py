@@ -200,10 +200,17 @@ class ModelActions(ChatScreenBase):
             self._pending = options
         else:
             try:
+                conversation = self.store.get_conversation(self.conversation_id)
+                # The dialog owns these three; the rest (the tools offered) stays.
+                kept = {
+                    key: value
+                    for key, value in (conversation.params if conversation else {}).items()
+                    if key not in _OPTION_PARAMS
+                }
                 self.store.update_conversation(
                     self.conversation_id,
                     system_prompt=options.system_prompt,
-                    params=_params(options),
+                    params={**kept, **_params(options)},
                 )
             except TuichatError as exc:
                 self._report(exc)
@@ -299,6 +306,10 @@ class ModelActions(ChatScreenBase):
     def action_help(self) -> None:
         """Show every key."""
         self.app.push_screen(HelpScreen(self.runtime.keymap))
+
+
+#: The conversation params the options dialog sets.
+_OPTION_PARAMS = frozenset({"temperature", "max_tokens", "preset"})
 
 
 def _params(options: ConversationOptions) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.geometry import Size
 from textual.widgets import Label
 
 from tuichat.sanitize import one_line
@@ -26,9 +27,17 @@ class Note(Label):
         self._wordings = tuple(one_line(text, 120) for text in wordings if text)
         self.refresh()
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """One line, whatever it says: measuring it must not render it (see render)."""
+        return 1
+
     def render(self) -> RenderResult:
         """The first wording that fits, or nothing."""
-        width = self.content_region.width
+        # The size Textual gave it, not ``content_region``: that looks the widget up in
+        # the screen's map, and from a render during a layout it builds the whole map a
+        # second time (every mounted message measured again: 2,000 messages opened in
+        # 0.42 s instead of 0.28 s).
+        width = self.size.width
         return Content(next((text for text in self._wordings if len(text) <= width), ""))
 
 

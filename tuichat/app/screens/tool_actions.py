@@ -1,0 +1,229 @@
+"""The chat screen's tools: which servers a conversation offers, approving a call, and
+each call in the log.
+
+The loop itself is the engine's (:mod:`tuichat.tool_loop`): this part hands a turn the
+conversation's tools and an approver, and shows the calls as they come.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tuichat.errors import TuichatError
+from tuichat.protocol import ToolCall
+from tuichat.sanitize import neutralize
+from tuichat.store import Message as StoredMessage
+from tuichat.tool_loop import Decision, Offered, ToolFinished, ToolStarted, ToolUse, rounds_of
+
+from ..widgets.history import pager_of
+from ..widgets.message import ReplyView
+from ..widgets.tool_call import ToolCallView
+from .approve_tool import ApproveToolScreen
+from .base import ChatScreenBase
+from .pick_tools import PickToolsScreen, ServerChoice
+
+if TYPE_CHECKING:
+    from tuichat.chat import Turn
+    from tuichat.tools import ToolHost
+
+#: Conversation params: the servers offered, and the tools run without asking.
+TOOLS_PARAM = "tools"
+ALWAYS_PARAM = "tools_always"
+
+
+class ToolActions(ChatScreenBase):
+    """Tools in the chat screen."""
+
+    _pending_tools: list[str] | None = None
+    _live_calls: dict[str, ToolCallView]
+
+    # -- which servers --------------------------------------------------------------------
+
+    @property
+    def tool_host(self) -> ToolHost:
+        """The app's one tool host (servers run for the app's life)."""
+        host: ToolHost = self.app.tool_host  # type: ignore[attr-defined]
+        return host
+
+    def _params(self) -> dict[str, Any]:
+        if self.conversation_id is None:
+            return {}
+        try:
+            conversation = self.store.get_conversation(self.conversation_id)
+        except TuichatError:
+            return {}
+        return dict(conversation.params) if conversation is not None else {}
+
+    def offered_servers(self) -> list[str]:
+        """The servers this conversation offers the model (none until chosen)."""
+        if self.conversation_id is None:
+            return list(self._pending_tools or [])
+        chosen = self._params().get(TOOLS_PARAM)
+        return [str(name) for name in chosen] if isinstance(chosen, list) else []
+
+    def _pending_tool_params(self) -> dict[str, Any]:
+        """The tools chosen for a conversation not saved yet, as its params."""
+        return {TOOLS_PARAM: list(self._pending_tools)} if self._pending_tools else {}
+
+    def _save_params(self, **changes: Any) -> None:
+        params = {**self._params(), **changes}
+        try:
+            self.store.update_conversation(self.conversation_id, params=params)
+        except TuichatError as exc:
+            self._report(exc)
+
+    def action_pick_tools(self) -> None:
+        """Choose the tool servers this conversation offers."""
+        host = self.tool_host
+        settings = self.runtime.settings
+        choices = []
+        for name in host.servers():
+            table = settings.mcp.get(name)
+            if table is not None:
+                how = "http" if table.url else "stdio"
+                asks = "asks before each call" if table.approve == "ask" else "runs unasked"
+            else:
+                how, asks = "Python plugin", "asks before each call"
+            choices.append(ServerChoice(name, f"{how} · {asks}", host.enabled(name)))
+        self.app.push_screen(PickToolsScreen(choices, self.offered_servers()), self._tools_chosen)
+
+    def _tools_chosen(self, chosen: list[str] | None) -> None:
+        if chosen is None:
+            return
+        if self.conversation_id is None:
+            self._pending_tools = chosen
+        else:
+            self._save_params(**{TOOLS_PARAM: chosen})
+        if chosen:
+            self.tell(f"Tools offered in this conversation: {', '.join(chosen)}.")
+        else:
+            self.tell("No tools are offered in this conversation.")
+
+    # -- a turn's tools ---------------------------------------------------------------------
+
+    async def _tool_use(self) -> ToolUse | None:
+        """The conversation's tools, their servers started (the first time), or None."""
+        names = self.offered_servers()
+        if not names:
+            return None
+        try:
+            box = await self.tool_host.toolbox(names)
+        except TuichatError as exc:
+            self._report(exc)
+            return None
+        for note in box.notes:
+            self.tell(note, title="Tools")
+        settings = self.runtime.settings.tools
+        return ToolUse(
+            box,
+            approve=self._approve_tool,
+            max_steps=settings.max_steps,
+            timeout=settings.timeout,
+        )
+
+    async def _approve_tool(self, offered: Offered, call: ToolCall) -> Decision:
+        """Ask the person (a modal), unless they said "always" for this tool here."""
+        always = self._params().get(ALWAYS_PARAM)
+        if isinstance(always, list) and offered.spec.name in always:
+            return "yes"
+        shown = self._live_calls.get(call.id) if hasattr(self, "_live_calls") else None
+        if shown is not None:
+            shown.update_state("waiting")
+        decision: Decision = await self.app.push_screen_wait(
+            ApproveToolScreen(offered.tool, offered.server, call)
+        )
+        if decision == "always" and self.conversation_id is not None:
+            names = list(always) if isinstance(always, list) else []
+            self._save_params(**{ALWAYS_PARAM: [*names, offered.spec.name]})
+        return decision
+
+    # -- the calls in the log ---------------------------------------------------------------
+
+    async def _show_tool_event(self, turn: Turn, view: ReplyView, event: object) -> None:
+        """A call asked, started or ended: its block before the live reply."""
+        if not hasattr(self, "_live_calls"):
+            self._live_calls = {}
+        if isinstance(event, ToolCall):
+            offered = turn.tools.runner.find(event.name) if turn.tools is not None else None
+            block = ToolCallView(
+                offered.tool if offered is not None else event.name,
+                offered.server if offered is not None else "",
+                event.arguments,
+                toggle_key=self.key_hint("toggle-tool-calls"),
+            )
+            self._live_calls[event.id] = block
+            if view.is_attached:
+                log = self.chat_log
+                await log.mount(block, before=view)
+                pager = pager_of(log)
+                if pager is not None:
+                    pager.join(block, view)
+        elif isinstance(event, ToolStarted):
+            block = self._live_calls.get(event.call.id)
+            if block is not None:
+                block.update_state("running")
+        elif isinstance(event, ToolFinished):
+            block = self._live_calls.pop(event.call.id, None)
+            if block is not None:
+                block.update_state(event.status, result=event.content, seconds=event.seconds)
+
+    def _tool_call_views(self, message: StoredMessage) -> list[ToolCallView]:
+        """A stored reply's calls, collapsed, in order."""
+        key = self.key_hint("toggle-tool-calls")
+        views = []
+        for record in rounds_of(message.meta):
+            for call in record.calls:
+                state = call.status if call.status != "running" else "error"
+                result = call.result or (
+                    "The call did not finish." if call.status == "running" else ""
+                )
+                views.append(
+                    ToolCallView(
+                        call.tool,
+                        call.server,
+                        call.call.arguments,
+                        state=state,
+                        result=result,
+                        seconds=call.seconds,
+                        toggle_key=key,
+                    )
+                )
+        return views
+
+    def action_toggle_tool_calls(self) -> None:
+        """Open or close the selected reply's tool calls."""
+        target = self._target_message()
+        if target is None:
+            return
+        blocks = self._tool_blocks_of(target.id)
+        if not blocks:
+            self.tell("This reply called no tools.")
+            return
+        opened = not blocks[0].expanded
+        for block in blocks:
+            block.expanded = opened
+
+    def _tool_blocks_of(self, message_id: int) -> list[ToolCallView]:
+        """The call blocks shown above reply ``message_id``."""
+        from ..widgets.chat_log import message_dom_id
+
+        found = self.chat_log.query(f"#{message_dom_id(message_id)}")
+        if not found:
+            return []
+        reply = found.first()
+        siblings = list(self.chat_log.children)
+        index = siblings.index(reply)
+        blocks: list[ToolCallView] = []
+        for widget in reversed(siblings[:index]):
+            if isinstance(widget, ToolCallView):
+                blocks.insert(0, widget)
+            elif type(widget).__name__ != "ReasoningView":
+                break
+        return blocks
+
+    def _tools_note(self) -> str | None:
+        """The status line's word on tools, when the conversation offers some."""
+        names = self.offered_servers()
+        if not names:
+            return None
+        return "tools: " + ", ".join(neutralize(n) for n in names)
