@@ -235,14 +235,15 @@ async def _ask(
         overrides = Overrides(
             system=args.system, temperature=args.temperature, max_tokens=args.max_tokens
         )
+        tools = None
+        if getattr(args, "tools", None):
+            # Before the conversation is made: an unknown server leaves nothing behind.
+            host, approver, tools = await _tool_use(runtime, args, stderr)
         started = conversation is None
         if conversation is None:
             conversation = session.start_conversation(provider, model, overrides)
         else:
             await _make_room(session, conversation, provider, model, prompt, overrides, stderr)
-        tools = None
-        if getattr(args, "tools", None):
-            host, approver, tools = await _tool_use(runtime, args, stderr)
         try:
             turn = session.send(
                 conversation, prompt, provider, model, overrides, attachments=files, tools=tools

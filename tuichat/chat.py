@@ -367,6 +367,9 @@ class Turn:
         self.price = price
         """The model's price (None: unknown), for :attr:`TurnState.cost`."""
         self._meta = dict(assistant_message.meta)
+        # A continued reply's earlier native form holds only its old text: sent back, it
+        # would stand in for the whole reply. This stream brings its own, if any.
+        self._meta.pop("native", None)
         self.state = TurnState()
         self._saved_length = 0
         self._saved_reasoning = 0

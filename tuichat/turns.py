@@ -146,7 +146,9 @@ def begin_continue(
     prefill = supports_prefill(provider)
     # Anthropic refuses a prefill ending in whitespace; the model writes it again anyway.
     partial = reply.content.rstrip() if prefill else reply.content
-    sent = [*history[:-1], replace(reply, content=partial, status="complete")]
+    # Without its native form: that holds the reply as it came, not the partial text.
+    bare = {key: value for key, value in reply.meta.items() if key != "native"}
+    sent = [*history[:-1], replace(reply, content=partial, status="complete", meta=bare)]
     if not prefill:
         sent.append(replace(reply, role="user", content=CONTINUE_PROMPT, status="complete"))
     request, omitted = build_request(

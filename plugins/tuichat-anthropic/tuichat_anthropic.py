@@ -14,6 +14,7 @@ inside the methods that talk to the network.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 from collections.abc import AsyncGenerator, Callable
@@ -31,11 +32,14 @@ from tuichat.plugin_api import (
     FinishReason,
     LeftOut,
     ModelInfo,
+    NativeReply,
     Provider,
     ProviderSettings,
     ReasoningDelta,
     ResponseInfo,
     TextDelta,
+    ToolCall,
+    ToolSpec,
     Usage,
     errors,
     hookimpl,
@@ -123,13 +127,18 @@ def _ephemeral() -> dict[str, str]:
 
 
 def _mark_cache_breakpoints(body: dict[str, Any]) -> None:
-    """Two ``cache_control`` breakpoints (of the four allowed): the system prompt, the
-    most stable prefix, and the last block of the last message, so the next turn, which
-    repeats the whole conversation, reads all of it from the cache.
+    """At most three ``cache_control`` breakpoints (of the four allowed): the last tool
+    and the system prompt, the most stable prefixes, and the last block of the last
+    message, so the next turn (or tool round), which repeats the whole conversation,
+    reads all of it from the cache.
 
     The prompt caching docs: a breakpoint caches the request up to and including its
-    block; string contents become one text block to carry it.
+    block, in the order tools, system, messages (so a breakpoint on the last tool
+    definition caches them all); string contents become one text block to carry it.
     """
+    tools = body.get("tools")
+    if isinstance(tools, list) and tools and isinstance(tools[-1], dict):
+        tools[-1] = {**tools[-1], "cache_control": _ephemeral()}
     system = body.get("system")
     if isinstance(system, str) and system:
         body["system"] = [{"type": "text", "text": system, "cache_control": _ephemeral()}]
@@ -169,6 +178,62 @@ def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
     ]
     if message.content.strip():
         blocks.append({"type": "text", "text": message.content})
+    return blocks
+
+
+def _tool(spec: ToolSpec) -> dict[str, Any]:
+    """A tool as the Messages API declares it: ``name``, ``description``, and the JSON
+    Schema of its input as ``input_schema`` (tool use docs, "Specifying client tools")."""
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "input_schema": dict(spec.parameters),
+    }
+
+
+def _tool_input(arguments: str) -> dict[str, Any]:
+    """A call's arguments as the ``input`` object of a ``tool_use`` block.
+
+    Arguments that are not a JSON object (a stream cut short) go back wrapped as
+    ``{"INVALID_JSON": "..."}``, as the fine-grained tool streaming docs advise for
+    invalid input sent back to the model.
+    """
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return value
+    return {"INVALID_JSON": arguments}
+
+
+def _assistant_blocks(message: ChatMessage) -> list[dict[str, Any]]:
+    """An assistant turn that asked for tools, rebuilt from its text and calls: a text
+    block (when there is text), then one ``tool_use`` block per call."""
+    blocks: list[dict[str, Any]] = []
+    if message.content.strip():
+        blocks.append({"type": "text", "text": message.content})
+    blocks += [
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": _tool_input(call.arguments)}
+        for call in message.tool_calls
+    ]
+    return blocks
+
+
+def _tool_results(message: ChatMessage) -> list[dict[str, Any]]:
+    """A ``tool`` message's results as ``tool_result`` blocks of one user turn, in order.
+
+    The tool use docs: ``content`` is optional (left out when the tool gave no text), and
+    ``is_error: true`` marks a failed call (a declined one too, DESIGN.md 5a).
+    """
+    blocks: list[dict[str, Any]] = []
+    for result in message.tool_results:
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": result.call_id}
+        if result.content:
+            block["content"] = result.content
+        if result.is_error:
+            block["is_error"] = True
+        blocks.append(block)
     return blocks
 
 
@@ -273,15 +338,103 @@ def parse_error(response: httpx.Response, body: bytes) -> ErrorInfo:
 #: tokens read from or written to the cache, and the person wants the whole prompt.
 _INPUT_FIELDS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
+#: Block kinds a rebuilt reply would lose: a reply holding one is kept as it came.
+_NATIVE_KINDS = frozenset({"thinking", "redacted_thinking", "tool_use"})
+
+
+@dataclass(slots=True)
+class _Block:
+    """One content block as its events arrive (``content_block_start``, then deltas)."""
+
+    type: str
+    #: ``text_delta`` texts or ``thinking_delta`` thinkings.
+    pieces: list[str] = field(default_factory=list)
+    #: ``signature_delta`` signatures (one, in the documented stream).
+    signature: list[str] = field(default_factory=list)
+    #: A ``redacted_thinking`` block's ``data``.
+    data: str | None = None
+    #: A ``tool_use`` block's id, name, ``input_json_delta`` pieces and start input.
+    id: str = ""
+    name: str = ""
+    json: list[str] = field(default_factory=list)
+    start_input: Any = None
+
+    def arguments(self) -> str:
+        """The tool input as the model wrote it: the ``partial_json`` pieces joined.
+
+        The streaming docs: the pieces are "partial JSON strings" that together make the
+        ``input`` object; a block that starts with its whole input (a proxy) and streams
+        no pieces keeps that input.
+        """
+        streamed = "".join(self.json)
+        if streamed:
+            return streamed
+        if isinstance(self.start_input, dict) and self.start_input:
+            return json.dumps(self.start_input, ensure_ascii=False, separators=(",", ":"))
+        return "{}"
+
+    def native(self) -> dict[str, Any] | None:
+        """The block as the API takes it back unchanged, or ``None`` for nothing to send
+        (an empty text block is a 400; kinds this plugin does not know are left out)."""
+        if self.type == "text":
+            text = "".join(self.pieces)
+            return {"type": "text", "text": text} if text else None
+        if self.type == "thinking":
+            return {
+                "type": "thinking",
+                "thinking": "".join(self.pieces),
+                "signature": "".join(self.signature),
+            }
+        if self.type == "redacted_thinking":
+            return {"type": "redacted_thinking", "data": self.data or ""}
+        if self.type == "tool_use":
+            return {
+                "type": "tool_use",
+                "id": self.id,
+                "name": self.name,
+                "input": _tool_input(self.arguments()),
+            }
+        return None
+
 
 @dataclass(slots=True)
 class _Reply:
-    """What a stream told so far: block kinds, token counts, the stop reason."""
+    """What a stream told so far: content blocks, token counts, the stop reason."""
 
-    blocks: dict[int, str] = field(default_factory=dict)
+    blocks: dict[int, _Block] = field(default_factory=dict)
     #: The latest value of each usage field (``_INPUT_FIELDS`` and ``output_tokens``).
     counts: dict[str, int] = field(default_factory=dict)
     stop_reason: str | None = None
+
+    def ending(self) -> list[ChatEvent]:
+        """The events that close the reply at ``message_stop``: its tool calls, its
+        native form, the usage and the finish.
+
+        A reply cut by ``max_tokens`` asks for no tool: its last call may have half its
+        input, and a ``tool_use`` without a result would break the next request.
+        """
+        reason = map_stop_reason(self.stop_reason)
+        blocks = [self.blocks[index] for index in sorted(self.blocks)]
+        if reason == "length":
+            blocks = [block for block in blocks if block.type != "tool_use"]
+        events: list[ChatEvent] = [
+            ToolCall(block.id, block.name, block.arguments())
+            for block in blocks
+            if block.type == "tool_use"
+        ]
+        if events and reason == "stop":
+            reason = "tool_calls"
+        if any(block.type in _NATIVE_KINDS for block in blocks):
+            # Thinking blocks go back unchanged (their signature is checked) in the turn
+            # that asked for tools: the extended thinking docs, "Preserving thinking
+            # blocks". The whole content is kept, in order, text and tool_use included.
+            native = [data for block in blocks if (data := block.native()) is not None]
+            events.append(NativeReply(native))
+        usage = self.usage()
+        if usage is not None:
+            events.append(usage)
+        events.append(Finish(reason, self.stop_reason))
+        return events
 
     def count(self, usage: dict[str, Any]) -> None:
         """Take the counts ``usage`` gives; a field it leaves out or nulls is kept.
@@ -317,6 +470,7 @@ class AnthropicProvider(Provider):
     base_url_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_BASE_URL",)
     # The Messages API continues a trailing assistant message: Continue is seamless.
     supports_prefill: ClassVar[bool] = True
+    supports_tools: ClassVar[bool] = True
 
     @property
     def _settings(self) -> AnthropicSettings:
@@ -362,9 +516,18 @@ class AnthropicProvider(Provider):
         system_parts = [request.system] if request.system else []
         messages: list[dict[str, Any]] = []
         for message in request.messages:
+            native = self._native(message)
             if message.role == "system":
                 # Anthropic has no system role in messages: it joins the top-level prompt.
                 system_parts.append(message.content)
+            elif message.role == "tool":
+                # The results answer the calls of the turn before, as one user turn.
+                if message.tool_results:
+                    messages.append({"role": "user", "content": _tool_results(message)})
+            elif native is not None:
+                messages.append({"role": "assistant", "content": native})
+            elif message.role == "assistant" and message.tool_calls:
+                messages.append({"role": "assistant", "content": _assistant_blocks(message)})
             elif message.content.strip() or message.parts:
                 # An empty text block is a 400 ("text content blocks must be non-empty"),
                 # and an interrupted reply can leave an empty assistant message behind.
@@ -378,6 +541,11 @@ class AnthropicProvider(Provider):
         system = "\n\n".join(part for part in system_parts if part)
         if system:
             body["system"] = system
+        if request.tools:
+            # Only when tools are offered: a request that offers none (the one after the
+            # last allowed tool round) may still hold tool_use and tool_result blocks, which
+            # the API takes without tools since 2025-02-27 (API release notes).
+            body["tools"] = [_tool(spec) for spec in request.tools]
         if self._caches(system, request):
             _mark_cache_breakpoints(body)
         if request.temperature is not None:
@@ -392,11 +560,39 @@ class AnthropicProvider(Provider):
         fitted, _dropped = fit_body_to_version(body, settings.api_version)
         return fitted
 
+    def _native(self, message: ChatMessage) -> list[dict[str, Any]] | None:
+        """The content blocks of an assistant message as this plugin received them, to
+        send back unchanged; ``None`` when there are none (or they are another plugin's)."""
+        native = message.native
+        if (
+            message.role != "assistant"
+            or native is None
+            or native.plugin != self.name
+            or not isinstance(native.data, list)
+            or not native.data
+        ):
+            return None
+        # A copy: the cache breakpoint may mark the last block of the last message.
+        blocks: list[dict[str, Any]] = copy.deepcopy(native.data)
+        return blocks
+
     def _caches(self, system: str, request: ChatRequest) -> bool:
         setting = self._settings.prompt_cache
         if setting != "auto":
             return setting == "always"
-        characters = len(system) + sum(len(message.content) for message in request.messages)
+        characters = (
+            len(system)
+            + sum(len(message.content) for message in request.messages)
+            + sum(
+                len(call.arguments) for message in request.messages for call in message.tool_calls
+            )
+            + sum(
+                len(result.content)
+                for message in request.messages
+                for result in message.tool_results
+            )
+            + sum(len(json.dumps(dict(spec.parameters))) for spec in request.tools)
+        )
         files = sum(len(part.data) for message in request.messages for part in message.parts)
         # Files count by their size: an image or a PDF is many tokens, far beyond 1,024.
         return characters // 4 + files // 4 >= self._settings.prompt_cache_min_tokens
@@ -499,10 +695,8 @@ class AnthropicProvider(Provider):
                     # A proxy that drops event names still leaves the type in the data.
                     kind = str(data.get("type") or "")
                 if kind == "message_stop":
-                    usage = reply.usage()
-                    if usage is not None:
-                        yield usage
-                    yield Finish(map_stop_reason(reply.stop_reason), reply.stop_reason)
+                    for event in reply.ending():
+                        yield event
                     return
                 if kind == "error":
                     raise self._error_event(data)
@@ -536,23 +730,49 @@ class AnthropicProvider(Provider):
             if not isinstance(block, dict) or not isinstance(index, int):
                 return []
             block_type = str(block.get("type") or "")
-            reply.blocks[index] = block_type
+            state = _Block(block_type)
+            reply.blocks[index] = state
             # Blocks usually start empty, but the start event may carry text.
             if block_type == "text":
-                return _delta(TextDelta, block.get("text"))
+                return self._piece(state, TextDelta, block.get("text"))
             if block_type == "thinking":
-                return _delta(ReasoningDelta, block.get("thinking"))
+                signature = block.get("signature")
+                if isinstance(signature, str) and signature:
+                    state.signature.append(signature)
+                return self._piece(state, ReasoningDelta, block.get("thinking"))
+            if block_type == "redacted_thinking":
+                redacted = block.get("data")
+                state.data = redacted if isinstance(redacted, str) else None
+            elif block_type == "tool_use":
+                # The streaming docs: a tool_use block starts with its id, name and an
+                # empty input; the input then comes as input_json_delta pieces.
+                block_id, name = block.get("id"), block.get("name")
+                state.id = block_id if isinstance(block_id, str) else ""
+                state.name = name if isinstance(name, str) else ""
+                state.start_input = block.get("input")
             return []
         if kind == "content_block_delta":
             delta = data.get("delta")
             if not isinstance(delta, dict):
                 return []
             delta_type = delta.get("type")
+            index = data.get("index")
+            known = reply.blocks.get(index) if isinstance(index, int) else None
+            # A delta for a block that never started: its text is shown, nothing kept.
+            state = known if known is not None else _Block("")
             if delta_type == "text_delta":
-                return _delta(TextDelta, delta.get("text"))
+                return self._piece(state, TextDelta, delta.get("text"))
             if delta_type == "thinking_delta":
-                return _delta(ReasoningDelta, delta.get("thinking"))
-            # signature_delta, input_json_delta, citations_delta...: nothing to show.
+                return self._piece(state, ReasoningDelta, delta.get("thinking"))
+            if delta_type == "signature_delta":
+                signature = delta.get("signature")
+                if isinstance(signature, str):
+                    state.signature.append(signature)
+            elif delta_type == "input_json_delta":
+                piece = delta.get("partial_json")
+                if isinstance(piece, str):
+                    state.json.append(piece)
+            # citations_delta and later kinds: nothing to show.
             return []
         if kind == "message_delta":
             delta = data.get("delta")
@@ -565,6 +785,14 @@ class AnthropicProvider(Provider):
             return []
         # content_block_stop and event types added later: nothing to do.
         return []
+
+    @staticmethod
+    def _piece(state: _Block, kind: Callable[[str], ChatEvent], text: Any) -> list[ChatEvent]:
+        """Keep a text or thinking piece in its block and show it."""
+        if not isinstance(text, str) or not text:
+            return []
+        state.pieces.append(text)
+        return [kind(text)]
 
     def _event_json(self, sse: ServerSentEvent) -> dict[str, Any]:
         try:
@@ -602,10 +830,6 @@ class AnthropicProvider(Provider):
         )
         mapped.status = None  # it came after HTTP 200: there is no error status
         return mapped
-
-
-def _delta(kind: Callable[[str], ChatEvent], text: Any) -> list[ChatEvent]:
-    return [kind(text)] if isinstance(text, str) and text else []
 
 
 @hookimpl

@@ -20,9 +20,11 @@ inside the methods that talk to the network.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -36,11 +38,15 @@ from tuichat.plugin_api import (
     Finish,
     FinishReason,
     ModelInfo,
+    NativeReply,
     Provider,
     ProviderSettings,
     ReasoningDelta,
     ResponseInfo,
     TextDelta,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
     Usage,
     errors,
     hookimpl,
@@ -246,6 +252,185 @@ def _parts(message: ChatMessage) -> list[dict[str, Any]]:
     return parts
 
 
+#: The documented stand-in for a thought signature on a function call that Gemini did
+#: not make (a conversation begun with another model): the thought signatures docs, FAQ,
+#: "you can set the following dummy signatures of either
+#: context_engineering_is_the_way_to_go or skip_thought_signature_validator". The second
+#: is also the one Vertex AI documents.
+SIGNATURE_BYPASS = "skip_thought_signature_validator"
+
+#: Keys of an argument schema that let a function take arguments without naming them.
+_OPEN_SCHEMA_KEYS = ("anyOf", "oneOf", "allOf", "$ref", "additionalProperties")
+
+
+def _declaration(spec: ToolSpec) -> dict[str, Any]:
+    """A tool as a ``FunctionDeclaration``, its arguments' schema as ``parametersJsonSchema``.
+
+    The API reference: ``parametersJsonSchema`` "describes the parameters to the function
+    in JSON Schema format" and is "mutually exclusive with parameters". The older
+    ``parameters`` field is an OpenAPI ``Schema`` message that refuses keys it does not
+    know (HTTP 400 "Unknown name "additionalProperties" ... Cannot find field"), which the
+    schemas MCP servers publish carry (``additionalProperties``, ``$schema``); the JSON
+    Schema field takes them (the structured output docs list ``additionalProperties``,
+    ``anyOf``, ``$ref``, ``$defs``, ``title``... and say other keys may be ignored).
+    ``$schema`` only names the dialect and is left out. A function without arguments
+    leaves the schema unset, as the reference allows.
+    """
+    declaration: dict[str, Any] = {"name": spec.name, "description": spec.description}
+    schema = {key: value for key, value in spec.parameters.items() if key != "$schema"}
+    if schema.get("properties") or any(key in schema for key in _OPEN_SCHEMA_KEYS):
+        declaration["parametersJsonSchema"] = schema
+    return declaration
+
+
+def _args(arguments: str) -> dict[str, Any]:
+    """A call's JSON arguments as the ``args`` object of a ``functionCall`` part (text that
+    is not a JSON object goes back wrapped, so the model sees what it wrote)."""
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else {"INVALID_JSON": arguments}
+
+
+def _model_parts(message: ChatMessage) -> list[dict[str, Any]]:
+    """An assistant turn that asked for tools, rebuilt from its text and calls (it was
+    not Gemini's, or Gemini's own parts were not kept): a text part, then one
+    ``functionCall`` part per call, the first carrying :data:`SIGNATURE_BYPASS` (Gemini 3
+    wants a signature on the first call of a step; only the first of parallel calls has
+    one, thought signatures docs). The calls' ids were not Gemini's: none is sent."""
+    parts: list[dict[str, Any]] = []
+    if message.content.strip():
+        parts.append({"text": message.content})
+    for number, call in enumerate(message.tool_calls):
+        part: dict[str, Any] = {"functionCall": {"name": call.name, "args": _args(call.arguments)}}
+        if number == 0:
+            part["thoughtSignature"] = SIGNATURE_BYPASS
+        parts.append(part)
+    return parts
+
+
+def _function_response(result: ToolResult, gemini_ids: set[str]) -> dict[str, Any]:
+    """A tool result as a ``functionResponse`` part: ``{"output": text}``, or
+    ``{"error": text}`` for a failed or declined call (DESIGN.md 5a; the API reference,
+    ``FunctionResponse.response``: "use "output" key to specify function output and
+    "error" key to specify error details"), with the call's ``id`` when Gemini gave it
+    one (the reference: the id "of the function call this response is for")."""
+    response = {"error": result.content} if result.is_error else {"output": result.content}
+    function: dict[str, Any] = {}
+    if result.call_id in gemini_ids:
+        function["id"] = result.call_id
+    function["name"] = result.name
+    function["response"] = response
+    return {"functionResponse": function}
+
+
+def _call_ids(parts: Any) -> set[str]:
+    """The ids Gemini gave the function calls among ``parts``."""
+    ids: set[str] = set()
+    for part in parts if isinstance(parts, list) else []:
+        call = part.get("functionCall") if isinstance(part, dict) else None
+        if isinstance(call, dict) and isinstance(call.get("id"), str) and call["id"]:
+            ids.add(call["id"])
+    return ids
+
+
+@dataclass(slots=True)
+class _Text:
+    """Plain text parts of one kind (thought or not) merged across chunks, as pieces."""
+
+    thought: bool
+    pieces: list[str]
+
+    def part(self) -> dict[str, Any]:
+        part: dict[str, Any] = {"text": "".join(self.pieces)}
+        if self.thought:
+            part["thought"] = True
+        return part
+
+
+@dataclass(slots=True)
+class _Reply:
+    """The model content of one reply, its parts merged across chunks.
+
+    The thinking docs: "Return the entire response with all parts back to the model in
+    subsequent turns. Don't concatenate parts with signatures together. Don't merge one
+    part with a signature with another part without a signature." So consecutive plain
+    text parts of one kind (thought or not), none with a signature, are joined; every
+    other part (a signature, a ``functionCall``, a kind this plugin does not know) is kept
+    as it came, in its place. A signature may come on its own in a last chunk, as an
+    empty text part: it is kept as such.
+    """
+
+    parts: list[_Text | dict[str, Any]] = field(default_factory=list)
+
+    def add(self, part: dict[str, Any]) -> None:
+        text = part.get("text")
+        if isinstance(text, str) and set(part) <= {"text", "thought"}:
+            if not text:
+                return  # an empty part with nothing else: Gemini refuses empty parts
+            thought = part.get("thought") is True
+            last = self.parts[-1] if self.parts else None
+            if isinstance(last, _Text) and last.thought == thought:
+                last.pieces.append(text)
+            else:
+                self.parts.append(_Text(thought, [text]))
+            return
+        self.parts.append(copy.deepcopy(part))
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The ``functionCall`` objects, in order."""
+        return [
+            part["functionCall"]
+            for part in self.parts
+            if isinstance(part, dict) and isinstance(part.get("functionCall"), dict)
+        ]
+
+    def drop_calls(self) -> None:
+        self.parts = [
+            part for part in self.parts if isinstance(part, _Text) or "functionCall" not in part
+        ]
+
+    def native(self) -> list[dict[str, Any]] | None:
+        """The parts to send back, or ``None`` when nothing in them needs to go back as it
+        came (no signature, no function call): the reply is then rebuilt from its text."""
+        if not any(
+            isinstance(part, dict) and ("thoughtSignature" in part or "functionCall" in part)
+            for part in self.parts
+        ):
+            return None
+        return [part.part() if isinstance(part, _Text) else part for part in self.parts]
+
+
+def _tool_calls(calls: list[dict[str, Any]]) -> list[ToolCall]:
+    """:class:`ToolCall` events of ``functionCall`` objects: ``args`` (whole, never in
+    pieces) as compact JSON in the model's key order, the call's ``id`` when Gemini gave
+    one (not already used), else ``call_N``, unique in the reply."""
+    given = {call["id"] for call in calls if isinstance(call.get("id"), str) and call["id"]}
+    used: set[str] = set()
+    events: list[ToolCall] = []
+    number = 0
+    for call in calls:
+        name = call.get("name")
+        if not isinstance(name, str) or not name:
+            continue  # nothing to run
+        call_id = call.get("id")
+        if not isinstance(call_id, str) or not call_id or call_id in used:
+            while f"call_{number}" in given:
+                number += 1
+            call_id = f"call_{number}"
+            given.add(call_id)
+        used.add(call_id)
+        args = call.get("args")
+        arguments = (
+            json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+            if isinstance(args, Mapping)
+            else "{}"
+        )
+        events.append(ToolCall(call_id, name, arguments))
+    return events
+
+
 class GeminiProvider(Provider):
     """Gemini through ``streamGenerateContent``, streamed as server-sent events."""
 
@@ -254,6 +439,7 @@ class GeminiProvider(Provider):
     Settings: ClassVar[type[ProviderSettings]] = GeminiSettings
     key_env: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     base_url_env: ClassVar[tuple[str, ...]] = ("GEMINI_BASE_URL",)
+    supports_tools: ClassVar[bool] = True
 
     @property
     def _settings(self) -> GeminiSettings:
@@ -289,9 +475,22 @@ class GeminiProvider(Provider):
         settings = self._settings
         system_parts = [request.system] if request.system else []
         contents: list[dict[str, Any]] = []
+        gemini_ids: set[str] = set()
         for message in request.messages:
+            native = self._native(message)
             if message.role == "system":
                 system_parts.append(message.content)
+            elif message.role == "tool":
+                # The function calling docs send the responses back in a user turn.
+                if message.tool_results:
+                    parts = [_function_response(r, gemini_ids) for r in message.tool_results]
+                    contents.append({"role": "user", "parts": parts})
+            elif native is not None:
+                # The model's own parts, signatures and all, exactly as they came.
+                gemini_ids |= _call_ids(native)
+                contents.append({"role": "model", "parts": native})
+            elif message.role == "assistant" and message.tool_calls:
+                contents.append({"role": "model", "parts": _model_parts(message)})
             elif message.content.strip() or message.parts:
                 # Gemini rejects empty parts; an interrupted reply may be empty.
                 role = "model" if message.role == "assistant" else "user"
@@ -300,6 +499,10 @@ class GeminiProvider(Provider):
         system = "\n\n".join(part for part in system_parts if part)
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
+        if request.tools:
+            # Only when tools are offered: the request after the last allowed round names
+            # none. One Tool holds every declaration (function calling docs).
+            body["tools"] = [{"functionDeclarations": [_declaration(t) for t in request.tools]}]
         config: dict[str, Any] = {}
         if request.temperature is not None:
             config["temperature"] = request.temperature
@@ -317,6 +520,21 @@ class GeminiProvider(Provider):
         if config:
             body["generationConfig"] = config
         return merge_extra(body, request.extra)
+
+    def _native(self, message: ChatMessage) -> list[dict[str, Any]] | None:
+        """The parts of an assistant message as this plugin received them, to send back
+        unchanged; ``None`` when there are none (or they are another plugin's)."""
+        native = message.native
+        if (
+            message.role != "assistant"
+            or native is None
+            or native.plugin != self.name
+            or not isinstance(native.data, list)
+            or not native.data
+        ):
+            return None
+        parts: list[dict[str, Any]] = copy.deepcopy(native.data)
+        return parts
 
     async def list_models(self) -> list[ModelInfo]:
         """The models that can chat (``generateContent``), following ``nextPageToken``.
@@ -398,6 +616,7 @@ class GeminiProvider(Provider):
         usage: Usage | None = None
         finish: str | None = None
         identified = False
+        reply = _Reply()
         try:
             async with open_sse(
                 self,
@@ -420,7 +639,7 @@ class GeminiProvider(Provider):
                     candidate = _first_candidate(data)
                     if candidate is None:
                         continue
-                    for event in _deltas(candidate):
+                    for event in _deltas(candidate, reply):
                         yield event
                     raw = candidate.get("finishReason")
                     if isinstance(raw, str) and raw and raw != "FINISH_REASON_UNSPECIFIED":
@@ -439,9 +658,22 @@ class GeminiProvider(Provider):
                 "kept, try again for the rest.",
                 provider=self.label,
             )
+        reason = map_finish_reason(finish)
+        if reason == "stop" and reply.calls():
+            # Gemini ends a reply that asks for functions with STOP, like any other.
+            for call in _tool_calls(reply.calls()):
+                yield call
+            reason = "tool_calls"
+        else:
+            # A reply cut short (MAX_TOKENS, SAFETY...) asks for no function: a call
+            # without its response would break the next request.
+            reply.drop_calls()
+        native = reply.native()
+        if native is not None:
+            yield NativeReply(native)
         if usage is not None:
             yield usage
-        yield Finish(map_finish_reason(finish), finish)
+        yield Finish(reason, finish)
 
     def _frame_json(self, sse: ServerSentEvent) -> dict[str, Any]:
         try:
@@ -519,14 +751,15 @@ def _first_candidate(data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _deltas(candidate: dict[str, Any]) -> list[ChatEvent]:
-    """Text and thought parts of a candidate; other parts (function calls...) are skipped."""
+def _deltas(candidate: dict[str, Any], reply: _Reply) -> list[ChatEvent]:
+    """Text and thought parts of a candidate, as deltas; every part is kept in ``reply``."""
     content = candidate.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
     events: list[ChatEvent] = []
     for part in parts if isinstance(parts, list) else []:
         if not isinstance(part, dict):
             continue
+        reply.add(part)
         text = part.get("text")
         if not isinstance(text, str) or not text:
             continue

@@ -25,6 +25,12 @@ Lenient rules, for compatible servers that bend the protocol:
   with ``finish_reason: "error"``, vLLM), as ``event: error``, or as llama.cpp's bare
   ``error: {...}`` line, which a strict SSE parser would drop (llama.cpp then sends
   ``data: [DONE]``, so the failed reply would pass for a complete one).
+- Tool calls stream as ``delta.tool_calls`` pieces keyed by ``index`` (see
+  :class:`_ToolCalls`): a server that repeats a call's id and name, sends a whole call
+  in one delta, leaves out the index of a lone call, or (Ollama) reuses index 0 for
+  every call of a parallel batch is read as meant. A reply that asked for tools ends
+  with ``tool_calls`` even when the server says ``stop`` (gpt-4o itself, Ollama and
+  vLLM have done so).
 - Unknown fields and chunk kinds are skipped.
 
 Importing this module stays cheap: only the standard library, httpx (through the
@@ -40,7 +46,7 @@ import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -64,6 +70,8 @@ from tuichat.plugin_api import (
     ReasoningDelta,
     ResponseInfo,
     TextDelta,
+    ToolCall,
+    ToolSpec,
     Usage,
     error_for_event,
     errors,
@@ -328,6 +336,7 @@ class OpenAIProvider(Provider):
     key_env: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     base_url_env: ClassVar[tuple[str, ...]] = ("OPENAI_BASE_URL",)
     requires_key: ClassVar[bool] = True
+    supports_tools: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -437,9 +446,18 @@ class OpenAIProvider(Provider):
         if request.system:
             messages.append({"role": system_role, "content": request.system})
         for message in request.messages:
-            role = system_role if message.role == "system" else message.role
-            messages.append({"role": role, "content": _content(message)})
+            if message.role == "tool":
+                messages.extend(_tool_messages(message))
+            elif message.role == "assistant" and message.tool_calls:
+                messages.append(_assistant_with_calls(message))
+            else:
+                role = system_role if message.role == "system" else message.role
+                messages.append({"role": role, "content": _content(message)})
         body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+        if request.tools:
+            # Only when tools are offered: the request after the last allowed tool round
+            # names none, and a server must not see an empty list (some refuse it).
+            body["tools"] = [_tool(spec) for spec in request.tools]
         if stream_options and options.stream_usage and not self.stream_options_rejected:
             body["stream_options"] = {"include_usage": True}
         # Reasoning models accept only the default temperature: sending one is a 400.
@@ -465,7 +483,8 @@ class OpenAIProvider(Provider):
     # Streaming --------------------------------------------------------------------------
 
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
-        """Stream one reply: ``TextDelta``/``ReasoningDelta``s, ``Usage``, one ``Finish``.
+        """Stream one reply: ``TextDelta``/``ReasoningDelta``s, ``Usage``, then the
+        ``ToolCall``s the reply asked for (complete, in index order) and one ``Finish``.
 
         Raises:
             ProviderError: Any failure, already one human sentence.
@@ -513,6 +532,7 @@ class OpenAIProvider(Provider):
         done = False
         finish_raw: str | None = None
         identified = False
+        calls = _ToolCalls()
         async with aclosing(_sse_events(source.response)) as events:
             async for sse in events:
                 data = sse.data.strip()
@@ -536,7 +556,7 @@ class OpenAIProvider(Provider):
                     if info is not None:
                         identified = True
                         yield info
-                for event in self._chunk_events(chunk):
+                for event in self._chunk_events(chunk, calls):
                     yield event
                 finish_raw = self._finish_of(chunk) or finish_raw
         if not done and finish_raw is None:
@@ -547,7 +567,15 @@ class OpenAIProvider(Provider):
             )
         # Lenient: a finish reason followed by a clean end of stream, without [DONE],
         # is complete (some compatible servers never send [DONE]).
-        yield Finish(normalize_finish(finish_raw), finish_raw)
+        reason = normalize_finish(finish_raw)
+        if reason in ("stop", "tool_calls") and calls:
+            # The calls are complete once the reply finished; one cut by the token limit
+            # ("length") is not a call and is left out. gpt-4o, Ollama and vLLM have
+            # said "stop" for a reply that asked for tools: it is a tool_calls finish.
+            for call in calls.complete():
+                yield call
+            reason = "tool_calls"
+        yield Finish(reason, finish_raw)
 
     @staticmethod
     async def _drain(events: AsyncIterator[Any]) -> None:
@@ -599,7 +627,7 @@ class OpenAIProvider(Provider):
         )
 
     @staticmethod
-    def _chunk_events(chunk: dict[str, Any]) -> Iterator[ChatEvent]:
+    def _chunk_events(chunk: dict[str, Any], calls: _ToolCalls) -> Iterator[ChatEvent]:
         # Never index choices[0]: the usage chunk has "choices": [].
         choices = chunk.get("choices")
         for choice in choices if isinstance(choices, list) else ():
@@ -617,6 +645,11 @@ class OpenAIProvider(Provider):
                 text = delta.get(key)
                 if isinstance(text, str) and text:
                     yield TextDelta(text)
+            pieces = delta.get("tool_calls")
+            if isinstance(pieces, list):
+                for position, piece in enumerate(pieces):
+                    if isinstance(piece, dict):
+                        calls.add(piece, position)
         usage = chunk.get("usage")
         if not isinstance(usage, dict):
             extra = chunk.get("x_groq")  # Groq reports usage beside the chunk
@@ -742,6 +775,154 @@ def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
     if message.content:
         parts.append({"type": "text", "text": message.content})
     return parts
+
+
+def _tool(spec: ToolSpec) -> dict[str, Any]:
+    """A tool as Chat Completions declares it: ``{"type": "function", "function": {...}}``
+    with the JSON Schema of its arguments as ``parameters`` (API reference, "tools")."""
+    return {
+        "type": "function",
+        "function": {
+            "name": spec.name,
+            "description": spec.description,
+            "parameters": dict(spec.parameters),
+        },
+    }
+
+
+def _assistant_with_calls(message: ChatMessage) -> dict[str, Any]:
+    """An assistant turn that asked for tools, as the API takes it back.
+
+    ``content`` is the text or ``null``; each call's ``arguments`` go back as the exact
+    string the model wrote (the API reference: "the arguments to call the function
+    with, as generated by the model in JSON format").
+    """
+    return {
+        "role": "assistant",
+        "content": message.content or None,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ],
+    }
+
+
+def _tool_messages(message: ChatMessage) -> list[dict[str, Any]]:
+    """One ``tool`` message per result, in the order of the calls. The API has no
+    error flag: a failed or declined call says so in its text."""
+    return [
+        {"role": "tool", "tool_call_id": result.call_id, "content": result.content}
+        for result in message.tool_results
+    ]
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    """One tool call as its pieces arrive."""
+
+    index: int
+    order: int
+    id: str | None = None
+    name: str | None = None
+    arguments: list[str] = field(default_factory=list)
+    #: The characters in ``arguments`` so far (without joining them at every piece).
+    length: int = 0
+
+    def text(self) -> str:
+        return "".join(self.arguments)
+
+    def complete_json(self) -> bool:
+        """Whether the arguments so far are one whole JSON value."""
+        try:
+            json.loads(self.text())
+        except ValueError:
+            return False
+        return True
+
+
+class _ToolCalls:
+    """The tool calls of one reply, assembled from ``delta.tool_calls`` pieces.
+
+    The streaming reference: each piece carries the ``index`` of its call; the first
+    piece of a call brings its ``id`` and ``function.name``, the following ones more of
+    ``function.arguments``, and several calls may interleave. Leniencies, for servers
+    that bend it:
+
+    - an ``id`` or name sent again with later pieces is the same call, not a new one;
+    - a whole call in one piece (id, name and all the arguments) is read as it is;
+    - a piece without ``index`` takes its place in the list (a lone call: 0);
+    - a new ``id`` at an index whose call already holds complete JSON arguments starts
+      another call (Ollama sends every call of a parallel batch at index 0);
+    - the whole arguments sent again after their pieces are not doubled.
+    """
+
+    def __init__(self) -> None:
+        self._calls: list[_PendingCall] = []
+        self._current: dict[int, _PendingCall] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._calls)
+
+    def add(self, piece: dict[str, Any], position: int) -> None:
+        """Apply one element of ``delta.tool_calls`` (its place in the list: ``position``)."""
+        raw_index = piece.get("index")
+        index = (
+            raw_index
+            if isinstance(raw_index, int) and not isinstance(raw_index, bool)
+            else position
+        )
+        call_id = piece.get("id") if isinstance(piece.get("id"), str) and piece["id"] else None
+        function = piece.get("function")
+        function = function if isinstance(function, dict) else {}
+        name = function.get("name") if isinstance(function.get("name"), str) else None
+        arguments = function.get("arguments")
+        call = self._current.get(index)
+        if (
+            call is not None
+            and call_id is not None
+            and call.id is not None
+            and call_id != call.id
+            and call.complete_json()
+        ):
+            call = None  # another call at a reused index
+        if call is None:
+            call = _PendingCall(index=index, order=len(self._calls))
+            self._calls.append(call)
+            self._current[index] = call
+        if call.id is None and call_id is not None:
+            call.id = call_id
+        if not call.name and name:
+            call.name = name
+        if isinstance(arguments, str) and arguments:
+            if call.length == len(arguments) and call.text() == arguments and call.complete_json():
+                return  # the whole arguments again, after their pieces
+            call.arguments.append(arguments)
+            call.length += len(arguments)
+
+    def complete(self) -> list[ToolCall]:
+        """The calls in index order (a reused index: in the order they came), each with
+        an id unique in the reply: the server's, or ``call_N`` when it gave none (or gave
+        one already used). A call without a name cannot be run and is left out."""
+        taken = {call.id for call in self._calls if call.id}
+        used: set[str] = set()
+        result: list[ToolCall] = []
+        number = 0
+        for call in sorted(self._calls, key=lambda c: (c.index, c.order)):
+            if not call.name:
+                continue
+            call_id = call.id
+            if call_id is None or call_id in used:
+                while f"call_{number}" in taken:
+                    number += 1
+                call_id = f"call_{number}"
+                taken.add(call_id)
+            used.add(call_id)
+            result.append(ToolCall(call_id, call.name, call.text() or "{}"))
+        return result
 
 
 @hookimpl

@@ -57,8 +57,9 @@ async def test_search_shows_snippets_and_opens_at_the_message(make_app, build_ru
         # frames): it is on screen, although it is far from the end.
         await until(
             pilot,
-            lambda: log.region.overlaps(widget.region)
-            and "A zebra has stripes." in visible_text(pilot),
+            lambda: (
+                log.region.overlaps(widget.region) and "A zebra has stripes." in visible_text(pilot)
+            ),
             "the hit scrolled into view",
         )
         assert log.scroll_y < log.max_scroll_y

@@ -614,3 +614,125 @@ def test_a_folded_summary(snap_compare, snapshot_runtime: Runtime) -> None:
 
     app = make(snapshot_runtime, provider="fake")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _tool_reply_meta() -> dict[str, Any]:
+    """A reply that called two tools: one ran, one failed."""
+    return {
+        "rounds": [
+            {
+                "content": "Let me look.",
+                "calls": [
+                    {
+                        "id": "c1",
+                        "name": "read_file",
+                        "arguments": '{"path": "notes.txt"}',
+                        "tool": "read_file",
+                        "server": "files",
+                        "status": "ok",
+                        "result": "Buy milk.\nCall Ada.",
+                        "seconds": 0.04,
+                    },
+                    {
+                        "id": "c2",
+                        "name": "search",
+                        "arguments": '{"query": "Ada"}',
+                        "tool": "search",
+                        "server": "web",
+                        "status": "error",
+                        "result": "The tool 'search' failed: the network is down.",
+                        "seconds": 1.5,
+                    },
+                ],
+            }
+        ],
+        "tail_start": len("Let me look.\n\n"),
+    }
+
+
+def test_a_reply_with_its_tool_calls(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see, above the reply, two one-line tool blocks with a coloured bar:
+    "⚙ read_file · files · ok · 0.04 s   (o shows the call)" and, with a red bar,
+    "⚙ search · web · failed · 1.50 s · The tool 'search' failed: the network is down.";
+    the second one is opened below its line: "arguments:" and the indented JSON
+    {"query": "Ada"}, then "result:" and the error. Then the reply: "Let me look." and
+    "Your notes say: buy milk, call Ada.\""""
+    store = snapshot_runtime.store
+    conversation = store.create_conversation(title="Notes", provider="fake", model="fake-model")
+    store.add_message(conversation.id, "user", "What is in my notes?")
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "Let me look.\n\nYour notes say: buy milk, call Ada.",
+        provider="fake",
+        model="fake-model",
+        meta=_tool_reply_meta(),
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        from tuichat.app.widgets.tool_call import ToolCallView
+
+        await pilot.pause()
+        await models_loaded(pilot)
+        await chat_screen(pilot)._open(conversation.id)
+        await pilot.pause()
+        blocks = list(chat_screen(pilot).chat_log.query(ToolCallView))
+        blocks[1].expanded = True
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_a_tool_call_waiting_for_approval(
+    snap_compare,
+    build_runtime: Callable[..., Runtime],
+    snapshot_settings: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """You should see the approval dialog with a yellow border over the chat: "Run
+    shout?", "The model calls this tool of voice with:", the arguments as indented JSON
+    ({"text": "hello"}) on a raised background, and the keys "y run once · a always,
+    this conversation · n decline". Behind it, the prompt "Say it loud" and a tool block
+    "⚙ shout · voice · waiting for your approval"."""
+    from types import SimpleNamespace
+
+    from tests.fakes import FakeProvider
+    from tuichat.plugin_api import Tool, hookimpl
+    from tuichat.protocol import ToolCall
+
+    monkeypatch.setattr(FakeProvider, "supports_tools", True)
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+
+    @hookimpl
+    def register_tools(register):  # type: ignore[no-untyped-def]
+        register(Tool("shout", "Upper-case a text.", schema, lambda a: a["text"].upper()))
+
+    voice = SimpleNamespace(register_tools=register_tools)
+    settings = {**snapshot_settings, "tools": {"plugins": ["voice"]}}
+    store = Store(tmp_path / "data" / "tuichat.db", clock=ticking(NOON - 3600, 60.0))
+    runtime = build_runtime(settings, fake=True, store=store, plugins=(voice,))
+    # (registered under the name the host knows it by)
+    runtime.plugin_manager.unregister(voice)
+    runtime.plugin_manager.register(voice, name="voice")
+    fake(runtime).queue(
+        Script(
+            deltas=[ToolCall("c1", "shout", '{"text": "hello"}')],
+            finish=Finish("tool_calls", "tool_calls"),
+        )
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        from tuichat.app.screens.approve_tool import ApproveToolScreen
+
+        await pilot.pause()
+        await models_loaded(pilot)
+        chat = chat_screen(pilot)
+        chat._pending_tools = ["voice"]
+        await send(pilot, "Say it loud")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ApproveToolScreen), "approval")
+        await pilot.pause()
+
+    app = make(runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import httpx_sse
@@ -16,7 +17,18 @@ import pytest
 
 from tests.fakes import FakeProvider, FakeSettings, Script
 from tuichat import errors
-from tuichat.provider import ChatMessage, ChatRequest, Finish, ReasoningDelta
+from tuichat.provider import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    Native,
+    NativeReply,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
 from tuichat.testing import (
     Chunk,
     Delay,
@@ -32,19 +44,24 @@ from tuichat.testing import (
     collect,
     failure,
     gemini_error,
+    gemini_function_call_stream,
     gemini_stream,
     isolated_env,
     json_response,
+    native_of,
     openai_chat_stream,
     openai_error,
     openai_error_event,
+    openai_tool_stream,
     reasoning_of,
     split_at,
     split_bytes,
     sse_event,
     sse_response,
     text_of,
+    tool_calls_of,
 )
+from tuichat.testing.contract import ProviderContract
 
 pytest_plugins = ["pytester"]
 
@@ -406,6 +423,117 @@ def test_gemini_stream_frames() -> None:
     assert empty["candidates"][0]["finishReason"] == "STOP" and "usageMetadata" not in empty
 
 
+def test_openai_tool_stream_frames() -> None:
+    calls = [("c1", "get_weather", ['{"a"', ": 1}"]), ("c2", "list_files", ["{}"])]
+    *chunks, done = data_of(openai_tool_stream(calls, text=["Hm."], interleave=True))
+    assert done == "[DONE]"
+    bodies = [json.loads(chunk) for chunk in chunks]
+    deltas = [b["choices"][0]["delta"] for b in bodies[:-1]]
+    assert deltas[0] == {"role": "assistant", "content": "", "refusal": None}
+    assert deltas[1] == {"content": "Hm."}
+    elements = [d["tool_calls"][0] for d in deltas[2:-1]]
+    # Interleaved: both openings, then the pieces of each call in turn.
+    assert elements == [
+        {
+            "index": 0,
+            "id": "c1",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": ""},
+        },
+        {
+            "index": 1,
+            "id": "c2",
+            "type": "function",
+            "function": {"name": "list_files", "arguments": ""},
+        },
+        {"index": 0, "function": {"arguments": '{"a"'}},
+        {"index": 1, "function": {"arguments": "{}"}},
+        {"index": 0, "function": {"arguments": ": 1}"}},
+    ]
+    assert bodies[-2]["choices"][0]["finish_reason"] == "tool_calls"
+    assert bodies[-1]["usage"]["total_tokens"] == 30
+    one = [json.loads(c) for c in data_of(openai_tool_stream(calls[:1], usage=None))[:-1]]
+    assert one[0]["choices"][0]["delta"]["content"] is None
+    assert [c["choices"][0]["delta"]["tool_calls"][0]["index"] for c in one[1:-1]] == [0, 0, 0]
+
+
+def test_anthropic_stream_with_tool_uses_and_redacted_thinking() -> None:
+    frames = anthropic_stream(
+        [],
+        thinking=["hmm"],
+        signature="SIG",
+        redacted_thinking=["opaque"],
+        stop_reason="tool_use",
+        tool_uses=[("toolu_1", "f", ['{"x":', " 1}"])],
+        ping=False,
+    )
+    parsed = [json.loads(frame.decode().strip().split("\n")[1][6:]) for frame in frames]
+    starts = [p["content_block"] for p in parsed if p["type"] == "content_block_start"]
+    # No text block: a reply that only calls a tool has none.
+    assert starts == [
+        {"type": "thinking", "thinking": ""},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+    ]
+    pieces = [
+        p["delta"]["partial_json"]
+        for p in parsed
+        if p["type"] == "content_block_delta" and p["index"] == 2
+    ]
+    assert pieces == ['{"x":', " 1}"]
+    assert parsed[-2]["delta"]["stop_reason"] == "tool_use"
+
+
+def test_gemini_function_call_stream_frames() -> None:
+    frames = gemini_function_call_stream(
+        [("fc_1", "f", ['{"x"', ": 1}"]), (None, "g", [])],
+        text=["Hm."],
+        signature="SIG",
+        trailing_signature="TAIL",
+    )
+    assert all(frame.endswith(b"\r\n\r\n") for frame in frames)
+    bodies = [json.loads(text) for text in data_of(frames)]
+    parts = [b["candidates"][0]["content"]["parts"] for b in bodies]
+    assert parts == [
+        [{"text": "Hm."}],
+        [
+            {
+                "functionCall": {"name": "f", "args": {"x": 1}, "id": "fc_1"},
+                "thoughtSignature": "SIG",
+            },
+            {"functionCall": {"name": "g", "args": {}}},
+        ],
+        [{"text": "", "thoughtSignature": "TAIL"}],
+    ]
+    assert "finishReason" not in bodies[1]["candidates"][0]
+    assert bodies[-1]["candidates"][0]["finishReason"] == "STOP"
+    assert bodies[-1]["usageMetadata"]["promptTokenCount"] == 10
+
+
+def test_tool_call_and_native_helpers() -> None:
+    events = [TextDelta("a"), ToolCall("c1", "f"), NativeReply([1]), Finish("tool_calls")]
+    assert tool_calls_of(events) == [ToolCall("c1", "f", "{}")]
+    assert native_of(events) == NativeReply([1])
+    assert native_of([TextDelta("a")]) is None
+    with pytest.raises(AssertionError, match="at most one NativeReply"):
+        native_of([NativeReply(1), NativeReply(2)])
+
+
+def test_the_contract_skips_its_tool_cases_for_a_provider_without_tools() -> None:
+    class NoTools:
+        supports_tools = False
+
+    class WithTools:
+        supports_tools = True
+
+    contract = ProviderContract()
+    contract.wire = SimpleNamespace(provider_cls=NoTools)  # type: ignore[assignment]
+    with pytest.raises(pytest.skip.Exception, match="supports_tools"):
+        contract.require_tools()
+    contract.wire = SimpleNamespace(provider_cls=WithTools)  # type: ignore[assignment]
+    contract.require_tools()
+
+
 def test_error_builders(server: WireServer) -> None:
     server.enqueue(
         openai_error(
@@ -507,6 +635,58 @@ def test_serve_handlers_for_each_api() -> None:
     assert [e.event for e in anthropic][-1] == "message_stop"
     assert json.loads(gemini[-1].data)["modelVersion"] == "gemini-x"
     assert listing.json()["data"][0]["type"] == "model"
+
+
+@pytest.mark.parametrize("plugin", ["openai", "anthropic", "gemini"])
+async def test_serve_handlers_call_the_first_tool_offered_then_answer(plugin: str) -> None:
+    """``serve --call-tools``: a real provider asks, gets a call, sends the result back
+    and gets the Markdown reply."""
+    import tuichat_anthropic
+    import tuichat_gemini
+    import tuichat_openai
+
+    from tuichat.http import make_client
+    from tuichat.testing.__main__ import make_handlers
+
+    classes = {
+        "openai": (tuichat_openai.OpenAIProvider, "/v1"),
+        "anthropic": (tuichat_anthropic.AnthropicProvider, ""),
+        "gemini": (tuichat_gemini.GeminiProvider, ""),
+    }
+    cls, suffix = classes[plugin]
+    tool = ToolSpec("read_file", "Read a file.", {"type": "object", "properties": {}})
+    with WireServer() as server:
+        handlers = make_handlers(3, 0, call_tools=True, tool_arguments='{"path": "a.txt"}')
+        for (method, path), handler in handlers.items():
+            server.route(method, path, handler)
+        async with make_client() as client:
+            settings = cls.Settings.model_validate(
+                {"base_url": server.url + suffix, "api_key": "k", "max_retries": 0}
+            )
+            provider = cls(settings=settings, client=client, instance_name=plugin)
+            question = ChatMessage("user", "Read a.txt")
+            request = ChatRequest(model="wire-model-1", messages=[question], tools=(tool,))
+            first = await collect(provider, request)
+            (call,) = tool_calls_of(first)
+            assert (call.name, json.loads(call.arguments)) == ("read_file", {"path": "a.txt"})
+            assert text_of(first) == "Calling a tool."
+            assert first[-1] == Finish("tool_calls", first[-1].raw)
+            native = native_of(first)
+            reply = ChatMessage(
+                "assistant",
+                text_of(first),
+                tool_calls=(call,),
+                native=Native(plugin, native.data) if native is not None else None,
+            )
+            result = ChatMessage("tool", "", tool_results=(ToolResult(call.id, call.name, "x"),))
+            second = await collect(
+                provider,
+                ChatRequest(
+                    model="wire-model-1", messages=[question, reply, result], tools=(tool,)
+                ),
+            )
+    assert not tool_calls_of(second)
+    assert text_of(second).startswith("## Streaming")
 
 
 # Reading replies ------------------------------------------------------------------------

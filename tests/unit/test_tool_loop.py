@@ -310,3 +310,24 @@ async def test_tools_only_offered_end_the_turn_with_the_calls_for_the_client(
     assert provider.requests[0].tools == (spec,)
     assert turn.state.tool_calls == [ToolCall("c1", "lookup", '{"q": "x"}')]
     assert len(provider.requests) == 1
+
+
+async def test_a_continued_reply_is_sent_as_its_text_not_its_old_native_form(
+    store: Store,
+) -> None:
+    from tuichat.turns import begin_continue
+
+    provider = tool_provider([NativeReply([{"type": "thinking", "signature": "s"}]), *says("Hal")])
+    turn = begin(store, provider, None)
+    await drain(turn)
+    reply = store.get_message(turn.message_id)
+    assert reply.meta["native"]["plugin"] == "scripted"
+    store.update_message(reply.id, status="length")
+
+    provider.scripts.append(says("f done."))
+    more = begin_continue(store, provider, store.get_message(reply.id), model="m", policy=NO_WAIT)
+    await drain(more)
+
+    sent = provider.requests[-1].messages
+    assert all(message.native is None for message in sent)
+    assert "native" not in store.get_message(reply.id).meta

@@ -2,7 +2,8 @@
 
 Used by tuichat's own tests and by provider-plugin authors. It never imports Textual nor
 httpx; the server uses only the standard library. :mod:`tuichat.testing.replies` reads a
-provider's reply in a test (``collect``, ``failure``, ``text_of``, ``reasoning_of``).
+provider's reply in a test (``collect``, ``failure``, ``text_of``, ``reasoning_of``,
+``tool_calls_of``, ``native_of``).
 With tuichat installed, pytest gets the ``wire_server`` fixture (see
 ``tuichat.testing.pytest_plugin``).
 
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
     from tuichat.testing.conversations import attachment, conversation_request
     from tuichat.testing.environment import isolated_env
     from tuichat.testing.files import GIF_1X1, JPEG_2X3, PDF_MINIMAL, PNG_1X1, WEBP_HEADER, png
-    from tuichat.testing.replies import collect, failure, reasoning_of, text_of
+    from tuichat.testing.replies import (
+        collect,
+        failure,
+        native_of,
+        reasoning_of,
+        text_of,
+        tool_calls_of,
+    )
     from tuichat.testing.server import (
         Chunk,
         Delay,
@@ -47,21 +55,24 @@ if TYPE_CHECKING:
         sse_response,
     )
     from tuichat.testing.wire import (
+        ScriptedCall,
         anthropic_error,
         anthropic_error_event,
         anthropic_stream,
         gemini_error,
+        gemini_function_call_stream,
         gemini_stream,
         openai_chat_stream,
         openai_error,
         openai_error_event,
+        openai_tool_stream,
     )
 
 _EXPORTS = {
     "environment": ("isolated_env",),
     "conversations": ("attachment", "conversation_request"),
     "files": ("GIF_1X1", "JPEG_2X3", "PDF_MINIMAL", "PNG_1X1", "WEBP_HEADER", "png"),
-    "replies": ("collect", "failure", "reasoning_of", "text_of"),
+    "replies": ("collect", "failure", "native_of", "reasoning_of", "text_of", "tool_calls_of"),
     "server": (
         "Chunk",
         "Delay",
@@ -83,14 +94,17 @@ _EXPORTS = {
         "sse_response",
     ),
     "wire": (
+        "ScriptedCall",
         "anthropic_error",
         "anthropic_error_event",
         "anthropic_stream",
         "gemini_error",
+        "gemini_function_call_stream",
         "gemini_stream",
         "openai_chat_stream",
         "openai_error",
         "openai_error_event",
+        "openai_tool_stream",
     ),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -109,6 +123,7 @@ __all__ = [
     "Handler",
     "RecordedRequest",
     "Response",
+    "ScriptedCall",
     "Stall",
     "Step",
     "WireServer",
@@ -120,12 +135,15 @@ __all__ = [
     "conversation_request",
     "failure",
     "gemini_error",
+    "gemini_function_call_stream",
     "gemini_stream",
     "isolated_env",
     "json_response",
+    "native_of",
     "openai_chat_stream",
     "openai_error",
     "openai_error_event",
+    "openai_tool_stream",
     "png",
     "reasoning_of",
     "split_at",
@@ -133,6 +151,7 @@ __all__ = [
     "sse_event",
     "sse_response",
     "text_of",
+    "tool_calls_of",
 ]
 
 

@@ -6,6 +6,12 @@ Prints the base URL as its first line of output, then serves until interrupted:
 * ``POST */v1/messages``: the same reply as an Anthropic stream;
 * ``POST *:streamGenerateContent``: the same reply as a Gemini stream;
 * ``GET */models``: a model list in the format of the caller's API.
+
+With ``--call-tools``, a request that offers tools and whose last turn is not a tool
+result is answered with a short text and a call to the first tool offered (arguments
+from ``--tool-arguments``, ``{}`` by default), in the caller's API's shape; the request
+that brings the result gets the Markdown reply. For the tool loop's end-to-end tests and
+benchmarks.
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ from typing import Any
 
 from tuichat.testing.server import Delay, RecordedRequest, Response, Step, WireServer
 from tuichat.testing.sse import json_response, sse_response
-from tuichat.testing.wire import anthropic_stream, gemini_stream, openai_chat_stream
+from tuichat.testing.wire import (
+    anthropic_stream,
+    gemini_function_call_stream,
+    gemini_stream,
+    openai_chat_stream,
+    openai_tool_stream,
+)
 
 MODEL_IDS = ("wire-model-1", "wire-model-2")
 
@@ -85,31 +97,97 @@ def _model(request: RecordedRequest, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
-def make_handlers(tokens: int, rate: float) -> dict[tuple[str, str], Callable[..., Response]]:
+def _body(request: RecordedRequest) -> dict[str, Any]:
+    try:
+        value = request.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _last(items: Any) -> Any:
+    return items[-1] if isinstance(items, list) and items else {}
+
+
+def tool_to_call(request: RecordedRequest, api: str) -> str | None:
+    """The first tool ``request`` offers, when the model should call it now: the request
+    offers tools and its last turn is not a tool result (``api``: ``openai``,
+    ``anthropic`` or ``gemini``)."""
+    body = _body(request)
+    tools = body.get("tools")
+    first = tools[0] if isinstance(tools, list) and tools else None
+    if not isinstance(first, dict):
+        return None
+    try:
+        if api == "openai":
+            answered = _last(body.get("messages")).get("role") == "tool"
+            name = first["function"]["name"]
+        elif api == "anthropic":
+            content = _last(body.get("messages")).get("content")
+            blocks = content if isinstance(content, list) else []
+            answered = any(b.get("type") == "tool_result" for b in blocks if isinstance(b, dict))
+            name = first["name"]
+        else:
+            parts = _last(body.get("contents")).get("parts") or []
+            answered = any(isinstance(p, dict) and "functionResponse" in p for p in parts)
+            name = first["functionDeclarations"][0]["name"]
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+    return None if answered or not isinstance(name, str) else name
+
+
+def make_handlers(
+    tokens: int, rate: float, *, call_tools: bool = False, tool_arguments: str = "{}"
+) -> dict[tuple[str, str], Callable[..., Response]]:
     """The routes the ``serve`` command installs.
 
     Args:
         tokens: Tokens per reply.
         rate: Tokens per second (0: as fast as possible).
+        call_tools: Answer a request that offers tools with a call to the first one,
+            unless its last turn is a tool result (see :func:`tool_to_call`).
+        tool_arguments: The JSON text of the call's arguments (an object).
 
     Returns:
         ``{(method, path pattern): handler}``.
     """
     reply = markdown_tokens(tokens)
     usage = (12, tokens)
+    calls = itertools.count(1)
+    lead = ["Calling a tool."]
 
     def openai(request: RecordedRequest) -> Response:
-        frames = openai_chat_stream(reply, model=_model(request, MODEL_IDS[0]), usage=usage)
+        model = _model(request, MODEL_IDS[0])
+        tool = tool_to_call(request, "openai") if call_tools else None
+        if tool is not None:
+            call = (f"call_wire_{next(calls)}", tool, [tool_arguments])
+            return sse_response(*openai_tool_stream([call], text=lead, model=model, usage=usage))
+        frames = openai_chat_stream(reply, model=model, usage=usage)
         return sse_response(*_paced(frames, 1, 1 + len(reply), rate))
 
     def anthropic(request: RecordedRequest) -> Response:
-        frames = anthropic_stream(reply, model=_model(request, MODEL_IDS[0]), usage=usage)
+        model = _model(request, MODEL_IDS[0])
+        tool = tool_to_call(request, "anthropic") if call_tools else None
+        if tool is not None:
+            call = (f"toolu_wire_{next(calls)}", tool, [tool_arguments])
+            frames = anthropic_stream(
+                lead, model=model, usage=usage, stop_reason="tool_use", tool_uses=[call]
+            )
+            return sse_response(*frames)
+        frames = anthropic_stream(reply, model=model, usage=usage)
         # message_start, content_block_start, ping, then the text deltas.
         return sse_response(*_paced(frames, 3, 3 + len(reply), rate))
 
     def gemini(request: RecordedRequest) -> Response:
         match = re.search(r"/models/([^/:]+):", request.bare_path)
-        frames = gemini_stream(reply, model=match[1] if match else MODEL_IDS[0], usage=usage)
+        model = match[1] if match else MODEL_IDS[0]
+        tool = tool_to_call(request, "gemini") if call_tools else None
+        if tool is not None:
+            call = (f"fc_wire_{next(calls)}", tool, [tool_arguments])
+            return sse_response(
+                *gemini_function_call_stream([call], text=lead, model=model, usage=usage)
+            )
+        frames = gemini_stream(reply, model=model, usage=usage)
         return sse_response(*_paced(frames, 0, len(frames), rate))
 
     def models(request: RecordedRequest) -> Response:
@@ -175,13 +253,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--tokens-per-second", type=float, default=0.0, metavar="R", help="0: no pacing"
     )
+    serve.add_argument(
+        "--call-tools",
+        action="store_true",
+        help="answer a request that offers tools with a call to the first one",
+    )
+    serve.add_argument(
+        "--tool-arguments", default="{}", metavar="JSON", help="the call's arguments"
+    )
     args = parser.parse_args(argv)
 
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with WireServer(args.host, args.port) as server:
         for (method, path), handler in make_handlers(
-            args.openai_reply_tokens, args.tokens_per_second
+            args.openai_reply_tokens,
+            args.tokens_per_second,
+            call_tools=args.call_tools,
+            tool_arguments=args.tool_arguments,
         ).items():
             server.route(method, path, handler)
         print(server.url, flush=True)

@@ -42,6 +42,19 @@ declares in :meth:`~tuichat.provider.Provider.attachment_limits` reaching the wi
 bytes base64 in the body, beside the message's text), and each kind it does not declare
 refused before sending, never dropped.
 
+A provider that declares ``supports_tools = True`` also proves it speaks tools (the
+script then implements the ``tool_*`` and ``sent_*`` methods of :class:`WireScript`; a
+provider without tools skips these cases): the tools offered reach the wire (and no
+tools field when none are offered, as on the request after the last allowed round);
+a call whose arguments stream in pieces cut at awkward places (between ``{`` and
+``"``, inside a string, inside a ``\\u00e9`` escape), also one byte at a time, gives one
+complete :class:`~tuichat.provider.ToolCall` before a ``tool_calls`` finish, the text
+before it kept; two calls in one turn come in order; the calls and results of a tool
+round (a result, a failed call, a declined one) reach the next request; what the API
+asks back unchanged (a signature) goes back byte for byte in the next request through
+:class:`~tuichat.provider.NativeReply` and ``ChatMessage.native``; another plugin's
+native form is never sent.
+
 Every frame a script returns is one complete SSE event (``data: ...\\n\\n``) with LF line
 endings and no raw newline inside a JSON payload: the suite derives the CRLF, comment
 and byte-split variants itself.
@@ -71,21 +84,31 @@ from tuichat.provider import (
     ChatMessage,
     ChatRequest,
     Finish,
+    Native,
+    NativeReply,
     Provider,
     ReasoningDelta,
     Retrying,
     TextDelta,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
     Usage,
 )
 from tuichat.testing.files import PDF_MINIMAL, PNG_1X1
 from tuichat.testing.server import Chunk, Drop, RecordedRequest, Response, Stall, Step, WireServer
 
 __all__ = [
+    "AWKWARD_ARGUMENTS",
     "CANARY_KEY",
+    "CONTRACT_TOOLS",
     "ERROR_KINDS",
     "ErrorKind",
     "ProviderContract",
     "Result",
+    "ScriptedCall",
+    "SentResult",
+    "SentTool",
     "WireScript",
     "closed_port_url",
     "json_frame",
@@ -106,6 +129,79 @@ ERROR_KINDS: dict[str, type[errors.ProviderError]] = {
 
 #: Upper bound for any one contract test's stream, so a broken provider fails, not hangs.
 _TEST_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    """A tool call the scripted server asks for.
+
+    Attributes:
+        id: The call's id, as the server gives it.
+        name: The tool's name.
+        pieces: The JSON text of the arguments, in the pieces the server streams (an
+            API that sends arguments whole sends them joined, as an object).
+    """
+
+    id: str
+    name: str
+    pieces: tuple[str, ...]
+
+    @property
+    def arguments(self) -> str:
+        """The arguments' JSON text, whole."""
+        return "".join(self.pieces)
+
+
+@dataclass(frozen=True)
+class SentTool:
+    """A tool as a request body offers it, read back by :meth:`WireScript.sent_tools`."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    """The argument schema as sent (``{}`` when the API leaves it unset)."""
+
+
+@dataclass(frozen=True)
+class SentResult:
+    """A tool result as a request body carries it (:meth:`WireScript.sent_tool_results`)."""
+
+    content: str
+    is_error: bool | None
+    """The API's error flag; ``None`` for an API that has none (the text says it)."""
+
+
+#: The tools the contract offers: one with a schema as MCP servers publish it (``$schema``,
+#: ``title``, ``additionalProperties``), one without arguments.
+CONTRACT_TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "get_weather",
+        "The weather in a city.",
+        {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "title": "get_weatherArguments",
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "title": "City", "description": "Where."},
+                "days": {"type": "integer", "minimum": 1},
+            },
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    ),
+    ToolSpec("list_files", "The files of the project.", {"type": "object", "properties": {}}),
+)
+
+#: Arguments cut where a reader that parses each piece would break: between ``{`` and
+#: ``"``, inside a string, inside a ``\u00e9`` escape, between a backslash and the quote
+#: it escapes.
+AWKWARD_ARGUMENTS: tuple[str, ...] = (
+    "{",
+    '"city": "S\\u00',
+    "e9o \\",
+    '"Paulo\\"", "da',
+    'ys": 3}',
+)
 
 
 class WireScript(ABC):
@@ -219,6 +315,44 @@ class WireScript(ABC):
         """An event the provider must read (right event name) whose JSON is broken."""
         return b'data: {"broken": \n\n'
 
+    # Tools: needed only when the provider declares ``supports_tools = True`` -------------
+
+    #: The body field that offers tools: absent when a request offers none.
+    tools_field: ClassVar[str] = "tools"
+    #: Whether the API gives each call an id (then the ``ToolCall`` must carry it);
+    #: ``False``: the provider makes ids, which must only be unique in the reply.
+    tool_ids_given: ClassVar[bool] = True
+
+    def tool_call_stream(
+        self, calls: Sequence[ScriptedCall], *, text: Sequence[str] = ()
+    ) -> list[bytes]:
+        """A whole reply that streams ``text``, then asks for ``calls``, and finishes the
+        way the API ends a reply that asks for tools (``tool_calls`` normalised).
+
+        Two or more calls are sent as the API sends parallel calls (interleaved, where
+        it interleaves them).
+        """
+        raise NotImplementedError
+
+    def signed_tool_call_stream(self, call: ScriptedCall, *, signature: str) -> list[bytes] | None:
+        """A reply asking for ``call`` that carries ``signature``, an opaque value the API
+        wants back unchanged in the next request (Anthropic's thinking signature, Gemini's
+        ``thoughtSignature``); ``None`` for an API that has none (the case is skipped)."""
+        return None
+
+    def sent_tools(self, body: Any) -> list[SentTool]:
+        """The tools a request body offers, in order (``[]`` when it offers none)."""
+        raise NotImplementedError
+
+    def sent_tool_calls(self, body: Any) -> list[tuple[str, Any]]:
+        """The calls the history of a request body holds: ``(name, arguments as a JSON
+        value)``, in order."""
+        raise NotImplementedError
+
+    def sent_tool_results(self, body: Any) -> list[SentResult]:
+        """The tool results the history of a request body holds, in order."""
+        raise NotImplementedError
+
 
 @dataclass
 class Result:
@@ -251,6 +385,16 @@ class Result:
     def finishes(self) -> list[Finish]:
         """The ``Finish`` events (a correct stream has exactly one, last)."""
         return [e for e in self.events if isinstance(e, Finish)]
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The ``ToolCall`` events in order."""
+        return [e for e in self.events if isinstance(e, ToolCall)]
+
+    @property
+    def natives(self) -> list[NativeReply]:
+        """The ``NativeReply`` events (at most one)."""
+        return [e for e in self.events if isinstance(e, NativeReply)]
 
 
 def sse_stream_response(
@@ -771,6 +915,234 @@ class ProviderContract:
         with pytest.raises(errors.AuthError) as caught:
             await asyncio.wait_for(provider.list_models(), _TEST_TIMEOUT)
         self.assert_clean(caught.value)
+
+    # Tools ---------------------------------------------------------------------------------
+
+    def require_tools(self) -> None:
+        """Skip the calling test unless the provider declares ``supports_tools``."""
+        if not self.wire.provider_cls.supports_tools:
+            pytest.skip("the provider does not declare supports_tools")
+
+    def assert_tool_reply(self, result: Result, calls: Sequence[ScriptedCall]) -> list[ToolCall]:
+        """Assert a reply asked for exactly ``calls``, complete, before its one ``tool_calls``
+        ``Finish`` (after any ``NativeReply``); return its ``ToolCall`` events."""
+        finish = self.assert_complete(result, finish="tool_calls")
+        assert finish.raw == self.wire.finish_raw("tool_calls")
+        got = result.tool_calls
+        assert [call.name for call in got] == [call.name for call in calls], got
+        for call, expected in zip(got, calls, strict=True):
+            assert json.loads(call.arguments) == json.loads(expected.arguments), call
+            if self.wire.tool_ids_given:
+                assert call.id == expected.id, call
+        assert len({call.id for call in got}) == len(got), f"ids are not unique: {got!r}"
+        assert all(call.id for call in got), f"a call has no id: {got!r}"
+        last_call = max(i for i, e in enumerate(result.events) if isinstance(e, ToolCall))
+        assert last_call < len(result.events) - 1
+        assert len(result.natives) <= 1, result.natives
+        return got
+
+    def tool_round(
+        self,
+        calls: Sequence[ToolCall],
+        results: Sequence[ToolResult],
+        *,
+        text: str = "Let me check.",
+        native: Native | None = None,
+        tools: Sequence[ToolSpec] = CONTRACT_TOOLS,
+    ) -> ChatRequest:
+        """The request after a tool round: the question, the reply that asked for
+        ``calls`` (its ``text`` and ``native`` form), the ``tool`` message with
+        ``results``; ``tools`` offered (none: the request after the last allowed round)."""
+        return self.request(
+            messages=[
+                ChatMessage("user", "What is the weather in São Paulo?"),
+                ChatMessage("assistant", text, tool_calls=tuple(calls), native=native),
+                ChatMessage("tool", "", tool_results=tuple(results)),
+            ],
+            tools=tuple(tools),
+        )
+
+    @pytest.mark.parametrize("delivery", ["events", "bytes"])
+    async def test_tool_call_assembled_from_awkward_pieces(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient, delivery: str
+    ) -> None:
+        self.require_tools()
+        call = ScriptedCall("call_weather_1", "get_weather", AWKWARD_ARGUMENTS)
+        frames: list[bytes] = self.wire.tool_call_stream([call], text=["Let me ", "check."])
+        if delivery == "bytes":
+            body = b"".join(_crlf(f) for f in frames)
+            steps: list[bytes | Step] = [Chunk(body[i : i + 1]) for i in range(len(body))]
+            response = sse_stream_response(steps)
+        else:
+            response = sse_stream_response(frames)
+        request = self.request(tools=CONTRACT_TOOLS)
+        result = await self.run(wire_server, http_client, response, request=request)
+        (got,) = self.assert_tool_reply(result, [call])
+        assert json.loads(got.arguments) == {"city": 'Séo "Paulo"', "days": 3}
+        # The text that came before the call is kept, as text.
+        assert result.texts == ["Let me ", "check."]
+        body = wire_server.requests[0].json()
+        assert self.wire.tools_field in body
+        sent = self.wire.sent_tools(body)
+        assert [(t.name, t.description) for t in sent] == [
+            (t.name, t.description) for t in CONTRACT_TOOLS
+        ]
+        for tool, spec in zip(sent, CONTRACT_TOOLS, strict=True):
+            # The schema goes as given (an API may leave out an empty one).
+            assert set(tool.parameters.get("properties") or {}) == set(
+                spec.parameters["properties"]
+            )
+            if spec.parameters["properties"]:
+                assert tool.parameters["required"] == spec.parameters["required"]
+
+    async def test_two_calls_in_one_turn(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        self.require_tools()
+        calls = [
+            ScriptedCall("call_a", "get_weather", ('{"ci', 'ty": "Lima"', "}")),
+            ScriptedCall("call_b", "list_files", ("{", "}")),
+        ]
+        result = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(self.wire.tool_call_stream(calls)),
+            request=self.request(tools=CONTRACT_TOOLS),
+        )
+        got = self.assert_tool_reply(result, calls)
+        assert [json.loads(call.arguments) for call in got] == [{"city": "Lima"}, {}]
+        assert not result.texts
+
+    @pytest.mark.parametrize(
+        "results",
+        [
+            (("Sunny, 21 °C", False), ("permission denied: /etc", True)),
+            (("declined by the user", True), ("declined by the user", True)),
+        ],
+        ids=["result-and-error", "declined"],
+    )
+    async def test_tool_round_reaches_the_next_request(
+        self,
+        wire_server: WireServer,
+        http_client: httpx.AsyncClient,
+        results: tuple[tuple[str, bool], ...],
+    ) -> None:
+        self.require_tools()
+        calls = (
+            ToolCall("call_a", "get_weather", '{"city": "São Paulo"}'),
+            ToolCall("call_b", "list_files", "{}"),
+        )
+        request = self.tool_round(
+            calls,
+            [
+                ToolResult(call.id, call.name, content, is_error=error)
+                for call, (content, error) in zip(calls, results, strict=True)
+            ],
+        )
+        result = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(self.wire.stream(["It is sunny."])),
+            request=request,
+        )
+        self.assert_complete(result)
+        body = wire_server.requests[0].json()
+        assert self.wire.sent_tool_calls(body) == [
+            ("get_weather", {"city": "São Paulo"}),
+            ("list_files", {}),
+        ]
+        sent = self.wire.sent_tool_results(body)
+        assert [r.content for r in sent] == [content for content, _ in results]
+        for got, (_, error) in zip(sent, results, strict=True):
+            assert got.is_error in (None, error), f"is_error {got.is_error}, expected {error}"
+        assert "Let me check." in wire_server.requests[0].body.decode()
+
+    async def test_no_tools_field_when_none_offered(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        """The request after the last allowed tool round: the history keeps its calls and
+        results, and the body offers no tools at all (not an empty list)."""
+        self.require_tools()
+        calls = (ToolCall("call_a", "get_weather", '{"city": "Lima"}'),)
+        request = self.tool_round(calls, [ToolResult("call_a", "get_weather", "Foggy.")], tools=())
+        result = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(self.wire.stream(["Foggy in Lima."])),
+            request=request,
+        )
+        self.assert_complete(result)
+        assert not result.tool_calls
+        body = wire_server.requests[0].json()
+        assert self.wire.tools_field not in body
+        assert self.wire.sent_tools(body) == []
+        assert [r.content for r in self.wire.sent_tool_results(body)] == ["Foggy."]
+
+    async def test_signature_goes_back_unchanged(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        self.require_tools()
+        # Base64, as real signatures are, with the characters a careless encoder changes.
+        signature = "EqQBCgIYAhIM1gbcDa9GJwZA2b3h+/Gg0x/sig=="
+        call = ScriptedCall("call_sig", "get_weather", ('{"city": ', '"Oslo"}'))
+        frames = self.wire.signed_tool_call_stream(call, signature=signature)
+        if frames is None:
+            pytest.skip("this API asks nothing back unchanged")
+        first = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(frames),
+            request=self.request(tools=CONTRACT_TOOLS),
+        )
+        got = self.assert_tool_reply(first, [call])
+        assert len(first.natives) == 1, "no NativeReply for a reply with a signature"
+        native = first.natives[0]
+        assert first.events.index(native) < len(first.events) - 1
+        # The core stores it as JSON: it must survive that unchanged.
+        data = json.loads(json.dumps(native.data))
+        assert data == native.data
+        provider_name = self.wire.provider_cls.name
+        request = self.tool_round(
+            got,
+            [ToolResult(call.id, call.name, "Cold.") for call in got],
+            text=first.text,
+            native=Native(provider_name, data),
+        )
+        second = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(self.wire.stream(["Cold in Oslo."])),
+            request=request,
+        )
+        self.assert_complete(second)
+        sent = wire_server.requests[1].body
+        # Byte for byte: the signature as the server sent it, not re-encoded.
+        assert signature.encode() in sent, "the signature did not go back unchanged"
+        body = wire_server.requests[1].json()
+        assert self.wire.sent_tool_calls(body) == [("get_weather", {"city": "Oslo"})]
+        assert [r.content for r in self.wire.sent_tool_results(body)] == ["Cold."]
+
+    async def test_another_plugins_native_form_is_not_sent(
+        self, wire_server: WireServer, http_client: httpx.AsyncClient
+    ) -> None:
+        self.require_tools()
+        calls = (ToolCall("call_a", "get_weather", '{"city": "Lima"}'),)
+        foreign = Native("some-other-plugin", [{"type": "foreign", "secret": "x-foreign-blob"}])
+        request = self.tool_round(
+            calls, [ToolResult("call_a", "get_weather", "Foggy.")], native=foreign
+        )
+        result = await self.run(
+            wire_server,
+            http_client,
+            sse_stream_response(self.wire.stream(["Foggy."])),
+            request=request,
+        )
+        self.assert_complete(result)
+        sent = wire_server.requests[0].body.decode()
+        assert "x-foreign-blob" not in sent
+        body = wire_server.requests[0].json()
+        assert self.wire.sent_tool_calls(body) == [("get_weather", {"city": "Lima"})]
+        assert [r.content for r in self.wire.sent_tool_results(body)] == ["Foggy."]
 
 
 def json_frame(data: Any, *, event: str | None = None) -> bytes:

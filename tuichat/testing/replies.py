@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tuichat.errors import ProviderError
-from tuichat.protocol import ChatEvent, ReasoningDelta, TextDelta
+from tuichat.protocol import ChatEvent, NativeReply, ReasoningDelta, TextDelta, ToolCall
 
 if TYPE_CHECKING:
     from tuichat.protocol import ChatRequest
     from tuichat.provider import Provider
 
-__all__ = ["collect", "failure", "reasoning_of", "text_of"]
+__all__ = ["collect", "failure", "native_of", "reasoning_of", "text_of", "tool_calls_of"]
 
 
 async def collect(provider: Provider, request: ChatRequest) -> list[ChatEvent]:
@@ -51,3 +51,19 @@ def text_of(events: list[ChatEvent]) -> str:
 def reasoning_of(events: list[ChatEvent]) -> str:
     """The reply's reasoning: every :class:`~tuichat.protocol.ReasoningDelta` joined."""
     return "".join(event.text for event in events if isinstance(event, ReasoningDelta))
+
+
+def tool_calls_of(events: list[ChatEvent]) -> list[ToolCall]:
+    """The :class:`~tuichat.protocol.ToolCall` events, in order."""
+    return [event for event in events if isinstance(event, ToolCall)]
+
+
+def native_of(events: list[ChatEvent]) -> NativeReply | None:
+    """The reply's :class:`~tuichat.protocol.NativeReply`, if the provider sent one.
+
+    Raises:
+        AssertionError: The provider sent more than one.
+    """
+    natives = [event for event in events if isinstance(event, NativeReply)]
+    assert len(natives) <= 1, f"expected at most one NativeReply, got {natives!r}"
+    return natives[0] if natives else None

@@ -11,12 +11,20 @@ formats:
 * Gemini ``streamGenerateContent?alt=sse``: ``data:``-only frames of
   ``GenerateContentResponse`` objects, CRLF line endings, no terminator.
 
+Replies that ask for tools: :func:`openai_tool_stream` (``delta.tool_calls`` pieces by
+``index``), ``anthropic_stream(..., tool_uses=...)`` (``tool_use`` blocks with
+``input_json_delta`` pieces) and :func:`gemini_function_call_stream` (whole
+``functionCall`` parts). A call is scripted as ``(id, name, pieces)``: its arguments'
+JSON text in the pieces the server sends (Gemini sends the object whole, parsed from
+the joined pieces).
+
 The error builders return complete :class:`~tuichat.testing.Response` objects with each
 provider's documented error body.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,15 +33,22 @@ from tuichat.testing.sse import json_response, sse_event
 
 __all__ = [
     "CREATED",
+    "ScriptedCall",
     "anthropic_error",
     "anthropic_error_event",
     "anthropic_stream",
     "gemini_error",
+    "gemini_function_call_stream",
     "gemini_stream",
     "openai_chat_stream",
     "openai_error",
     "openai_error_event",
+    "openai_tool_stream",
 ]
+
+ScriptedCall = tuple[str, str, Sequence[str]]
+"""A tool call a scripted server asks for: ``(id, name, argument pieces)``; the pieces
+joined are the JSON text of its arguments."""
 
 CREATED = 1_700_000_000
 """The fixed ``created`` timestamp of generated OpenAI chunks (for stable snapshots)."""
@@ -119,6 +134,103 @@ def openai_chat_stream(
     return frames
 
 
+def openai_tool_stream(
+    calls: Sequence[ScriptedCall],
+    *,
+    text: Sequence[str] = (),
+    model: str = "gpt-4o-mini",
+    finish_reason: str | None = "tool_calls",
+    usage: tuple[int, int] | None = (10, 20),
+    interleave: bool = False,
+    done: bool = True,
+    id: str = "chatcmpl-test",
+) -> list[bytes]:
+    """An OpenAI Chat Completions stream whose reply asks for tools.
+
+    As the streaming reference shows it: a first chunk with the role; one chunk per text
+    piece; for each call a first ``delta.tool_calls`` element with its ``index``, ``id``,
+    ``type`` and ``function.name`` (``arguments: ""``), then one element per argument
+    piece with the ``index`` and ``function.arguments`` only; a chunk with an empty delta
+    and ``finish_reason``; the usage chunk; ``data: [DONE]``.
+
+    Args:
+        calls: The calls, ``(id, name, argument pieces)``; their place is their index.
+        text: Text pieces sent before the calls.
+        model: The ``model`` field.
+        finish_reason: ``tool_calls`` (or what a lenient server says); ``None`` leaves
+            out the final chunk.
+        usage: ``(prompt_tokens, completion_tokens)``, or ``None`` for no usage chunk.
+        interleave: Send the calls' pieces in turn (all first elements, then the first
+            piece of each call, then the second...), as parallel calls may arrive.
+        done: End with ``data: [DONE]``.
+        id: The ``id`` field of every chunk.
+
+    Returns:
+        The SSE frames.
+    """
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        body: dict[str, Any] = {
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": model,
+            "system_fingerprint": "fp_test",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if usage is not None:
+            body["usage"] = None
+        return sse_event(body)
+
+    def opening(index: int, call: ScriptedCall) -> dict[str, Any]:
+        call_id, name, _pieces = call
+        function = {"name": name, "arguments": ""}
+        return {"index": index, "id": call_id, "type": "function", "function": function}
+
+    def piece(index: int, arguments: str) -> dict[str, Any]:
+        return {"index": index, "function": {"arguments": arguments}}
+
+    frames = [chunk({"role": "assistant", "content": None if not text else "", "refusal": None})]
+    frames += [chunk({"content": t}) for t in text]
+    elements: list[dict[str, Any]] = []
+    if interleave:
+        elements += [opening(i, call) for i, call in enumerate(calls)]
+        longest = max((len(call[2]) for call in calls), default=0)
+        for step in range(longest):
+            elements += [
+                piece(i, call[2][step]) for i, call in enumerate(calls) if step < len(call[2])
+            ]
+    else:
+        for i, call in enumerate(calls):
+            elements.append(opening(i, call))
+            elements += [piece(i, p) for p in call[2]]
+    frames += [chunk({"tool_calls": [element]}) for element in elements]
+    if finish_reason is not None:
+        frames.append(chunk({}, finish_reason))
+    if usage is not None:
+        prompt, completion = usage
+        frames.append(
+            sse_event(
+                {
+                    "id": id,
+                    "object": "chat.completion.chunk",
+                    "created": CREATED,
+                    "model": model,
+                    "system_fingerprint": "fp_test",
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": prompt,
+                        "completion_tokens": completion,
+                        "total_tokens": prompt + completion,
+                    },
+                }
+            )
+        )
+    if done:
+        frames.append(sse_event("[DONE]"))
+    return frames
+
+
 def openai_error(
     status: int,
     message: str,
@@ -178,16 +290,23 @@ def anthropic_stream(
     signature: str = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
     cache_read: int = 0,
     full_delta_usage: bool = False,
+    redacted_thinking: Sequence[str] = (),
+    tool_uses: Sequence[ScriptedCall] = (),
 ) -> list[bytes]:
     """An Anthropic Messages stream.
 
     Events: ``message_start`` (a message with empty ``content`` and ``usage``
     ``{input_tokens, output_tokens: 1}``); if ``thinking``, a thinking block at index 0
     (``content_block_start``, one ``thinking_delta`` per piece, a ``signature_delta``,
-    ``content_block_stop``); the text block (``content_block_start`` with ``text: ""``,
-    one ``text_delta`` per piece, ``content_block_stop``); ``message_delta`` (the
-    ``stop_reason`` and the cumulative ``usage.output_tokens``); ``message_stop``. A
-    ``ping`` follows the first ``content_block_start``, as in the documented example.
+    ``content_block_stop``); a ``redacted_thinking`` block per ``redacted_thinking``
+    value (its ``data`` whole in ``content_block_start``); the text block
+    (``content_block_start`` with ``text: ""``, one ``text_delta`` per piece,
+    ``content_block_stop``; left out when there are ``tool_uses`` and no text); a
+    ``tool_use`` block per call (``content_block_start`` with ``id``, ``name`` and
+    ``input: {}``, one ``input_json_delta`` per argument piece, ``content_block_stop``);
+    ``message_delta`` (the ``stop_reason`` and the cumulative ``usage.output_tokens``);
+    ``message_stop``. A ``ping`` follows the first ``content_block_start``, as in the
+    documented example.
 
     Args:
         deltas: The text pieces.
@@ -206,6 +325,9 @@ def anthropic_stream(
             ``cache_read_input_tokens``, ``output_tokens``), as the current API's
             ``MessageDeltaUsage`` does, instead of ``output_tokens`` alone (the
             documented example).
+        redacted_thinking: The ``data`` of redacted thinking blocks, after the thinking.
+        tool_uses: Calls, ``(id, name, argument pieces)``, after the text; pass
+            ``stop_reason="tool_use"`` with them.
 
     Returns:
         The SSE frames.
@@ -258,11 +380,23 @@ def anthropic_stream(
             + [{"type": "signature_delta", "signature": signature}],
         )
         index += 1
-    block(
-        index,
-        {"type": "text", "text": ""},
-        [{"type": "text_delta", "text": text} for text in deltas],
-    )
+    for data in redacted_thinking:
+        block(index, {"type": "redacted_thinking", "data": data}, [])
+        index += 1
+    if deltas or not tool_uses:
+        block(
+            index,
+            {"type": "text", "text": ""},
+            [{"type": "text_delta", "text": text} for text in deltas],
+        )
+        index += 1
+    for call_id, name, pieces in tool_uses:
+        block(
+            index,
+            {"type": "tool_use", "id": call_id, "name": name, "input": {}},
+            [{"type": "input_json_delta", "partial_json": piece} for piece in pieces],
+        )
+        index += 1
     if stop_reason is not None:
         delta_usage: dict[str, Any] = {"output_tokens": output_tokens}
         if full_delta_usage:
@@ -394,6 +528,81 @@ def gemini_stream(
         body["modelVersion"] = model
         body["responseId"] = response_id
         frames.append(sse_event(body, crlf=crlf))
+    return frames
+
+
+def gemini_function_call_stream(
+    calls: Sequence[ScriptedCall | tuple[str | None, str, Sequence[str]]],
+    *,
+    text: Sequence[str] = (),
+    thoughts: Sequence[str] = (),
+    signature: str | None = None,
+    trailing_signature: str | None = None,
+    model: str = "gemini-2.5-flash",
+    finish_reason: str | None = "STOP",
+    usage: tuple[int, int] | None = (10, 20),
+    crlf: bool = True,
+    response_id: str = "resp-test",
+) -> list[bytes]:
+    """A Gemini ``streamGenerateContent?alt=sse`` stream whose reply calls functions.
+
+    One frame per thought piece (``"thought": true``) and per text piece, then one frame
+    with every ``functionCall`` part (``name``, ``args`` parsed from the joined pieces,
+    ``id`` unless it is ``None``; arguments never stream in pieces), the first carrying
+    ``thoughtSignature`` when ``signature`` is given (the thought signatures docs: of
+    parallel calls, only the first has one), and the ``finishReason`` (Gemini says
+    ``STOP``) with the ``usageMetadata``. With ``trailing_signature``, a last frame
+    brings that signature on an empty text part, as a stream may.
+
+    Args:
+        calls: ``(id or None, name, argument pieces)``.
+        text: Text pieces before the calls.
+        thoughts: Thought-summary pieces before the text.
+        signature: The ``thoughtSignature`` of the first call.
+        trailing_signature: A signature sent alone at the end (empty text part).
+        model: The ``modelVersion`` field.
+        finish_reason: ``STOP``...; ``None`` for none.
+        usage: ``(promptTokenCount, candidatesTokenCount)``, or ``None``.
+        crlf: End lines with CRLF, as Google's servers do.
+        response_id: The ``responseId`` field.
+
+    Returns:
+        The SSE frames.
+    """
+
+    def frame(parts: list[dict[str, Any]], last: bool = False) -> bytes:
+        candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+        body: dict[str, Any] = {"candidates": [candidate]}
+        if last:
+            if finish_reason is not None:
+                candidate["finishReason"] = finish_reason
+            if usage is not None:
+                prompt, completion = usage
+                body["usageMetadata"] = {
+                    "promptTokenCount": prompt,
+                    "candidatesTokenCount": completion,
+                    "totalTokenCount": prompt + completion,
+                }
+        body["modelVersion"] = model
+        body["responseId"] = response_id
+        return sse_event(body, crlf=crlf)
+
+    frames = [frame([{"text": t, "thought": True}]) for t in thoughts]
+    frames += [frame([{"text": t}]) for t in text]
+    parts: list[dict[str, Any]] = []
+    for number, (call_id, name, pieces) in enumerate(calls):
+        function: dict[str, Any] = {"name": name, "args": json.loads("".join(pieces) or "{}")}
+        if call_id is not None:
+            function["id"] = call_id
+        part: dict[str, Any] = {"functionCall": function}
+        if number == 0 and signature is not None:
+            part["thoughtSignature"] = signature
+        parts.append(part)
+    if trailing_signature is None:
+        frames.append(frame(parts, last=True))
+    else:
+        frames.append(frame(parts))
+        frames.append(frame([{"text": "", "thoughtSignature": trailing_signature}], last=True))
     return frames
 
 

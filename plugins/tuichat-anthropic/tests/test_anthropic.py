@@ -33,10 +33,20 @@ from tuichat.provider import (
     ChatMessage,
     ChatRequest,
     Finish,
+    NativeReply,
     ResponseInfo,
+    ToolCall,
     Usage,
 )
-from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.contract import (
+    CANARY_KEY,
+    ErrorKind,
+    ProviderContract,
+    ScriptedCall,
+    SentResult,
+    SentTool,
+    WireScript,
+)
 from tuichat.testing.environment import isolated_env
 from tuichat.testing.replies import collect, failure, reasoning_of, text_of
 from tuichat.testing.server import Delay, Drop, RecordedRequest, Response, WireServer
@@ -144,6 +154,51 @@ class AnthropicWire(WireScript):
 
     def malformed_event(self) -> bytes:
         return b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
+
+    def tool_call_stream(
+        self, calls: Sequence[ScriptedCall], *, text: Sequence[str] = ()
+    ) -> list[bytes]:
+        return anthropic_stream(
+            text,
+            model=MODEL,
+            stop_reason="tool_use",
+            tool_uses=[(c.id, c.name, c.pieces) for c in calls],
+        )
+
+    def signed_tool_call_stream(self, call: ScriptedCall, *, signature: str) -> list[bytes]:
+        # Extended thinking with tool use: the thinking block and its signature must go
+        # back unchanged in the turn that asked for the tool.
+        return anthropic_stream(
+            [],
+            model=MODEL,
+            stop_reason="tool_use",
+            thinking=["The user wants the weather; ", "I should look it up."],
+            signature=signature,
+            tool_uses=[(call.id, call.name, call.pieces)],
+        )
+
+    def sent_tools(self, body: Any) -> list[SentTool]:
+        return [
+            SentTool(t["name"], t["description"], t["input_schema"]) for t in body.get("tools", [])
+        ]
+
+    def sent_tool_calls(self, body: Any) -> list[tuple[str, Any]]:
+        return [
+            (block["name"], block["input"])
+            for message in body["messages"]
+            if message["role"] == "assistant" and isinstance(message["content"], list)
+            for block in message["content"]
+            if block["type"] == "tool_use"
+        ]
+
+    def sent_tool_results(self, body: Any) -> list[SentResult]:
+        return [
+            SentResult(block.get("content", ""), bool(block.get("is_error")))
+            for message in body["messages"]
+            if message["role"] == "user" and isinstance(message["content"], list)
+            for block in message["content"]
+            if block["type"] == "tool_result"
+        ]
 
 
 class TestAnthropicContract(ProviderContract):
@@ -460,9 +515,10 @@ async def test_thinking_and_text_are_kept_apart_and_noise_is_ignored(
             block_start(3, {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}),
             block_delta(3, {"type": "input_json_delta", "partial_json": '{"a": '}),
             block_delta(3, {"type": "brand_new_delta", "text": "not shown"}),
+            block_delta(3, {"type": "input_json_delta", "partial_json": "1}"}),
             frame("content_block_stop", index=3),
             frame("ping"),
-            *message_end("end_turn", output_tokens=42),
+            *message_end("tool_use", output_tokens=42),
         )
     )
     provider = make_provider(wire_server, client)
@@ -471,15 +527,28 @@ async def test_thinking_and_text_are_kept_apart_and_noise_is_ignored(
 
     assert reasoning_of(events) == "Let me think about it."
     assert text_of(events) == "Hello, world"
-    assert events[-2:] == [
+    assert events[-4:] == [
+        ToolCall("toolu_1", "f", '{"a": 1}'),
+        NativeReply(
+            [
+                {
+                    "type": "thinking",
+                    "thinking": "Let me think about it.",
+                    "signature": "EqQBCgIYAhIM",
+                },
+                {"type": "redacted_thinking", "data": "opaque"},
+                {"type": "text", "text": "Hello, world"},
+                {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"a": 1}},
+            ]
+        ),
         Usage(input_tokens=105, output_tokens=42, cached_input_tokens=90),
-        Finish("stop", "end_turn"),
+        Finish("tool_calls", "tool_use"),
     ]
     # Deltas come in the order they arrived: all thinking before the reply here.
     kinds = [
         type(event).__name__
         for event in events
-        if not isinstance(event, Usage | Finish | ResponseInfo)
+        if not isinstance(event, Usage | Finish | ResponseInfo | ToolCall | NativeReply)
     ]
     assert kinds == ["ReasoningDelta"] * 2 + ["TextDelta"] * 3
 

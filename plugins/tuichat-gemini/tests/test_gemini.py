@@ -30,15 +30,25 @@ from tuichat.provider import (
     ChatMessage,
     ChatRequest,
     Finish,
+    NativeReply,
     ResponseInfo,
+    ToolCall,
     Usage,
 )
-from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.contract import (
+    CANARY_KEY,
+    ErrorKind,
+    ProviderContract,
+    ScriptedCall,
+    SentResult,
+    SentTool,
+    WireScript,
+)
 from tuichat.testing.environment import isolated_env
 from tuichat.testing.replies import collect, failure, reasoning_of, text_of
 from tuichat.testing.server import Delay, Drop, RecordedRequest, Response, WireServer
 from tuichat.testing.sse import json_response, sse_event, sse_response
-from tuichat.testing.wire import gemini_error, gemini_stream
+from tuichat.testing.wire import gemini_error, gemini_function_call_stream, gemini_stream
 
 KEY = "AIzaSyTest-9d8c7b6a5f4e"
 MODEL = "gemini-3.8-flash"
@@ -47,7 +57,13 @@ CHAT_PATH = f"/v1beta/models/{MODEL}:streamGenerateContent"
 
 # The shared contract suite ------------------------------------------------------------
 
-_FINISH_WORDS = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
+# Gemini ends a reply that calls functions with STOP, like any other.
+_FINISH_WORDS = {
+    "stop": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "tool_calls": "STOP",
+}
 _ERROR_FRAMES = {
     "overloaded": (503, "UNAVAILABLE"),
     "server": (500, "INTERNAL"),
@@ -149,6 +165,44 @@ class GeminiWire(WireScript):
 
     def models_route(self, ids: Sequence[str]) -> tuple[str, str, Response]:
         return "GET", "/v1beta/models", json_response({"models": [model_item(i) for i in ids]})
+
+    def tool_call_stream(
+        self, calls: Sequence[ScriptedCall], *, text: Sequence[str] = ()
+    ) -> list[bytes]:
+        return gemini_function_call_stream(
+            [(c.id, c.name, c.pieces) for c in calls], text=text, model=MODEL, crlf=False
+        )
+
+    def signed_tool_call_stream(self, call: ScriptedCall, *, signature: str) -> list[bytes]:
+        return gemini_function_call_stream(
+            [(call.id, call.name, call.pieces)], signature=signature, model=MODEL, crlf=False
+        )
+
+    def sent_tools(self, body: Any) -> list[SentTool]:
+        return [
+            SentTool(d["name"], d["description"], d.get("parametersJsonSchema", {}))
+            for tool in body.get("tools", [])
+            for d in tool["functionDeclarations"]
+        ]
+
+    def sent_tool_calls(self, body: Any) -> list[tuple[str, Any]]:
+        return [
+            (part["functionCall"]["name"], part["functionCall"]["args"])
+            for content in body["contents"]
+            if content["role"] == "model"
+            for part in content["parts"]
+            if "functionCall" in part
+        ]
+
+    def sent_tool_results(self, body: Any) -> list[SentResult]:
+        results = []
+        for content in body["contents"]:
+            for part in content["parts"]:
+                if "functionResponse" in part:
+                    response = part["functionResponse"]["response"]
+                    error = "error" in response
+                    results.append(SentResult(response["error" if error else "output"], error))
+        return results
 
 
 class TestGeminiContract(ProviderContract):
@@ -376,9 +430,22 @@ async def test_thought_parts_are_kept_apart(
     assert reasoning_of(events) == "Weighing it up."
     assert text_of(events) == "The answer is 42."
     # Thinking tokens are billed as output, so they count with the reply.
-    assert events[-2:] == [
+    assert events[-4:] == [
+        ToolCall("call_0", "f", "{}"),
+        # Every part goes back as it came, in its place; only plain text parts without
+        # a signature are merged.
+        NativeReply(
+            [
+                {"text": "Weighing it", "thought": True},
+                {"text": " up.", "thought": True, "thoughtSignature": "c2ln"},
+                {"text": "The answer"},
+                {"functionCall": {"name": "f", "args": {}}},
+                {"inlineData": {"mimeType": "image/png", "data": "AA=="}},
+                {"text": " is 42.", "brandNewField": 1},
+            ]
+        ),
         Usage(input_tokens=9, output_tokens=35, reasoning_tokens=30),
-        Finish("stop", "STOP"),
+        Finish("tool_calls", "STOP"),
     ]
 
 

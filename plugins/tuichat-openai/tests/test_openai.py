@@ -39,10 +39,19 @@ from tuichat.testing import (
     openai_chat_stream,
     openai_error,
     openai_error_event,
+    openai_tool_stream,
     sse_event,
     sse_response,
 )
-from tuichat.testing.contract import CANARY_KEY, ErrorKind, ProviderContract, WireScript
+from tuichat.testing.contract import (
+    CANARY_KEY,
+    ErrorKind,
+    ProviderContract,
+    ScriptedCall,
+    SentResult,
+    SentTool,
+    WireScript,
+)
 from tuichat.testing.environment import isolated_env
 from tuichat.testing.replies import collect, text_of
 
@@ -140,6 +149,37 @@ class OpenAIWire(WireScript):
     def models_route(self, ids: Sequence[str]) -> tuple[str, str, Response]:
         data = [{"id": i, "object": "model", "created": 1, "owned_by": "openai"} for i in ids]
         return "GET", "/v1/models", json_response({"object": "list", "data": data})
+
+    def tool_call_stream(
+        self, calls: Sequence[ScriptedCall], *, text: Sequence[str] = ()
+    ) -> list[bytes]:
+        # Parallel calls interleave by index, as the streaming reference allows.
+        return openai_tool_stream(
+            [(c.id, c.name, c.pieces) for c in calls],
+            text=text,
+            model=self.model,
+            interleave=len(calls) > 1,
+        )
+
+    def sent_tools(self, body: Any) -> list[SentTool]:
+        return [
+            SentTool(
+                t["function"]["name"], t["function"]["description"], t["function"]["parameters"]
+            )
+            for t in body.get("tools", [])
+        ]
+
+    def sent_tool_calls(self, body: Any) -> list[tuple[str, Any]]:
+        return [
+            (call["function"]["name"], json.loads(call["function"]["arguments"]))
+            for message in body["messages"]
+            if message["role"] == "assistant"
+            for call in message.get("tool_calls", [])
+        ]
+
+    def sent_tool_results(self, body: Any) -> list[SentResult]:
+        # Chat Completions has no error flag: the text says it.
+        return [SentResult(m["content"], None) for m in body["messages"] if m["role"] == "tool"]
 
 
 class TestOpenAIContract(ProviderContract):

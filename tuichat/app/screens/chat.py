@@ -579,6 +579,8 @@ class ChatScreen(
                         )
         except TuichatError as exc:
             self.post_message(self.ReplyFailed(turn.message_id, self._sentence(exc, provider)))
+        finally:
+            self._end_live_calls()
 
     async def _show_reasoning(self, turn: Turn, view: ReplyView, text: str) -> None:
         active = self._active

@@ -167,16 +167,20 @@ class ToolActions(ChatScreenBase):
             if block is not None:
                 block.update_state(event.status, result=event.content, seconds=event.seconds)
 
+    def _end_live_calls(self) -> None:
+        """The reply ended (stopped, failed): calls still waiting or running never will."""
+        for block in getattr(self, "_live_calls", {}).values():
+            block.update_state("stopped")
+        self._live_calls = {}
+
     def _tool_call_views(self, message: StoredMessage) -> list[ToolCallView]:
         """A stored reply's calls, collapsed, in order."""
         key = self.key_hint("toggle-tool-calls")
         views = []
         for record in rounds_of(message.meta):
             for call in record.calls:
-                state = call.status if call.status != "running" else "error"
-                result = call.result or (
-                    "The call did not finish." if call.status == "running" else ""
-                )
+                state = call.status if call.status != "running" else "stopped"
+                result = call.result
                 views.append(
                     ToolCallView(
                         call.tool,

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from tuichat.sanitize import neutralize, one_line
 from tuichat.tty_approval import arguments_shown
 
-CallState = Literal["asked", "waiting", "running", "ok", "error", "declined"]
+CallState = Literal["asked", "waiting", "running", "ok", "error", "declined", "stopped"]
 
 #: How each state reads in the collapsed line.
 _STATE_TEXT: dict[str, str] = {
@@ -27,6 +27,7 @@ _STATE_TEXT: dict[str, str] = {
     "ok": "ok",
     "error": "failed",
     "declined": "declined",
+    "stopped": "stopped before it finished",
 }
 
 #: The most lines of a result shown when opened (a tool may return a whole file).
@@ -109,7 +110,7 @@ class ToolCallView(Static):
         return " · ".join(parts) + f"   ({self.toggle_key} {verb}s the call)"
 
     def _show(self) -> None:
-        self.set_class(self.state in ("error", "declined"), "-failed")
+        self.set_class(self.state in ("error", "declined", "stopped"), "-failed")
         self.set_class(self.state in ("asked", "waiting", "running"), "-live")
         if not self.expanded:
             self.update(Content(self.headline()))
