@@ -10,9 +10,17 @@ from typing import Any
 import pytest
 import tuichat_anthropic
 import tuichat_gemini
+import tuichat_openai
 
 from tests.serve.server import CLAUDE, ServeFactory
-from tuichat.testing import WireServer, anthropic_stream, sse_event, sse_response
+from tuichat.testing import (
+    WireServer,
+    anthropic_stream,
+    openai_chat_stream,
+    openai_tool_stream,
+    sse_event,
+    sse_response,
+)
 
 openai = pytest.importorskip("openai")
 
@@ -233,3 +241,38 @@ def test_a_streamed_gemini_call_carries_its_thought_signature(
     assert json.loads(call.function.arguments) == {"city": "Paris"}
     assert call.model_extra["extra_content"] == {"google": {"thought_signature": SIGNATURE}}
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+# OpenAI and compatible servers -------------------------------------------------------------
+
+
+@needs_tools(tuichat_openai.OpenAIProvider)
+def test_an_openai_compatible_server_gets_the_calls_and_results_in_its_own_shape(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    served = serve()
+    pieces = ('{"ci', 'ty": "Pa', 'ris"}')
+    wire_server.enqueue(sse_response(*openai_tool_stream([("call_abc", "get_weather", pieces)])))
+    wire_server.enqueue(sse_response(*openai_chat_stream(["It is 18C in Paris."])))
+
+    first, final = run_the_sdk_example(served.url, "openai/gpt-4o-mini")
+
+    [call] = first.choices[0].message.tool_calls
+    assert (call.id, call.function.arguments) == ("call_abc", '{"city": "Paris"}')
+    assert final.choices[0].message.content == "It is 18C in Paris."
+    asked, answered = (request.json() for request in wire_server.requests)
+    assert asked["tools"] == [WEATHER]
+    assert answered["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_abc",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_abc", "content": "18C in Paris"},
+    ]
