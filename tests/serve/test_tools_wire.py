@@ -1,6 +1,5 @@
-"""Tools end to end: the ``openai`` SDK -> tuichat serve -> the real Anthropic and Gemini
-plugins -> their wire formats, as the APIs document them. Each test runs once its
-plugin supports tool calling (issue 15)."""
+"""Tools end to end: the ``openai`` SDK -> tuichat serve -> the real Anthropic, Gemini and
+OpenAI plugins -> their wire formats, as the APIs document them (issue 15)."""
 
 from __future__ import annotations
 
@@ -8,9 +7,6 @@ import json
 from typing import Any
 
 import pytest
-import tuichat_anthropic
-import tuichat_gemini
-import tuichat_openai
 
 from tests.serve.server import CLAUDE, ServeFactory
 from tuichat.testing import (
@@ -34,13 +30,6 @@ WEATHER = {
     },
 }
 QUESTION = "What is the weather in Paris?"
-
-
-def needs_tools(provider: type) -> Any:
-    return pytest.mark.skipif(
-        not getattr(provider, "supports_tools", False),
-        reason=f"{provider.__name__} has no tool calling yet",
-    )
 
 
 def run_the_sdk_example(url: str, model: str) -> tuple[Any, Any]:
@@ -124,7 +113,6 @@ def claude_thinks_then_calls_get_weather() -> list[bytes]:
     ]
 
 
-@needs_tools(tuichat_anthropic.AnthropicProvider)
 def test_the_sdks_tool_calling_example_works_with_claude(
     serve: ServeFactory, wire_server: WireServer
 ) -> None:
@@ -183,7 +171,6 @@ def gemini_frame(parts: list[dict[str, Any]], finish: str | None = None) -> byte
     return sse_event(body)
 
 
-@needs_tools(tuichat_gemini.GeminiProvider)
 def test_a_gemini_thought_signature_makes_the_round_trip_through_the_sdk(
     serve: ServeFactory, wire_server: WireServer
 ) -> None:
@@ -213,7 +200,6 @@ def test_a_gemini_thought_signature_makes_the_round_trip_through_the_sdk(
     assert response["functionResponse"]["response"] == {"output": "18C in Paris"}
 
 
-@needs_tools(tuichat_gemini.GeminiProvider)
 def test_a_streamed_gemini_call_carries_its_thought_signature(
     serve: ServeFactory, wire_server: WireServer
 ) -> None:
@@ -246,7 +232,6 @@ def test_a_streamed_gemini_call_carries_its_thought_signature(
 # OpenAI and compatible servers -------------------------------------------------------------
 
 
-@needs_tools(tuichat_openai.OpenAIProvider)
 def test_an_openai_compatible_server_gets_the_calls_and_results_in_its_own_shape(
     serve: ServeFactory, wire_server: WireServer
 ) -> None:
