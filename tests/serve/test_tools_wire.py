@@ -261,3 +261,35 @@ def test_an_openai_compatible_server_gets_the_calls_and_results_in_its_own_shape
         },
         {"role": "tool", "tool_call_id": "call_abc", "content": "18C in Paris"},
     ]
+
+
+def test_a_signature_a_client_kept_reaches_gemini_after_a_restart(
+    serve: ServeFactory, wire_server: WireServer
+) -> None:
+    served = serve()  # a fresh server: it remembers no reply
+    wire_server.enqueue(sse_response(gemini_frame([{"text": "It is 18C in Paris."}], "STOP")))
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+        "extra_content": {"google": {"thought_signature": SIGNATURE}},
+    }
+    messages = [
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "18C in Paris"},
+    ]
+    with openai.OpenAI(base_url=f"{served.url}/v1", api_key="x", max_retries=0) as client:
+        client.chat.completions.create(
+            model="gemini/gemini-3-flash", messages=messages, tools=[WEATHER]
+        )
+    model_turn = wire_server.last_request.json()["contents"][1]
+    assert model_turn == {
+        "role": "model",
+        "parts": [
+            {
+                "functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+                "thoughtSignature": SIGNATURE,
+            }
+        ],
+    }
