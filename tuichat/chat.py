@@ -466,6 +466,13 @@ class Turn:
         )
 
     @property
+    def native(self) -> Native | None:
+        """The last request's reply in its provider's shape, if the provider sent one
+        (see :class:`~tuichat.protocol.NativeReply`): ``serve`` hands what is in it to
+        its client with the calls the turn did not run."""
+        return self._round_native
+
+    @property
     def message_id(self) -> int:
         """The assistant message's row id."""
         return self.assistant_message.id

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tuichat.compare import Comparison, Contender
     from tuichat.http import RetryPolicy
     from tuichat.prices import Price
-    from tuichat.protocol import ModelInfo
+    from tuichat.protocol import ModelInfo, ToolSpec
     from tuichat.provider import Provider
     from tuichat.runtime import Runtime
     from tuichat.store import Conversation, Message, Store
@@ -316,16 +316,20 @@ class Session:
     def send(
         self,
         conversation: Conversation,
-        prompt: str,
+        prompt: str | None,
         provider: Provider,
         model: str,
         overrides: Overrides | None = None,
         attachments: Sequence[Attachment] = (),
         tools: ToolUse | None = None,
+        offer_tools: Sequence[ToolSpec] = (),
     ) -> Turn:
         """Save ``prompt`` and its ``attachments`` in ``conversation`` and begin the reply.
 
-        With ``tools``, the reply may call them (see :mod:`tuichat.tool_loop`).
+        ``prompt`` None answers the history as it is (``serve``'s client sent the results
+        of the tools the model called). With ``tools``, the reply may call them (see
+        :mod:`tuichat.tool_loop`); ``offer_tools`` are only offered: their calls end the
+        turn, for the front-end's client to run (see :meth:`Turn.begin`).
 
         Raises:
             MissingKey: The provider needs a key and has none.
@@ -341,6 +345,7 @@ class Session:
             prompt,
             attachments=attachments,
             tools=tools,
+            offer_tools=offer_tools,
             **options.as_kwargs(),
         )
 

@@ -103,17 +103,25 @@ ServeFactory = Callable[..., Served]
 
 @pytest.fixture
 def serve(build_runtime: Callable[..., Runtime], wire_server: WireServer) -> Iterator[ServeFactory]:
-    """Start ``tuichat serve`` on a free port: ``serve(settings=None, **serve_options)``.
+    """Start ``tuichat serve`` on a free port:
+    ``serve(settings=None, plugins=None, **serve_options)``.
 
     ``settings`` is the tuichat settings data (default: the three providers pointed at
-    ``wire_server``, Anthropic the default provider); ``serve_options`` go to
+    ``wire_server``, Anthropic the default provider); ``plugins`` the provider plugins
+    (default: the three first-party ones); ``serve_options`` go to
     :class:`ServeSettings` (``token=...``, ``cors_origins=[...]``, ``save=True``...).
     """
     started: list[Served] = []
 
-    def start(settings: dict[str, Any] | None = None, **serve_options: Any) -> Served:
+    def start(
+        settings: dict[str, Any] | None = None,
+        plugins: tuple[object, ...] | None = None,
+        **serve_options: Any,
+    ) -> Served:
         data = settings if settings is not None else {"providers": provider_tables(wire_server)}
-        runtime = build_runtime(data, plugins=(tuichat_anthropic, tuichat_openai, tuichat_gemini))
+        if plugins is None:
+            plugins = (tuichat_anthropic, tuichat_openai, tuichat_gemini)
+        runtime = build_runtime(data, plugins=plugins)
         options = {"port": 0, "keepalive": 0, **serve_options}
         config = ServeSettings(**options)
         sock = bind_socket(config.host, 0)

@@ -178,11 +178,12 @@ def test_errors_use_openai_shapes_and_sdk_classes(
         )
     with pytest.raises(openai.BadRequestError) as bad:
         client.chat.completions.create(
-            model=f"anthropic/{CLAUDE}",
+            model="demo/demo",  # a plugin without tool calling
             messages=[{"role": "user", "content": "x"}],
             tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}],
         )
     assert bad.value.body["param"] == "tools"
+    assert "does not support tool calling" in bad.value.body["message"]
     wire_server.enqueue(openai_error(404, "The model does not exist", code="model_not_found"))
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(
@@ -218,8 +219,12 @@ def test_a_model_whose_provider_prefix_is_unknown_is_refused_before_any_provider
             "messages[0].content",
         ),
         (
-            {"model": "openai/gpt-4o-mini", "messages": [{"role": "tool", "content": "x"}]},
+            {"model": "openai/gpt-4o-mini", "messages": [{"role": "function", "content": "x"}]},
             "messages[0].role",
+        ),
+        (
+            {"model": "openai/gpt-4o-mini", "messages": [{"role": "tool", "content": "x"}]},
+            "messages[0].tool_call_id",
         ),
         (
             {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "n": 2},

@@ -35,10 +35,10 @@ from starlette.routing import Route
 
 from tuichat import __version__
 from tuichat.errors import TuichatError
-from tuichat.provider import Finish, Retrying, TextDelta
+from tuichat.provider import Finish, Retrying, TextDelta, ToolCall
 from tuichat.runtime import Runtime
 from tuichat.sanitize import one_line
-from tuichat.serve import openai_compat
+from tuichat.serve import openai_compat, openai_tools
 from tuichat.serve.errors import ApiError, api_error_from, native_body, openai_body
 from tuichat.serve.exchange import ChatCall, Exchange, Role, TurnMessage, Turns
 from tuichat.serve.security import Guard, is_openai_path
@@ -404,9 +404,13 @@ async def openai_frames(
     Nothing is yielded until the provider produced something, so a failure before the
     first delta is raised (and answered with a real HTTP status); a later failure is
     sent as ``data: {"error": {...}}``, which OpenAI SDKs raise as ``APIError``.
+
+    The model's tool calls go out when its reply ends (its thought signatures, which
+    Gemini sends last, with them): one ``delta.tool_calls`` chunk per whole call.
     """
     started = False
     finish: str | None = None
+    calls: list[ToolCall] = []
     try:
         async with aclosing(exchange.events()) as events:
             async for event in events:
@@ -415,8 +419,19 @@ async def openai_frames(
                         started = True
                         yield writer.delta({"role": "assistant", "content": "", "refusal": None})
                     yield writer.delta({"content": event.text})
+                elif isinstance(event, ToolCall):
+                    calls.append(event)
                 elif isinstance(event, Finish):
                     finish = event.reason
+                    if finish == "tool_calls" and calls:
+                        signatures = exchange.signatures(calls)
+                        for index, call in enumerate(calls):
+                            delta: dict[str, Any] = {}
+                            if not started:
+                                started = True
+                                delta = {"role": "assistant", "content": None, "refusal": None}
+                            entry = openai_tools.tool_call_delta(index, call, signatures[index])
+                            yield writer.delta({**delta, "tool_calls": [entry]})
     except Exception as exc:  # noqa: BLE001
         if not started:
             raise

@@ -17,25 +17,40 @@ from typing import Literal
 from tuichat.attachments import Attachment
 from tuichat.chat import Turn, title_from_prompt
 from tuichat.errors import MissingKey
+from tuichat.protocol import Native, ToolCall, ToolSpec
 from tuichat.provider import ChatEvent, LeftOut, Provider
 from tuichat.runtime import Runtime
 from tuichat.serve.errors import ApiError, api_error_from
+from tuichat.serve.natives import Natives
+from tuichat.serve.signatures import Signature, signatures_of
+from tuichat.serve.tool_history import fold
 from tuichat.session import Overrides, Session
 from tuichat.store import Store
+from tuichat.tool_loop import ToolEvent
 
-__all__ = ["ChatCall", "Exchange", "Outcome", "Role", "Turns", "TurnMessage"]
+__all__ = ["ChatCall", "Exchange", "MessageRole", "Outcome", "Role", "Turns", "TurnMessage"]
 
 Role = Literal["system", "user", "assistant"]
+"""The roles of the native API's messages."""
+
+MessageRole = Literal["system", "user", "assistant", "tool"]
+"""The roles of the OpenAI-compatible API's messages (``tool``: a tool's result)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TurnMessage:
     """One message of the history a client sent."""
 
-    role: Role
+    role: MessageRole
     content: str
     attachments: tuple[Attachment, ...] = ()
     """Files the message carries (images, PDFs), in order."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """An assistant message's calls of the tools the client offered."""
+    signatures: tuple[Signature, ...] = ()
+    """Each call's thought signature (Gemini's), as the client got it with the call."""
+    tool_call_id: str | None = None
+    """A ``tool`` message: the call whose result it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +58,15 @@ class ChatCall:
     """A chat request, whichever API it came through.
 
     Attributes:
-        messages: The conversation; the last one is the user's new prompt. System
-            messages are joined into the system prompt.
+        messages: The conversation; the last one is the user's new prompt, or a tool's
+            result (the model goes on from the tools' results). System messages are
+            joined into the system prompt.
         model: ``model`` or ``provider/model``; the default when None.
         provider: The provider instance; taken from ``model`` or the default when None.
         system_prompt: The system prompt (before any system messages).
         temperature: Sampling temperature.
         max_tokens: Most tokens in the reply.
+        tools: Tools the model may call; its calls end the reply, for the client to run.
     """
 
     messages: Sequence[TurnMessage]
@@ -58,6 +75,12 @@ class ChatCall:
     system_prompt: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    tools: tuple[ToolSpec, ...] = ()
+
+    @property
+    def uses_tools(self) -> bool:
+        """Tools offered, or tool calls and results in the history."""
+        return bool(self.tools) or any(m.tool_calls or m.role == "tool" for m in self.messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +97,10 @@ class Outcome:
     reasoning_tokens: int | None = None
     cost: float | None = None
     """US dollars (None: unknown)."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The calls the model asked for (``finish_reason`` ``tool_calls``), for the client."""
+    signatures: tuple[Signature, ...] = ()
+    """Each call's thought signature (Gemini's; None for other providers)."""
 
     def left_out_fields(self) -> list[dict[str, str]]:
         """What the provider did not send of the request, and why (``left_out``)."""
@@ -107,6 +134,8 @@ class Turns:
         self.runtime = runtime
         self.save = save
         self.scratch = scratch
+        self.natives = Natives()
+        """Replies that asked for tools, in their providers' shapes, for when they return."""
 
     @property
     def store(self) -> Store:
@@ -124,14 +153,15 @@ class Turns:
             ApiError: An unknown provider (404), a provider without a key (503), a
                 provider whose config table is invalid (500).
         """
-        if not call.messages or call.messages[-1].role != "user":
+        if not call.messages or call.messages[-1].role not in ("user", "tool"):
             raise ApiError(
                 422,
                 "invalid_request",
-                "The last message must be the user's (role 'user'): it is the prompt.",
+                "The last message must be the user's prompt (role 'user') or a tool's "
+                "result (role 'tool').",
                 param="messages",
             )
-        if not call.messages[-1].content.strip():
+        if call.messages[-1].role == "user" and not call.messages[-1].content.strip():
             raise ApiError(
                 422, "invalid_request", "The prompt (the last message) is empty.", param="messages"
             )
@@ -140,6 +170,15 @@ class Turns:
             provider, model = session.resolve(call.provider, call.model)
         except Exception as exc:  # noqa: BLE001 - UsageError/ConfigError become 4xx/5xx
             raise api_error_from(exc) from None
+        if call.uses_tools and not provider.supports_tools:
+            raise ApiError(
+                400,
+                "tools_not_supported",
+                f"The plugin of provider {provider.label!r} does not support tool calling; "
+                "send the request without tools, tool calls and tool messages.",
+                param="tools",
+                provider=provider.instance_name,
+            )
         if not model:
             raise ApiError(
                 422,
@@ -202,21 +241,36 @@ class Exchange:
             self.provider, self.model, overrides, title=title_from_prompt(first_prompt)
         )
         self.conversation_id = conversation.id
-        for message in turns[:-1]:
-            session.store.add_message(
-                conversation.id, message.role, message.content, attachments=message.attachments
-            )
         last = turns[-1]
+        # A last tool message: the model goes on from the tools' results, with no prompt.
+        prompt = last if last.role == "user" else None
+        plugin = self.provider.name
+
+        def recall(message: TurnMessage) -> Native | None:
+            return self.turns.natives.find(
+                plugin, message.content, message.tool_calls, message.signatures
+            )
+
+        history = fold(turns[:-1] if prompt else turns, plugin, recall)
+        for message in history:
+            session.store.add_message(
+                conversation.id,
+                message.role,
+                message.content,
+                attachments=message.attachments,
+                meta=message.meta,
+            )
         return session.send(
             conversation,
-            last.content,
+            prompt.content if prompt else None,
             self.provider,
             self.model,
             overrides,
-            attachments=last.attachments,
+            attachments=prompt.attachments if prompt else (),
+            offer_tools=call.tools,
         )
 
-    async def events(self) -> AsyncGenerator[ChatEvent, None]:
+    async def events(self) -> AsyncGenerator[ChatEvent | ToolEvent, None]:
         """Write the conversation, then stream the reply's events while saving them.
 
         Closing this generator (the client left) cancels the reply upstream at once
@@ -233,6 +287,7 @@ class Exchange:
                 async for event in events:
                     yield event
             state = self.turn.state
+            self.turns.natives.keep(state.content, state.tool_calls, self.turn.native)
             if state.status == "interrupted" and state.error is not None:
                 # Ended without the provider's terminator: an incomplete reply.
                 raise state.error
@@ -244,6 +299,7 @@ class Exchange:
         """How the reply ended; call once :meth:`events` is exhausted."""
         assert self.turn is not None, "iterate events() first"
         state = self.turn.state
+        calls = tuple(state.tool_calls)
         return Outcome(
             content=state.content,
             finish_reason=state.finish_reason,
@@ -254,7 +310,13 @@ class Exchange:
             cached_input_tokens=state.cached_input_tokens,
             reasoning_tokens=state.reasoning_tokens,
             cost=state.cost,
+            tool_calls=calls,
+            signatures=self.signatures(calls),
         )
+
+    def signatures(self, calls: Sequence[ToolCall]) -> tuple[Signature, ...]:
+        """Each of the reply's calls' thought signature, from its native form."""
+        return signatures_of(self.turn.native if self.turn else None, calls)
 
     async def complete(self) -> Outcome:
         """Run the whole reply and return its outcome (the non-streaming endpoints)."""

@@ -6,9 +6,14 @@ ending with ``data: [DONE]``), so any OpenAI client or SDK can reach Anthropic, 
 or any other configured provider. Models are named ``provider/model``
 (``anthropic/claude-sonnet-4-5``); a bare model goes to the default provider.
 
-What does not translate is refused with a 400 rather than silently dropped: images and
-other non-text content, tools, ``n`` above 1, JSON response formats. Sampling options
-tuichat does not carry (``top_p``, ``stop``, ``seed``...) are ignored.
+Tools pass through (see :mod:`tuichat.serve.openai_tools`): the model's calls come back
+as ``tool_calls`` for the client to run, and its ``role: "tool"`` results go on to the
+provider in that API's own shape.
+
+What does not translate is refused with a 400 rather than silently dropped: content
+other than text, images and PDFs, a ``tool_choice`` other than ``auto``, ``n`` above 1,
+JSON response formats. Sampling options tuichat does not carry (``top_p``, ``stop``,
+``seed``...) are ignored.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from typing import Any
 from tuichat import attachments, errors
 from tuichat.attachments import Attachment
 from tuichat.provider import ModelInfo
+from tuichat.serve import openai_tools
 from tuichat.serve.errors import ApiError
-from tuichat.serve.exchange import ChatCall, Outcome, Role, TurnMessage
+from tuichat.serve.exchange import ChatCall, MessageRole, Outcome, TurnMessage
 
 __all__ = [
     "DONE",
@@ -40,11 +46,12 @@ __all__ = [
 #: The frame that ends every OpenAI stream.
 DONE = b"data: [DONE]\n\n"
 
-_ROLES: dict[str, Role] = {
+_ROLES: dict[str, MessageRole] = {
     "system": "system",
     "developer": "system",  # OpenAI's newer name for system instructions
     "user": "user",
     "assistant": "assistant",
+    "tool": "tool",
 }
 
 
@@ -146,6 +153,38 @@ def _positive_int(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _message(raw: Any, where: str) -> TurnMessage:
+    """One message of ``messages``."""
+    if not isinstance(raw, dict):
+        raise _bad(f"{where} must be an object with 'role' and 'content'.", where)
+    role = _ROLES.get(str(raw.get("role")))
+    if role is None:
+        raise _bad(
+            f"{where}.role {raw.get('role')!r} is not supported; use system, developer, "
+            "user, assistant or tool.",
+            f"{where}.role",
+        )
+    if raw.get("function_call") is not None:
+        raise _bad(f"{where}.function_call is deprecated and not supported; use tool_calls.", where)
+    text, files = content_of(raw.get("content"), where)
+    if role == "tool":
+        call_id = raw.get("tool_call_id")
+        if not isinstance(call_id, str) or not call_id:
+            raise _bad(
+                f"{where} is a tool's result and needs the tool_call_id of the call it answers.",
+                f"{where}.tool_call_id",
+            )
+        if files:
+            raise _bad(f"{where} is a tool's result: its content must be text.", f"{where}.content")
+        return TurnMessage(role, text, tool_call_id=call_id)
+    if raw.get("tool_calls") is not None and role == "assistant":
+        calls, signatures = openai_tools.parse_tool_calls(raw["tool_calls"], where)
+        return TurnMessage(role, text, files, tool_calls=calls, signatures=signatures)
+    if raw.get("tool_calls"):
+        raise _bad(f"{where} is not the assistant's, so it cannot have tool_calls.", where)
+    return TurnMessage(role, text, files)
+
+
 def parse_request(body: Any) -> OpenAIRequest:
     """Read an OpenAI Chat Completions request.
 
@@ -166,24 +205,9 @@ def parse_request(body: Any) -> OpenAIRequest:
     raw_messages = body.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
         raise _bad("'messages' must be a non-empty list.", "messages")
-    messages: list[TurnMessage] = []
-    for index, raw in enumerate(raw_messages):
-        where = f"messages[{index}]"
-        if not isinstance(raw, dict):
-            raise _bad(f"{where} must be an object with 'role' and 'content'.", where)
-        role = _ROLES.get(str(raw.get("role")))
-        if role is None:
-            raise _bad(
-                f"{where}.role {raw.get('role')!r} is not supported; use system, developer, "
-                "user or assistant (tools are not supported).",
-                f"{where}.role",
-            )
-        if raw.get("tool_calls") or raw.get("function_call"):
-            raise _bad(f"{where} has tool calls; tuichat serve does not support tools.", where)
-        text, files = content_of(raw.get("content"), where)
-        messages.append(TurnMessage(role, text, files))
-    if body.get("tools") or body.get("functions"):
-        raise _bad("tuichat serve does not support tools.", "tools")
+    messages = [_message(raw, f"messages[{index}]") for index, raw in enumerate(raw_messages)]
+    openai_tools.check_answers(messages)
+    tools = openai_tools.parse_tools(body)
     n = body.get("n")
     if n is not None and n != 1:
         raise _bad("'n' must be 1: tuichat serve returns one choice.", "n")
@@ -203,9 +227,14 @@ def parse_request(body: Any) -> OpenAIRequest:
         model=model.strip(),
         temperature=_number(body, "temperature", 0, 2),
         max_tokens=max_tokens,
+        tools=tools,
     )
-    if messages[-1].role != "user":
-        raise _bad("The last message must be the user's: it is the prompt.", "messages")
+    if messages[-1].role not in ("user", "tool"):
+        raise _bad(
+            "The last message must be the user's prompt, or the results of the tools the "
+            "model called (role 'tool').",
+            "messages",
+        )
     return OpenAIRequest(
         call=call,
         stream=bool(stream),
@@ -228,7 +257,15 @@ def _new_id() -> str:
 
 
 def completion(model_id: str, outcome: Outcome) -> dict[str, Any]:
-    """A ``chat.completion`` object for a finished reply."""
+    """A ``chat.completion`` object for a finished reply (with the tool calls the model
+    made, its ``content`` null when it wrote no text besides them)."""
+    message: dict[str, Any] = {"role": "assistant", "content": outcome.content, "refusal": None}
+    if outcome.tool_calls:
+        message["content"] = outcome.content or None
+        message["tool_calls"] = [
+            openai_tools.tool_call_json(call, signature)
+            for call, signature in zip(outcome.tool_calls, outcome.signatures, strict=True)
+        ]
     return {
         "id": _new_id(),
         "object": "chat.completion",
@@ -238,7 +275,7 @@ def completion(model_id: str, outcome: Outcome) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": outcome.content, "refusal": None},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": outcome.finish_reason or "stop",
             }
