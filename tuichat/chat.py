@@ -582,8 +582,8 @@ class Turn:
 
         state = self.state
         self._round_finished = False
-        self._round_calls: list[ToolCall] = []
-        self._round_native: Native | None = None
+        self._round_calls = []
+        self._round_native = None
         before = (
             state.input_tokens,
             state.output_tokens,
@@ -692,8 +692,9 @@ class Turn:
                 entry.result = redact(storable(outcome.content), self.provider.secrets())
             entry.seconds = watch.seconds()
             self._save_rounds()
-            status = entry.status if entry.status != "running" else "error"
-            yield ToolFinished(call, entry.tool, entry.server, status, entry.result, entry.seconds)
+            yield ToolFinished(
+                call, entry.tool, entry.server, entry.status, entry.result, entry.seconds
+            )
 
     async def _approved(self, offered: Offered, call: ToolCall) -> bool:
         tools = self.tools

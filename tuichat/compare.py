@@ -33,6 +33,7 @@ from tuichat.chat import (
 from tuichat.protocol import ChatEvent, Retrying, TextDelta
 from tuichat.sanitize import neutralize, redact
 from tuichat.store import Message, Store
+from tuichat.tool_loop import ToolFinished, ToolLimit, ToolStarted
 
 if TYPE_CHECKING:
     from tuichat.attachments import Attachment
@@ -383,6 +384,8 @@ class Comparison:
         try:
             async with aclosing(turn.stream()) as events:
                 async for event in events:
+                    if isinstance(event, ToolStarted | ToolFinished | ToolLimit):
+                        continue  # a comparison offers no tools
                     column.observe(event)
                     if sink is not None:
                         await sink(column, event)

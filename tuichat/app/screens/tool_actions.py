@@ -66,6 +66,8 @@ class ToolActions(ChatScreenBase):
         return {TOOLS_PARAM: list(self._pending_tools)} if self._pending_tools else {}
 
     def _save_params(self, **changes: Any) -> None:
+        if self.conversation_id is None:
+            return
         params = {**self._params(), **changes}
         try:
             self.store.update_conversation(self.conversation_id, params=params)
@@ -159,13 +161,13 @@ class ToolActions(ChatScreenBase):
                 if pager is not None:
                     pager.join(block, view)
         elif isinstance(event, ToolStarted):
-            block = self._live_calls.get(event.call.id)
-            if block is not None:
-                block.update_state("running")
+            shown = self._live_calls.get(event.call.id)
+            if shown is not None:
+                shown.update_state("running")
         elif isinstance(event, ToolFinished):
-            block = self._live_calls.pop(event.call.id, None)
-            if block is not None:
-                block.update_state(event.status, result=event.content, seconds=event.seconds)
+            ended = self._live_calls.pop(event.call.id, None)
+            if ended is not None:
+                ended.update_state(event.status, result=event.content, seconds=event.seconds)
 
     def _end_live_calls(self) -> None:
         """The reply ended (stopped, failed): calls still waiting or running never will."""

@@ -362,7 +362,7 @@ class _KeepView:
     def __init__(self, log: ScrollableContainer) -> None:
         self.log = log
         self.anchor: Widget | None = None
-        self.offset = 0
+        self.offset: float = 0.0
 
     async def __aenter__(self) -> _KeepView:
         y = self.log.scroll_y

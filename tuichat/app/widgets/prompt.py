@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
+from textual.widgets.text_area import Document
 
 from ..burst import EnterInBurst
 
@@ -139,9 +140,11 @@ class PromptInput(TextArea):
     def put_back(self, text: str) -> None:
         """Put a submitted text that was not sent back in front of whatever was typed
         since, the cursor where it was."""
-        index = self.document.get_index_from_location(self.cursor_location)
+        document = cast(Document, self.document)  # a plain TextArea's is a Document
+        index = document.get_index_from_location(self.cursor_location)
         self.load_text(text + self.text)
-        self.move_cursor(self.document.get_location_from_index(len(text) + index))
+        document = cast(Document, self.document)
+        self.move_cursor(document.get_location_from_index(len(text) + index))
 
     def action_newline(self) -> None:
         """Insert a newline at the cursor (replacing any selection)."""

@@ -278,7 +278,7 @@ class ConversationList(Widget, can_focus=False):
         return True
 
     @staticmethod
-    def _group(conversation: Conversation, now: datetime) -> str:
+    def _group(conversation: Conversation, now: float) -> str:
         return "Pinned" if conversation.pinned else date_group(conversation.updated_at, now)
 
     def _options(self, conversations: Sequence[Conversation]) -> list[Option]:
