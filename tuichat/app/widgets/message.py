@@ -26,6 +26,7 @@ from tuichat.sanitize import neutralize, one_line
 
 from .. import heap
 from ..later import Later
+from ..relayout import relayout
 from .kept_lines import KeptLines
 
 if TYPE_CHECKING:
@@ -357,8 +358,8 @@ class MarkdownText(KeptLines):
             if first < old:
                 self.refresh(changed)
             return
-        # Otherwise the layout must make room.
-        self.refresh(changed, layout=True)
+        # Otherwise the layout must make room (measured again: see relayout).
+        relayout(self, changed)
 
     def lines_unchanged(self) -> int:
         """Lines above those changed since the last redraw (see :class:`KeptLines`)."""
