@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the models of a provider")
     models.add_argument("-p", "--provider", dest="provider", help="provider instance")
     commands.add_parser("plugins", help="list installed plugins")
+    commands.add_parser(
+        "tools",
+        help="list MCP servers, their state and their tools",
+        description=(
+            "List the tool servers of the config ([mcp.NAME] tables and plugins' Python "
+            "tools): each enabled one is started to list its tools, then stopped."
+        ),
+    )
     doctor = commands.add_parser(
         "doctor",
         help="check config, keys, providers, terminal and clipboard",
@@ -221,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models(runtime, args.provider, sys.stdout)
         if args.command == "plugins":
             return _plugins(runtime, sys.stdout)
+        if args.command == "tools":
+            return _tools(runtime, sys.stdout)
         if args.command == "export":
             return _export(runtime, args, sys.stdout)
         if args.command == "list":
@@ -321,6 +331,24 @@ def _plugins(runtime: Runtime, out: TextIO) -> int:
             (info.name, info.distribution or "-", info.version or "-", ", ".join(info.providers))
         )
     _table(rows, out)
+    return EXIT_OK
+
+
+def _tools(runtime: Runtime, out: TextIO) -> int:
+    import asyncio
+
+    from tuichat.tools import ServerStatus, ToolHost
+    from tuichat.tools.report import write_status
+
+    host = ToolHost(runtime.settings, runtime.plugin_manager)
+
+    async def look() -> list[ServerStatus]:
+        try:
+            return await host.status()
+        finally:
+            await host.aclose()
+
+    write_status(asyncio.run(look()), out, config=runtime.config.path)
     return EXIT_OK
 
 

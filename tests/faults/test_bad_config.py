@@ -97,6 +97,17 @@ CASES: dict[str, BadConfig] = {
     "a-directory": BadConfig(
         None, ("Cannot read config file", "Is a directory", "point TUICHAT_CONFIG at a file")
     ),
+    "mcp-two-transports": BadConfig(
+        '[mcp.files]\ncommand = "npx"\nurl = "http://127.0.0.1:9/mcp"\n',
+        ("line 1", "'mcp.files' needs exactly one of command", "or url"),
+    ),
+    "mcp-approve": BadConfig(
+        '[mcp.files]\ncommand = "npx"\napprove = "never"\n',
+        ("line 3", "'mcp.files.approve'", "'ask' or 'always'", "(got 'never')"),
+    ),
+    "tools-max-steps": BadConfig(
+        "[tools]\nmax_steps = 0\n", ("line 2", "'tools.max_steps'", "greater than or equal to 1")
+    ),
 }
 
 COMMANDS = {
