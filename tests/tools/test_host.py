@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -139,7 +140,7 @@ async def test_a_server_that_dies_mid_call_gives_one_sentence_then_starts_again_
 
     crashed = await box.call("crash", "{}")
     assert crashed.is_error and crashed.content.count(". ") == 0
-    assert "'calc' stopped during the call" in crashed.content
+    assert "'calc' has stopped; it will be started again" in crashed.content
     assert str(log_dir / "calc.log") in crashed.content
     assert [s.state for s in await host.status(start=False)] == ["failed"]
 
@@ -150,8 +151,18 @@ async def test_a_server_that_dies_mid_call_gives_one_sentence_then_starts_again_
     # ...but only once: a server that keeps dying stays down.
     await box.call("crash", "{}")
     again = await box.call("add", '{"a": 1, "b": 2}')
-    assert again.is_error and "stopped during the call" in again.content
+    assert again.is_error and "'calc' has stopped" in again.content
     assert "started again" not in again.content
+
+
+async def test_a_server_killed_while_idle_is_one_sentence_at_the_next_call(make_host) -> None:
+    box = await make_host({"mcp": {"calc": stdio_table()}}).toolbox("all")
+    pid = int((await box.call("pid", "{}")).content)
+    os.kill(pid, signal.SIGKILL)
+    await eventually(lambda: process_gone(pid))
+    lost = await box.call("add", '{"a": 1, "b": 2}')
+    assert lost.is_error and "'calc' has stopped; it will be started again" in lost.content
+    assert (await box.call("add", '{"a": 1, "b": 2}')).content == "3"
 
 
 async def test_same_named_tools_of_two_servers_get_the_servers_name(make_host) -> None:

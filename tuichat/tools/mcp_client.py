@@ -96,6 +96,7 @@ class McpServer:
                 if not (self._crashed and self._restarts_left > 0):
                     raise ServerUnavailable(self._why or f"The MCP server {self.name!r} failed.")
                 self._restarts_left -= 1
+            await self._stop_task()  # what is left of an earlier run, if anything
             try:
                 self._tools = await self._open()
             except ServerUnavailable as exc:
@@ -110,13 +111,15 @@ class McpServer:
 
         await self.start()
         session = self._session
-        assert session is not None
+        if session is None:  # it broke between its start and this call
+            await self._lost()
+            raise ServerUnavailable(self._stopped())
         try:
             result = await session.call_tool(tool, arguments)
         except MCPError as exc:
             if exc.code == CONNECTION_CLOSED:
                 await self._lost()
-                raise ServerUnavailable(self._why) from None
+                raise ServerUnavailable(self._stopped()) from None
             return Answer(error_sentence(exc.message, fallback=f"The tool {tool!r} failed."), True)
         except (OSError, RuntimeError, ValueError) as exc:
             # A transport that broke (HTTP), a result of a shape the package refuses.
@@ -144,12 +147,15 @@ class McpServer:
             if self._state != "running":
                 return
             await self._stop_task()
-            more = "; it will be started again at the next call" if self._restarts_left > 0 else ""
-            self._state, self._crashed = "failed", True
-            self._why = (
-                f"The MCP server {self.name!r} stopped during the call{more}; "
-                f"its log is {self.log_path}."
-            )
+            self._mark_lost()
+
+    def _stopped(self) -> str:
+        return self._why or f"The MCP server {self.name!r} has stopped."
+
+    def _mark_lost(self) -> None:
+        more = "; it will be started again at the next call" if self._restarts_left > 0 else ""
+        self._state, self._crashed = "failed", True
+        self._why = f"The MCP server {self.name!r} has stopped{more}; its log is {self.log_path}."
 
     async def _open(self) -> list[ListedTool]:
         """Start the server's task and wait until its tools are listed."""
@@ -197,6 +203,8 @@ class McpServer:
             except Exception as exc:
                 if not ready.done():
                     ready.set_exception(ServerUnavailable(self._start_failure(exc)))
+                elif self._state == "running":
+                    self._mark_lost()  # the transport broke while no call was waiting
             finally:
                 self._session = None
                 if errlog is not None:
