@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,19 @@ def test_the_environment_can_set_a_servers_key(monkeypatch: pytest.MonkeyPatch) 
     settings = Settings()
     assert settings.mcp["web"].url == "http://127.0.0.1:8000/mcp"
     assert settings.tools.max_steps == 3
+
+
+def test_the_documented_tool_tables_of_config_toml_are_valid() -> None:
+    """Uncomment the examples of the tools section of the example config: they load."""
+    text = (Path(__file__).resolve().parents[2] / "config.toml").read_text(encoding="utf-8")
+    section = text[text.index("# --- Tools: MCP servers") :]
+    lines = []
+    for line in section.splitlines():
+        body = line.removeprefix("# ")
+        if body.startswith("[") or (body[:1].isalpha() and " = " in body):
+            lines.append(body)
+    data = tomllib.loads("\n".join(lines))
+    settings = Settings(**data)
+    assert list(settings.mcp) == ["files", "search"]
+    assert settings.mcp["files"].timeout == 60 and settings.mcp["search"].approve == "always"
+    assert settings.tools.max_steps == 10

@@ -12,7 +12,10 @@ from tuichat.errors import PluginError
 from tuichat.plugins import get_plugin_manager, list_plugins, load_providers
 
 #: Every hook and the test that proves it; a new hookspec without a test fails below.
-HOOK_TESTS = {"register_providers": "test_a_plugin_registered_through_the_hook_shows_up"}
+HOOK_TESTS = {
+    "register_providers": "test_a_plugin_registered_through_the_hook_shows_up",
+    "register_tools": "test_a_plugins_tools_registered_through_the_hook_are_collected",
+}
 
 
 class ScriptedPlugin:
@@ -23,6 +26,25 @@ class ScriptedPlugin:
 
 class Impostor(ScriptedProvider):
     name: ClassVar[str] = "demo"
+
+
+class ToolPlugin:
+    @hookimpl
+    def register_tools(self, register):
+        from tuichat.plugin_api import Tool
+
+        register(Tool("shout", "Upper-case a text.", {"type": "object"}, str.upper))
+
+
+def test_a_plugins_tools_registered_through_the_hook_are_collected() -> None:
+    """More in tests/tools/test_python_tools.py: offered, run, refused."""
+    from tuichat.tools.registry import load_tools
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    assert load_tools(pm) == {}  # none is built in
+    pm.register(ToolPlugin(), name="voice")
+    [(plugin, [tool])] = load_tools(pm).items()
+    assert (plugin, tool.name, tool.approve) == ("voice", "shout", "ask")
 
 
 def test_the_builtin_demo_provider_is_always_there() -> None:
