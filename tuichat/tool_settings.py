@@ -85,11 +85,24 @@ class ToolsSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("read_folder")
+    @classmethod
+    def _a_folder(cls, folder: Path | None) -> Path | None:
+        if folder is None:
+            return None
+        folder = folder.expanduser()
+        if not folder.is_dir():
+            raise ValueError(f"names no folder ({folder}); give the folder read_file may read")
+        return folder
+
     max_steps: int = Field(default=10, ge=1)
     """Most rounds of tool calls in one reply (``ask --max-tool-steps`` overrides it)."""
     timeout: float = Field(default=60.0, gt=0)
     """Seconds one tool call may take (a server's own ``timeout`` wins), and an MCP server
     has to start and list its tools."""
+    read_folder: Path | None = None
+    """A folder whose files the built-in ``read_file`` tool may read (read-only, nothing
+    outside it), offered as the server ``folder``; no such tool when unset."""
     plugins: list[str] = Field(default_factory=list)
     """Plugins whose Python tools (the ``register_tools`` hook) may be offered, by plugin
     name (``tuichat plugins`` lists them); none is by default."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from tuichat.errors import UsageError
 from tuichat.protocol import ToolSpec
 from tuichat.sanitize import neutralize, one_line
+from tuichat.tools import read_file
 from tuichat.tools.box import OfferedTool, Toolbox
 from tuichat.tools.naming import model_names
 from tuichat.tools.plugin_tool import Tool
@@ -83,10 +84,13 @@ class ToolHost:
         self._python: dict[str, list[Tool]] | None = None
 
     def servers(self) -> list[str]:
-        """Every server's name: the ``[mcp.NAME]`` tables (enabled or not), then the
-        plugins that register Python tools (a table of the same name hides one)."""
+        """Every server's name: the ``[mcp.NAME]`` tables (enabled or not), then
+        ``folder`` when ``[tools] read_folder`` is set, then the plugins that register
+        Python tools (a name already taken hides the later one)."""
         names = list(self._settings.mcp)
-        names += [name for name in self._python_tools() if name not in self._settings.mcp]
+        if self._settings.tools.read_folder is not None and read_file.SERVER not in names:
+            names.append(read_file.SERVER)
+        names += [name for name in self._python_tools() if name not in names]
         return names
 
     def enabled(self, name: str) -> bool:
@@ -94,6 +98,8 @@ class ToolHost:
         table = self._settings.mcp.get(name)
         if table is not None:
             return table.enabled
+        if name == read_file.SERVER and self._settings.tools.read_folder is not None:
+            return True
         return name in self._settings.tools.plugins
 
     async def toolbox(self, names: Sequence[str] | Literal["all"]) -> Toolbox:
@@ -212,7 +218,12 @@ class ToolHost:
         else:
             from tuichat.tools.python_server import PythonServer
 
-            server = PythonServer(name, self._python_tools()[name], timeout=timeout)
+            folder = self._settings.tools.read_folder
+            if name == read_file.SERVER and folder is not None:
+                tools = [read_file.read_file_tool(folder)]
+            else:
+                tools = self._python_tools()[name]
+            server = PythonServer(name, tools, timeout=timeout)
         self._servers[name] = server
         return server
 
