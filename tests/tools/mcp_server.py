@@ -110,6 +110,12 @@ def controls() -> str:
     return "red \x1b[31mtext\x1b[0m and a bell\x07"
 
 
+@server.tool(name="ring\x07the\x1b[2Jbell")
+def hostile_name() -> str:
+    """A tool whose name would drive a terminal."""
+    return "never offered"
+
+
 if __name__ == "__main__":
     sys.stderr.write("test server starting\n")
     sys.stderr.flush()

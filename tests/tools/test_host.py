@@ -39,6 +39,7 @@ async def test_a_server_starts_only_when_a_toolbox_offers_it(make_host, log_dir:
     assert box.notes == ()
     names = [tool.spec.name for tool in box.tools]
     assert {"add", "echo", "fail", "slow", "crash", "picture"} <= set(names)
+    assert not [name for name in names if "ring" in name]  # its name holds escapes
     add = box.find("add")
     assert add is not None
     assert (add.server, add.tool, add.approve) == ("calc", "add", "ask")

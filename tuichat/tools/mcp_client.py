@@ -27,7 +27,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tuichat.sanitize import one_line
+from tuichat.sanitize import one_line, strip_controls
 from tuichat.tool_settings import Approve, McpServerSettings
 from tuichat.tools import leash
 from tuichat.tools.naming import valid_name
@@ -121,8 +121,8 @@ class McpServer:
                 await self._lost()
                 raise ServerUnavailable(self._stopped()) from None
             return Answer(error_sentence(exc.message, fallback=f"The tool {tool!r} failed."), True)
-        except (OSError, RuntimeError, ValueError) as exc:
-            # A transport that broke (HTTP), a result of a shape the package refuses.
+        except Exception as exc:  # the promise is one sentence, whatever the package raises
+            # A transport that broke (HTTP), a result of a shape the package refuses...
             return Answer(
                 error_sentence(
                     f"The MCP server {self.name!r} could not run {tool!r}: {exc}",
@@ -324,6 +324,9 @@ async def _list_tools(session: ClientSession, approve: Approve) -> list[ListedTo
         tools += [
             ListedTool(tool.name, tool.description or "", tool.input_schema, approve)
             for tool in page.tools
+            # A name is printed as it is (``ask``'s stderr line): one holding control
+            # characters is hostile, and the spec allows none.
+            if tool.name and strip_controls(tool.name) == tool.name
         ]
         cursor = page.next_cursor
         if not cursor:
