@@ -119,6 +119,10 @@ def hostile_name() -> str:
 if __name__ == "__main__":
     sys.stderr.write("test server starting\n")
     sys.stderr.flush()
+    if os.environ.get("TEST_STARTUP_GARBAGE"):
+        # Before the server takes stdout over: a line that is no JSON-RPC message.
+        sys.stdout.write("this is not JSON\n")
+        sys.stdout.flush()
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:

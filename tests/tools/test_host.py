@@ -213,6 +213,16 @@ async def test_server_stderr_goes_to_its_log_never_to_ours(
     assert capfd.readouterr().err == ""
 
 
+async def test_the_mcp_packages_own_complaints_go_to_a_log_never_to_our_stderr(
+    make_host, log_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    table = stdio_table(env={"TEST_STARTUP_GARBAGE": "1"})
+    box = await make_host({"mcp": {"calc": table}}).toolbox("all")
+    assert (await box.call("add", '{"a": 1, "b": 2}')).content == "3"
+    assert "Failed to parse JSONRPC message" in (log_dir / "mcp-client.log").read_text()
+    assert capfd.readouterr().err == ""
+
+
 async def test_closing_the_host_ends_the_server_process(make_host) -> None:
     host = make_host({"mcp": {"calc": stdio_table()}})
     box = await host.toolbox("all")

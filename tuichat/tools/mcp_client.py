@@ -338,17 +338,28 @@ def quiet_mcp_logging(log_path: Path) -> None:
     """Send the ``mcp`` package's own log records to ``log_path``, never to the screen.
 
     Without a handler, Python writes warnings to stderr, which would draw over the app.
+    The latest host's path wins (there is one host per process; tests make many).
     """
+    global _log_handler
     logger = logging.getLogger("mcp")
-    if getattr(logger, "_tuichat_quiet", False):
-        return
     logger.propagate = False
+    if isinstance(_log_handler, logging.FileHandler) and _log_handler.baseFilename == str(
+        log_path.absolute()
+    ):
+        return
+    handler: logging.Handler
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
+        handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     except OSError:
         handler = logging.NullHandler()
     handler.setLevel(logging.WARNING)
+    if _log_handler is not None:
+        logger.removeHandler(_log_handler)
+        _log_handler.close()
     logger.addHandler(handler)
-    logger._tuichat_quiet = True  # type: ignore[attr-defined]
+    _log_handler = handler
+
+
+_log_handler: logging.Handler | None = None
