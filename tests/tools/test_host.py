@@ -128,7 +128,7 @@ async def test_cancelling_a_call_propagates_at_once_and_stops_it_on_the_server(
     started = time.monotonic()
     with pytest.raises(asyncio.CancelledError):
         await call
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
     await eventually(lambda: marker.read_text() == "cancelled")
 
 
