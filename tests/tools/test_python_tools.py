@@ -55,6 +55,9 @@ async def test_a_plugins_tools_are_off_until_the_config_names_the_plugin(make_ho
     host = make_host({}, manager(voice=VOICE))
     assert host.servers() == ["voice"]
     assert (await host.toolbox("all")).tools == ()
+    [status] = await host.status()
+    assert (status.enabled, status.state, status.tools) == (False, "stopped", ())
+    assert status.why is not None and "add 'voice' to plugins in [tools]" in status.why
     with pytest.raises(UsageError, match=r"add 'voice' to plugins in \[tools\]"):
         await host.toolbox(["voice"])
 

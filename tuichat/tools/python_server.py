@@ -13,7 +13,8 @@ from tuichat.tools.servers import Answer, ListedTool, ServerUnavailable, State, 
 
 
 class PythonServer:
-    """A plugin's tools; "running" once loaded, since nothing has to start."""
+    """A plugin's tools: "running" from the first time they are offered (nothing has to
+    start), "stopped" until then and after :meth:`close`."""
 
     transport: Transport = "python"
 
@@ -21,16 +22,18 @@ class PythonServer:
         self.name = name
         self.timeout = timeout
         self._tools = {tool.name: tool for tool in tools}
+        self._state: State = "stopped"
 
     @property
     def state(self) -> State:
-        return "running"
+        return self._state
 
     @property
     def why(self) -> str | None:
         return None
 
     async def start(self) -> list[ListedTool]:
+        self._state = "running"
         return [
             ListedTool(tool.name, tool.description, tool.parameters, tool.approve)
             for tool in self._tools.values()
@@ -54,4 +57,4 @@ class PythonServer:
         return Answer(neutralize(result if isinstance(result, str) else str(result)), False)
 
     async def close(self) -> None:
-        return None
+        self._state = "stopped"
