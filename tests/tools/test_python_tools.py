@@ -104,6 +104,19 @@ async def test_a_plugins_tools_are_listed_in_the_status(make_host) -> None:
     )
 
 
+async def test_a_plugin_named_in_the_config_that_registers_no_tool_is_said(make_host) -> None:
+    host = make_host({"tools": {"plugins": ["voise"]}}, manager(voice=VOICE))
+    assert host.servers() == ["voice", "voise"]
+    box = await host.toolbox("all")
+    assert box.tools == ()
+    assert box.notes == (
+        "No installed plugin 'voise' registers tools; check plugins in [tools] against "
+        "'tuichat plugins'.",
+    )
+    statuses = {status.name: status for status in await host.status()}
+    assert (statuses["voise"].state, statuses["voice"].enabled) == ("failed", False)
+
+
 @pytest.mark.parametrize(
     ("registered", "says"),
     [

@@ -58,3 +58,34 @@ class PythonServer:
 
     async def close(self) -> None:
         self._state = "stopped"
+
+
+class MissingPlugin:
+    """A name in ``[tools] plugins`` that no installed plugin answers to: it shows in
+    ``tuichat tools`` and in a toolbox's notes instead of being ignored in silence."""
+
+    transport: Transport = "python"
+
+    def __init__(self, name: str, *, timeout: float) -> None:
+        self.name = name
+        self.timeout = timeout
+
+    @property
+    def state(self) -> State:
+        return "failed"
+
+    @property
+    def why(self) -> str:
+        return (
+            f"No installed plugin {self.name!r} registers tools; check plugins in [tools] "
+            "against 'tuichat plugins'."
+        )
+
+    async def start(self) -> list[ListedTool]:
+        raise ServerUnavailable(self.why)
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> Answer:
+        raise ServerUnavailable(self.why)
+
+    async def close(self) -> None:
+        return None
