@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 # A 1x1 transparent PNG: the smallest image part a tool can return.
@@ -82,6 +82,13 @@ def picture():  # type: ignore[no-untyped-def]
 def env(name: str) -> str:
     """The value of an environment variable as this process sees it, or <unset>."""
     return os.environ.get(name, "<unset>")
+
+
+@server.tool()
+def header(name: str, ctx: Context) -> str:
+    """The value of an HTTP request header this call came with, or <none>."""
+    headers = ctx.headers or {}
+    return headers.get(name.lower(), "<none>")
 
 
 @server.tool()
