@@ -131,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         "tools",
         help="list MCP servers, their state and their tools",
         description=(
-            "List the tool servers of the config ([mcp.NAME] tables and plugins' Python "
-            "tools): each enabled one is started to list its tools, then stopped."
+            "List the tool servers: the config's [mcp.NAME] tables, the read_file folder "
+            "([tools] read_folder) and plugins' Python tools. Each enabled one is started "
+            "to list its tools, then stopped; one that cannot start says why."
         ),
     )
     doctor = commands.add_parser(

@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 # A 1x1 transparent PNG: the smallest image part a tool can return.
@@ -85,6 +85,13 @@ def env(name: str) -> str:
 
 
 @server.tool()
+def header(name: str, ctx: Context) -> str:
+    """The value of an HTTP request header this call came with, or <none>."""
+    headers = ctx.headers or {}
+    return headers.get(name.lower(), "<none>")
+
+
+@server.tool()
 def where() -> str:
     """This process's working directory."""
     return os.getcwd()
@@ -110,9 +117,19 @@ def controls() -> str:
     return "red \x1b[31mtext\x1b[0m and a bell\x07"
 
 
+@server.tool(name="ring\x07the\x1b[2Jbell")
+def hostile_name() -> str:
+    """A tool whose name would drive a terminal."""
+    return "never offered"
+
+
 if __name__ == "__main__":
     sys.stderr.write("test server starting\n")
     sys.stderr.flush()
+    if os.environ.get("TEST_STARTUP_GARBAGE"):
+        # Before the server takes stdout over: a line that is no JSON-RPC message.
+        sys.stdout.write("this is not JSON\n")
+        sys.stdout.flush()
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:

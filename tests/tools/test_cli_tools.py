@@ -57,7 +57,7 @@ def test_servers_are_listed_with_their_state_and_tools(run, tmp_path: Path) -> N
     assert (done.returncode, done.stderr) == (0, "")
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["NAME", "TRANSPORT", "ENABLED", "STATE", "TOOLS"]
-    assert lines[1].split() == ["calc", "stdio", "yes", "running", "11"]
+    assert lines[1].split() == ["calc", "stdio", "yes", "running", "12"]  # not the 13th
     assert lines[2].split() == ["add", "Add", "two", "whole", "numbers."]
     broken = lines.index(next(line for line in lines if line.startswith("broken")))
     assert lines[broken].split() == ["broken", "stdio", "yes", "failed", "-"]

@@ -49,6 +49,7 @@ async def test_a_streamable_http_server_is_listed_and_called(make_host, http_ser
     box = await host.toolbox(["web"])
     assert box.notes == ()
     assert (await box.call("add", '{"a": 20, "b": 22}')).content == "42"
+    assert (await box.call("header", '{"name": "X-Test"}')).content == "1"
     error = await box.call("fail", "{}")
     assert error.is_error and "the disk is on fire" in error.content
     [status] = await host.status(start=False)

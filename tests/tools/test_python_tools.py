@@ -55,6 +55,9 @@ async def test_a_plugins_tools_are_off_until_the_config_names_the_plugin(make_ho
     host = make_host({}, manager(voice=VOICE))
     assert host.servers() == ["voice"]
     assert (await host.toolbox("all")).tools == ()
+    [status] = await host.status()
+    assert (status.enabled, status.state, status.tools) == (False, "stopped", ())
+    assert status.why is not None and "add 'voice' to plugins in [tools]" in status.why
     with pytest.raises(UsageError, match=r"add 'voice' to plugins in \[tools\]"):
         await host.toolbox(["voice"])
 
@@ -99,6 +102,19 @@ async def test_a_plugins_tools_are_listed_in_the_status(make_host) -> None:
         "shout",
         "Upper-case a text.",
     )
+
+
+async def test_a_plugin_named_in_the_config_that_registers_no_tool_is_said(make_host) -> None:
+    host = make_host({"tools": {"plugins": ["voise"]}}, manager(voice=VOICE))
+    assert host.servers() == ["voice", "voise"]
+    box = await host.toolbox("all")
+    assert box.tools == ()
+    assert box.notes == (
+        "No installed plugin 'voise' registers tools; check plugins in [tools] against "
+        "'tuichat plugins'.",
+    )
+    statuses = {status.name: status for status in await host.status()}
+    assert (statuses["voise"].state, statuses["voice"].enabled) == ("failed", False)
 
 
 @pytest.mark.parametrize(

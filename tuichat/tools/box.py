@@ -24,7 +24,8 @@ class OfferedTool:
     server: str
     """The ``[mcp.NAME]`` table's name, or the plugin's for Python tools."""
     tool: str
-    """The tool's name as its server lists it (what ``ask`` prints on stderr)."""
+    """The tool's name as its server lists it (what ``ask`` prints on stderr); it holds
+    no control character (a server's tool whose name does is never offered)."""
     approve: Approve
     """``ask``: the call needs a yes; ``always``: it runs without asking."""
 

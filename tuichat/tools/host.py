@@ -91,6 +91,8 @@ class ToolHost:
         if self._settings.tools.read_folder is not None and read_file.SERVER not in names:
             names.append(read_file.SERVER)
         names += [name for name in self._python_tools() if name not in names]
+        # A plugin named in [tools] plugins that registers no tool: said, not ignored.
+        names += [name for name in self._settings.tools.plugins if name not in names]
         return names
 
     def enabled(self, name: str) -> bool:
@@ -216,14 +218,15 @@ class ToolHost:
                 log_dir=log_dir,
             )
         else:
-            from tuichat.tools.python_server import PythonServer
+            from tuichat.tools.python_server import MissingPlugin, PythonServer
 
             folder = self._settings.tools.read_folder
             if name == read_file.SERVER and folder is not None:
-                tools = [read_file.read_file_tool(folder)]
+                server = PythonServer(name, [read_file.read_file_tool(folder)], timeout=timeout)
+            elif name in self._python_tools():
+                server = PythonServer(name, self._python_tools()[name], timeout=timeout)
             else:
-                tools = self._python_tools()[name]
-            server = PythonServer(name, tools, timeout=timeout)
+                server = MissingPlugin(name, timeout=timeout)
         self._servers[name] = server
         return server
 

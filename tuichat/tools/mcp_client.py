@@ -27,7 +27,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tuichat.sanitize import one_line
+from tuichat.sanitize import one_line, strip_controls
 from tuichat.tool_settings import Approve, McpServerSettings
 from tuichat.tools import leash
 from tuichat.tools.naming import valid_name
@@ -121,8 +121,8 @@ class McpServer:
                 await self._lost()
                 raise ServerUnavailable(self._stopped()) from None
             return Answer(error_sentence(exc.message, fallback=f"The tool {tool!r} failed."), True)
-        except (OSError, RuntimeError, ValueError) as exc:
-            # A transport that broke (HTTP), a result of a shape the package refuses.
+        except Exception as exc:  # the promise is one sentence, whatever the package raises
+            # A transport that broke (HTTP), a result of a shape the package refuses...
             return Answer(
                 error_sentence(
                     f"The MCP server {self.name!r} could not run {tool!r}: {exc}",
@@ -324,6 +324,9 @@ async def _list_tools(session: ClientSession, approve: Approve) -> list[ListedTo
         tools += [
             ListedTool(tool.name, tool.description or "", tool.input_schema, approve)
             for tool in page.tools
+            # A name is printed as it is (``ask``'s stderr line): one holding control
+            # characters is hostile, and the spec allows none.
+            if tool.name and strip_controls(tool.name) == tool.name
         ]
         cursor = page.next_cursor
         if not cursor:
@@ -335,17 +338,28 @@ def quiet_mcp_logging(log_path: Path) -> None:
     """Send the ``mcp`` package's own log records to ``log_path``, never to the screen.
 
     Without a handler, Python writes warnings to stderr, which would draw over the app.
+    The latest host's path wins (there is one host per process; tests make many).
     """
+    global _log_handler
     logger = logging.getLogger("mcp")
-    if getattr(logger, "_tuichat_quiet", False):
-        return
     logger.propagate = False
+    if isinstance(_log_handler, logging.FileHandler) and _log_handler.baseFilename == str(
+        log_path.absolute()
+    ):
+        return
+    handler: logging.Handler
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
+        handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     except OSError:
         handler = logging.NullHandler()
     handler.setLevel(logging.WARNING)
+    if _log_handler is not None:
+        logger.removeHandler(_log_handler)
+        _log_handler.close()
     logger.addHandler(handler)
-    logger._tuichat_quiet = True  # type: ignore[attr-defined]
+    _log_handler = handler
+
+
+_log_handler: logging.Handler | None = None

@@ -13,7 +13,8 @@ from tuichat.tools.servers import Answer, ListedTool, ServerUnavailable, State, 
 
 
 class PythonServer:
-    """A plugin's tools; "running" once loaded, since nothing has to start."""
+    """A plugin's tools: "running" from the first time they are offered (nothing has to
+    start), "stopped" until then and after :meth:`close`."""
 
     transport: Transport = "python"
 
@@ -21,16 +22,18 @@ class PythonServer:
         self.name = name
         self.timeout = timeout
         self._tools = {tool.name: tool for tool in tools}
+        self._state: State = "stopped"
 
     @property
     def state(self) -> State:
-        return "running"
+        return self._state
 
     @property
     def why(self) -> str | None:
         return None
 
     async def start(self) -> list[ListedTool]:
+        self._state = "running"
         return [
             ListedTool(tool.name, tool.description, tool.parameters, tool.approve)
             for tool in self._tools.values()
@@ -52,6 +55,37 @@ class PythonServer:
             detail = one_line(str(exc)) or "no message"
             return Answer(f"The tool {tool!r} failed: {type(exc).__name__}: {detail}.", True)
         return Answer(neutralize(result if isinstance(result, str) else str(result)), False)
+
+    async def close(self) -> None:
+        self._state = "stopped"
+
+
+class MissingPlugin:
+    """A name in ``[tools] plugins`` that no installed plugin answers to: it shows in
+    ``tuichat tools`` and in a toolbox's notes instead of being ignored in silence."""
+
+    transport: Transport = "python"
+
+    def __init__(self, name: str, *, timeout: float) -> None:
+        self.name = name
+        self.timeout = timeout
+
+    @property
+    def state(self) -> State:
+        return "failed"
+
+    @property
+    def why(self) -> str:
+        return (
+            f"No installed plugin {self.name!r} registers tools; check plugins in [tools] "
+            "against 'tuichat plugins'."
+        )
+
+    async def start(self) -> list[ListedTool]:
+        raise ServerUnavailable(self.why)
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> Answer:
+        raise ServerUnavailable(self.why)
 
     async def close(self) -> None:
         return None
