@@ -33,25 +33,33 @@ class TerminalApprover:
     """Asks on the terminal before each call; "always" holds for the rest of the turn's
     conversation (this ``ask``)."""
 
-    def __init__(self, tty: TextIO) -> None:
+    def __init__(self, tty: TextIO, answers: TextIO | None = None) -> None:
         self.tty = tty
+        self.answers = answers if answers is not None else tty
         self.always: set[str] = set()
 
     @classmethod
     def open(cls) -> TerminalApprover | None:
         """An approver on ``/dev/tty``; None when the process has no terminal."""
+        # Two handles: a terminal is not seekable, and Python's text "r+" mode wants it to be.
         try:
-            tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")  # noqa: SIM115
+            out = open("/dev/tty", "w", encoding="utf-8", errors="replace")  # noqa: SIM115
         except OSError:
             return None
-        return cls(tty)
+        try:
+            answers = open("/dev/tty", encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError:
+            out.close()
+            return None
+        return cls(out, answers)
 
     def close(self) -> None:
         """Close the terminal."""
-        try:
-            self.tty.close()
-        except OSError:
-            pass
+        for handle in {id(self.tty): self.tty, id(self.answers): self.answers}.values():
+            try:
+                handle.close()
+            except OSError:
+                pass
 
     async def __call__(self, offered: Offered, call: ToolCall) -> Decision:
         """Ask about ``call``; a read error or an empty answer is a no."""
@@ -70,11 +78,11 @@ class TerminalApprover:
         return "yes" if answer in ("y", "yes") else "no"
 
     def _ask(self, question: str) -> str:
-        _drop_typeahead(self.tty)
+        _drop_typeahead(self.answers)
         try:
             self.tty.write(question)
             self.tty.flush()
-            return self.tty.readline().strip().lower()
+            return self.answers.readline().strip().lower()
         except (OSError, ValueError):
             return ""
 

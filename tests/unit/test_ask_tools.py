@@ -134,3 +134,74 @@ def test_an_unknown_server_is_one_sentence_and_exit_2(
     assert done.stderr.count("\n") == 1 and "nope" in done.stderr
     assert "Traceback" not in done.stderr
     assert wire_server.requests == []
+
+
+def test_a_call_is_asked_on_the_terminal_whatever_stdin_is(
+    wire_server: WireServer, config: Path, tmp_path: Path
+) -> None:
+    """``ask`` opens /dev/tty (a pty here, its controlling terminal) though stdin is a
+    pipe and stdout a file: the question and the exact arguments show there, "y" runs it."""
+    import pty
+    import select
+    import time
+
+    wire_server.enqueue(adds())
+    wire_server.enqueue(sse_response(*openai_chat_stream(["It is 5."])))
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-t",
+        "OPENAI_BASE_URL": f"{wire_server.url}/v1",
+        "TUICHAT_CONFIG": str(config),
+        "TUICHAT_DATA_DIR": str(tmp_path / "data"),
+    }
+    out = tmp_path / "out.txt"
+    primary, secondary = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl_ioctl(secondary)
+
+    def fcntl_ioctl(fd: int) -> None:
+        import fcntl
+        import termios
+
+        fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+
+    with out.open("w") as stdout:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tuichat", "ask", "-m", "openai/gpt-4o-mini"]
+            + ["--tools", "calc", "2+3?"],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env=env,
+            preexec_fn=controlling_terminal,  # noqa: PLW1509 - the test's own child
+            pass_fds=(secondary,),
+            text=True,
+        )
+        os.close(secondary)
+        assert child.stdin is not None
+        child.stdin.close()
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"Run it?" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(primary, 4096)
+                except OSError:  # the terminal closed: the child ended
+                    break
+        assert b"tool add (server calc)" in seen and b'"a": 2' in seen, (
+            seen,
+            child.poll(),
+            child.stderr.read() if child.poll() is not None and child.stderr else "",
+        )
+        os.write(primary, b"y\n")
+        assert child.stderr is not None
+        child.wait(timeout=30)
+        err = child.stderr.read()
+        child.stderr.close()
+    os.close(primary)
+    assert child.returncode == 0, err
+    assert err == "tool add: ok\n"
+    assert out.read_text() == "It is 5."
