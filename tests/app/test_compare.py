@@ -402,7 +402,10 @@ async def test_three_paced_streams_redraw_at_the_frame_rate(make_app, build_runt
             assert body is not None
             # Drawn progressively, yet far less often than once per token.
             assert 2 <= body.frames <= 30 * seconds + 5, (body.frames, seconds)
-            assert body.frames < tokens / 3
+            if seconds < 2 * tokens / 1000 + 0.5:
+                # At the nominal pace (a loaded machine stretches the stream, and with it
+                # the frames the rate allows): several tokens per frame.
+                assert body.frames < tokens / 3
 
 
 async def test_the_palette_offers_the_compare_keys_on_the_compare_screen(make_app) -> None:

@@ -182,3 +182,17 @@ async def test_esc_while_a_tool_runs_stops_the_tool_and_the_reply(make_app) -> N
         assert reply.meta["rounds"][0]["calls"][0]["status"] == "running"
         [block] = chat.chat_log.query(ToolCallView)
         assert block.state != "running"
+
+
+async def test_space_ticks_the_highlighted_server_before_the_list_has_the_focus(
+    make_app,
+) -> None:
+    app = make_app(settings=SETTINGS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = chat_screen(pilot)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, PickToolsScreen), "the picker")
+        await until(pilot, lambda: bool(app.screen.query("#tools-list")), "the list")
+        app.screen.set_focus(None)  # shown, not focused yet: a fast typist's Space
+        await pilot.press("space", "enter")
+        await until(pilot, lambda: chat.offered_servers() == ["calc"], "calc offered")

@@ -73,7 +73,7 @@ def descendants(pid: int) -> list[int]:
 def approve_a_call(app: TmuxSession) -> None:
     app.wait_for("openai · wire-model-1", timeout=30)
     app.keys("F9")
-    app.wait_for("Tools offered in this conversation")
+    app.wait_for(lambda s: "Space ticks" in s and "calc" in s)
     app.keys("Space")
     app.keys("Enter")
     app.wait_for("Tools offered in this conversation: calc.")

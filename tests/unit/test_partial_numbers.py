@@ -76,11 +76,16 @@ def test_what_a_person_may_type(text: str, integer: bool, number: bool) -> None:
 def test_a_long_run_of_digits_and_a_letter_is_refused_in_linear_time(check: object) -> None:
     # 20 digits and a letter took Textual's number pattern 22 s; 100 KB must take well
     # under a second, and ten times the text about ten times the time.
+    # The best of three, in this thread's CPU time: other processes on a loaded machine
+    # must not read as growth. Under 20 ms for 100 KB is linear whatever the ratio.
     timings = []
     for size in (10_000, 100_000):
         text = "1" * size + "a"
-        started = time.perf_counter()
-        assert not check(text)  # type: ignore[operator]
-        timings.append(time.perf_counter() - started)
+        best = float("inf")
+        for _ in range(3):
+            started = time.thread_time()
+            assert not check(text)  # type: ignore[operator]
+            best = min(best, time.thread_time() - started)
+        timings.append(best)
     assert timings[1] < 1.0
-    assert timings[1] < 30 * max(timings[0], 1e-4)
+    assert timings[1] < max(30 * timings[0], 0.02)

@@ -38,7 +38,12 @@ class PickToolsScreen(ModalScreen[list[str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
+        # The list takes Space itself once focused; a Space typed right after F9 may reach
+        # the screen before the list has the focus: it ticks the highlighted server too.
+        Binding("space", "tick", "Tick", show=False),
     ]
+
+    AUTO_FOCUS = "#tools-list"
 
     def __init__(self, servers: Sequence[ServerChoice], chosen: Sequence[str]) -> None:
         """Create it.
@@ -80,6 +85,14 @@ class PickToolsScreen(ModalScreen[list[str] | None]):
                     id="tools-list",
                 )
             yield Label("Space ticks · Enter saves · Esc cancels", classes="dialog-hint")
+
+    def action_tick(self) -> None:
+        """Tick or untick the highlighted server."""
+        found = self.query("#tools-list")
+        if found:
+            selection = found.first(SelectionList)
+            selection.focus()
+            selection.action_select()
 
     def action_save(self) -> None:
         """Dismiss with the ticked servers."""
