@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -12,6 +13,7 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 
 from ..burst import EnterInBurst
+from .path_completer import PathCompleter
 
 
 class PromptInput(TextArea):
@@ -55,6 +57,23 @@ class PromptInput(TextArea):
             if self.taken:
                 self.prompt_input.put_back(self.text)
 
+    @dataclass
+    class PathsPasted(Message):
+        """A paste that named only existing files (a file dropped on the terminal)."""
+
+        prompt_input: PromptInput
+        paths: list[str]
+
+        @property
+        def control(self) -> PromptInput:
+            """The prompt box (for ``@on(..., selector)``)."""
+            return self.prompt_input
+
+    completer: PathCompleter | None = None
+    """Gets the keys it answers while its list is open (the ``@`` completer)."""
+    paths_in_paste: Callable[[str], list[str] | None] | None = None
+    """Tells a paste of file paths (attached, not typed) from text; None: all is text."""
+
     def __init__(
         self,
         text: str = "",
@@ -87,6 +106,10 @@ class PromptInput(TextArea):
         # newline keys too: as bindings they ran only once the key had bubbled up to the
         # app, after the characters that followed them (a burst of keys, a paste without
         # bracketed paste) were already in, so the line breaks all landed at the end.
+        if self.completer is not None and self.completer.handle_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
         held = self._burst.arrived(event.time)
         if held == "newline":
             self.action_newline()
@@ -106,6 +129,15 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Runs before TextArea's own handler (Textual calls each class's in turn):
+        # preventing the default keeps a paste of paths out of the text.
+        paths = self.paths_in_paste(event.text) if self.paths_in_paste else None
+        if paths and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PathsPasted(self, paths))
 
     def _burst_ended(self) -> None:
         """No key followed the held Enter closely: it was pressed to send."""
