@@ -109,7 +109,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "attach-file",
         "f5",
         "attach_file",
-        "Attach a file to the next message (file picker; or type @path in the prompt)",
+        "Attach a file to the next message (picker; or type @path)",
     ),
     # The app binds Ctrl+Q itself (checked first); this entry puts Quit in the footer.
     ActionSpec("quit", "ctrl+q", "app.quit", "Quit", "Quit", palette=False),

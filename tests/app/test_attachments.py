@@ -22,6 +22,8 @@ from tests.fakes import Script
 from tuichat.app.screens.chat import ChatScreen
 from tuichat.app.screens.file_picker import FilePickerScreen
 from tuichat.app.screens.image_viewer import ImageViewerScreen
+from tuichat.app.widgets.attachment_lines import AttachmentLines
+from tuichat.attachments import human_size
 from tuichat.protocol import AttachmentLimits, BinaryPart
 from tuichat.testing import PNG_1X1
 
@@ -246,3 +248,34 @@ async def test_the_viewer_shows_an_image_in_half_blocks_that_fit_80x24(
         assert "wide.png · image · " in visible_text(pilot).splitlines()[0]
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, "back to the chat")
+
+
+async def test_a_prompt_in_the_log_names_its_files_without_reading_their_bytes(
+    make_app, files, monkeypatch
+) -> None:
+    (files / "wide.png").write_bytes(picture(300, 200))
+    app = make_app(Script(["Seen."]))
+    takes_images(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = at(chat_screen(pilot), files)
+        await screen.attach(["wide.png", "notes.md"])
+        screen.prompt.insert("Both?")
+        await pilot.press("enter")
+        await settle_reply(pilot)
+        expected = ["wide.png", "notes.md"]
+        [lines] = screen.chat_log.query(AttachmentLines)
+        assert lines.names == expected
+        size = human_size((files / "wide.png").stat().st_size)
+        assert str(lines.render()) == (
+            f"+ wide.png · image · {size} · 300×200\n+ notes.md · text · 1 KB"
+        )
+        conversation = screen.conversation_id
+        # Opened again from the store: the log is drawn from the records alone.
+        store = app.runtime.store
+        monkeypatch.setattr(store, "message_attachments", None)  # bytes are not read
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: screen.conversation_id is None, "a new conversation")
+        await screen._open(conversation)
+        await until(pilot, lambda: screen.chat_log.query(AttachmentLines), "the lines")
+        [lines] = screen.chat_log.query(AttachmentLines)
+        assert lines.names == expected

@@ -21,9 +21,12 @@ from textual.widgets import TextArea
 from tuichat.attachment_reader import read_attachments
 from tuichat.attachments import Attachment, AttachmentError
 from tuichat.errors import TuichatError
+from tuichat.store import AttachmentInfo
+from tuichat.store import Message as StoredMessage
 
 from ..attach_paths import AtFragment, at_fragment, completions, pasted_paths, resolve
 from ..widgets.attachment_chips import AttachmentChips
+from ..widgets.attachment_lines import AttachmentLines
 from ..widgets.path_completer import PathCompleter
 from ..widgets.prompt import PromptInput
 from .base import ChatScreenBase
@@ -41,6 +44,7 @@ class AttachActions(ChatScreenBase):
     def _init_attach_actions(self) -> None:
         self.launch_dir = Path.cwd()
         self._attachments = []
+        self._attachment_infos: dict[int, list[AttachmentInfo]] = {}
         # The start of an @fragment whose list Esc closed: it stays closed until another.
         self._completion_closed_at: int | None = None
 
@@ -113,6 +117,32 @@ class AttachActions(ChatScreenBase):
         names = {a.name for a in files}
         self._attachments = [*files, *(a for a in self._attachments if a.name not in names)]
         self._show_chips()
+
+    # -- in the log ----------------------------------------------------------------------------
+
+    def _load_attachment_infos(self) -> None:
+        """What the log shows of the open conversation's files: one query, no bytes."""
+        self._attachment_infos = {}
+        if self.conversation_id is None:
+            return
+        try:
+            self._attachment_infos = self.store.attachment_infos(self.conversation_id)
+        except TuichatError as exc:
+            self._report(exc)
+
+    def _remember_attachments(self, message: StoredMessage | None, files: list[Attachment]) -> None:
+        """A prompt just sent carries ``files``: the log shows them without a query."""
+        if message is None or not files:
+            return
+        self._attachment_infos[message.id] = [
+            AttachmentInfo(f.name, f.kind, f.media_type, f.size, f.sha256, f.width, f.height)
+            for f in files
+        ]
+
+    def _attachment_lines(self, message_id: int | None) -> list[AttachmentLines]:
+        """The lines naming a prompt's files (none when it has none)."""
+        files = self._attachment_infos.get(message_id) if message_id is not None else None
+        return [AttachmentLines(files)] if files else []
 
     # -- the file picker -----------------------------------------------------------------------
 

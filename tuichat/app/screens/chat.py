@@ -341,6 +341,7 @@ class ChatScreen(
                 return
         self._shown = {message.id: message for message in messages}
         self._counts = counts
+        self._load_attachment_infos()
         self._live_view = None
         # A long history is shown through a window of mounted messages (HistoryPager):
         # the last ones now, others as the log is scrolled, so 2,000 open as fast as 40.
@@ -388,7 +389,8 @@ class ChatScreen(
             return [SummaryView(message.content, message.meta, id=dom_id)]
         if message.role != "assistant":
             widgets: list[Widget] = [
-                UserMessage(message.content, id=dom_id, classes=f"-{message.role}")
+                UserMessage(message.content, id=dom_id, classes=f"-{message.role}"),
+                *self._attachment_lines(message.id),
             ]
             if alternative is not None:
                 widgets.append(self._branch_note(alternative))
@@ -481,6 +483,7 @@ class ChatScreen(
             return
         self._draft_sent(was_new=first_exchange)
         files = self._attachments_sent()
+        self._remember_attachments(turn.user_message, files)
         view = await self._append_turn(turn, text)
         if view is None:  # the log was drawn again without the reply: cannot happen
             turn.abandon()
@@ -511,7 +514,11 @@ class ChatScreen(
         if stored_user is not None:
             factory = partial(self._message_widgets, stored_user, None, False)
             self._shown[stored_user.id] = stored_user
-        items: list[tuple[WidgetFactory, list[Widget]]] = [(factory, [user]), (fixed(view), [view])]
+        lines = self._attachment_lines(stored_user.id if stored_user else None)
+        items: list[tuple[WidgetFactory, list[Widget]]] = [
+            (factory, [user, *lines]),
+            (fixed(view), [view]),
+        ]
         self._shown[turn.message_id] = turn.assistant_message
         self._live_view = view
         await pager.extend(items)

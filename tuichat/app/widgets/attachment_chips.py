@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tuichat.attachments import human_size
+from tuichat.sanitize import neutralize
 
 from ..bindings import bindings_for
 
@@ -42,8 +43,10 @@ _KIND = {"image": "image", "document": "PDF", "text": "text"}
 
 
 def describe(file: Described) -> str:
-    """``name · kind · size`` and, for an image whose header said, ``W×H``."""
-    parts = [file.name, _KIND.get(file.kind, file.kind), human_size(file.size)]
+    """``name · kind · size`` and, for an image whose header said, ``W×H`` (one line,
+    control characters of the name made visible)."""
+    name = neutralize(file.name.replace("\n", " "))
+    parts = [name, _KIND.get(file.kind, file.kind), human_size(file.size)]
     if file.width and file.height:
         parts.append(f"{file.width}×{file.height}")
     return " · ".join(parts)
