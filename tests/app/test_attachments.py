@@ -279,3 +279,22 @@ async def test_a_prompt_in_the_log_names_its_files_without_reading_their_bytes(
         await until(pilot, lambda: screen.chat_log.query(AttachmentLines), "the lines")
         [lines] = screen.chat_log.query(AttachmentLines)
         assert lines.names == expected
+
+
+async def test_compare_mode_sends_the_files_too(make_app, files) -> None:
+    from tests.app.test_compare import open_compare, pick_model, send_to_all, until_done
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = at(chat_screen(pilot), files)
+        await screen.attach(["notes.md"])
+        compare = await open_compare(pilot)
+        await pick_model(pilot, "echo")
+        await send_to_all(pilot, "Summarise")
+        await until_done(pilot, compare)
+        assert screen.attachments == []
+        [conversation] = app.runtime.store.list_conversations()
+        [found] = app.runtime.store.attachment_infos(conversation.id).values()
+        assert [f.name for f in found] == ["notes.md"]
+        echoed = compare.columns[1].reply
+        assert echoed is not None and echoed.text.startswith("notes.md\n```markdown\n# Notes")

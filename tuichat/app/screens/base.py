@@ -169,6 +169,15 @@ class ChatScreenBase(PromptFrames, Screen[None]):
 
     # -- implemented by ChatScreen ------------------------------------------------------------
 
+    @property
+    def attachments(self) -> list[Attachment]:
+        """The files that go with the next message, in order."""
+        raise NotImplementedError
+
+    def _attachments_sent(self) -> list[Attachment]:
+        """The next message went with its files: they leave the prompt (returned)."""
+        raise NotImplementedError
+
     async def _open(
         self, conversation_id: int | None, *, select: int | None = None, save_draft: bool = True
     ) -> None:
