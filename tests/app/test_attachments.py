@@ -298,3 +298,25 @@ async def test_compare_mode_sends_the_files_too(make_app, files) -> None:
         assert [f.name for f in found] == ["notes.md"]
         echoed = compare.columns[1].reply
         assert echoed is not None and echoed.text.startswith("notes.md\n```markdown\n# Notes")
+
+
+async def test_the_export_writes_images_beside_the_markdown(make_app, files) -> None:
+    from tuichat.app.screens.export import ExportScreen
+
+    app = make_app(Script(["Seen."]))
+    takes_images(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = at(chat_screen(pilot), files)
+        await screen.attach(["shot.png"])
+        screen.prompt.insert("Look")
+        await pilot.press("enter")
+        await settle_reply(pilot)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+        target = files / "out.md"
+        field = app.screen.query_one("#export-path")
+        field.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, target.exists, "the export")
+        assert "![shot.png](out-files/1-shot.png)" in target.read_text()
+        assert (files / "out-files" / "1-shot.png").read_bytes() == PNG_1X1
