@@ -109,5 +109,9 @@ def image_widget(data: bytes, method: Method, cell: tuple[int, int], id: str) ->
         _terminal.get_cell_size._result = CellSize(*cell)  # type: ignore[attr-defined]
         from textual_image.widget import HalfcellImage, SixelImage, TGPImage
 
-    kinds = {"kitty": TGPImage, "sixel": SixelImage, "halfcell": HalfcellImage}
-    return kinds[method](io.BytesIO(data), id=id)
+    kinds: dict[Method, type[Widget]] = {
+        "kitty": TGPImage,
+        "sixel": SixelImage,
+        "halfcell": HalfcellImage,
+    }
+    return kinds[method](io.BytesIO(data), id=id)  # type: ignore[arg-type]

@@ -14,9 +14,11 @@ import asyncio
 import dataclasses
 import os
 from pathlib import Path
+from typing import cast
 
 from textual import on
 from textual.widgets import TextArea
+from textual.widgets.text_area import Document
 
 from tuichat.attachment_reader import read_attachments
 from tuichat.attachments import Attachment, AttachmentError
@@ -188,7 +190,7 @@ class AttachActions(ChatScreenBase):
         prompt = self.prompt
         if prompt.selection.start != prompt.selection.end:
             return None
-        cursor = prompt.document.get_index_from_location(prompt.cursor_location)
+        cursor = cast(Document, prompt.document).get_index_from_location(prompt.cursor_location)
         return at_fragment(prompt.text, cursor)
 
     @on(TextArea.Changed, "#prompt")
@@ -217,7 +219,7 @@ class AttachActions(ChatScreenBase):
         if fragment is None:
             self.completer.close()
             return
-        document = prompt.document
+        document = cast(Document, prompt.document)
         start = document.get_location_from_index(fragment.start)
         end = document.get_location_from_index(fragment.end)
         if event.path.endswith("/"):

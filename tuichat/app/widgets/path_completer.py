@@ -1,7 +1,7 @@
 """The ``@`` path completer: a short list of paths above the prompt.
 
 It never takes the focus: the prompt keeps it and hands the completer the keys it
-answers while open (Up, Down, Tab, Enter, Esc; see :meth:`PathCompleter.handle_key`),
+answers while open (Up, Down, Tab, Enter, Esc; see :meth:`PathCompleter.answer_key`),
 so typing goes on narrowing the list.
 """
 
@@ -68,7 +68,7 @@ class PathCompleter(OptionList, can_focus=False):
         """Hide the list until the next ``@``."""
         self.show_paths([])
 
-    def handle_key(self, key: str) -> bool:
+    def answer_key(self, key: str) -> bool:
         """Answer a key typed in the prompt while open; False lets the prompt have it."""
         if not self.is_open:
             return False

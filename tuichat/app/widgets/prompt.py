@@ -106,7 +106,7 @@ class PromptInput(TextArea):
         # newline keys too: as bindings they ran only once the key had bubbled up to the
         # app, after the characters that followed them (a burst of keys, a paste without
         # bracketed paste) were already in, so the line breaks all landed at the end.
-        if self.completer is not None and self.completer.handle_key(event.key):
+        if self.completer is not None and self.completer.answer_key(event.key):
             event.stop()
             event.prevent_default()
             return
