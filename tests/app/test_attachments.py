@@ -320,3 +320,31 @@ async def test_the_export_writes_images_beside_the_markdown(make_app, files) -> 
         await until(pilot, target.exists, "the export")
         assert "![shot.png](out-files/1-shot.png)" in target.read_text()
         assert (files / "out-files" / "1-shot.png").read_bytes() == PNG_1X1
+
+
+async def test_the_chips_are_kept_across_a_restart_until_sent(
+    make_app, build_runtime, files
+) -> None:
+    app = make_app(runtime=build_runtime(fake=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = at(chat_screen(pilot), files)
+        await screen.attach(["shot.png", "notes.md"])
+        await pilot.pause()
+    (files / "notes.md").unlink()  # gone meanwhile: said, and left out
+
+    again = make_app(runtime=build_runtime(fake=True))
+    async with again.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await until(pilot, lambda: screen.chips.count == 1, "the chips back")
+        assert [a.name for a in screen.attachments] == ["shot.png"]
+        assert screen.attachments[0].data == PNG_1X1
+        assert toasts(pilot)[-1].startswith("notes.md (attached before tuichat quit) is left out: ")
+        assert toasts(pilot)[-1].endswith("notes.md does not exist; check the path.")
+        screen.prompt.insert("Now")
+        await pilot.press("enter")
+        await settle_reply(pilot)
+
+    last = make_app(runtime=build_runtime(fake=True))
+    async with last.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert chat_screen(pilot).attachments == []

@@ -20,7 +20,7 @@ from textual import on
 from textual.widgets import TextArea
 from textual.widgets.text_area import Document
 
-from tuichat.attachment_reader import read_attachments
+from tuichat.attachment_reader import read_attachments, read_path
 from tuichat.attachments import Attachment, AttachmentError
 from tuichat.errors import TuichatError
 from tuichat.store import AttachmentInfo
@@ -35,6 +35,9 @@ from .base import ChatScreenBase
 from .file_picker import FilePickerScreen
 from .image_viewer import ImageViewerScreen
 
+#: The settings key of the chips' files, kept until they are sent.
+DRAFT_ATTACHMENTS_KEY = "draft_attachments"
+
 
 class AttachActions(ChatScreenBase):
     """Attachments in the chat screen."""
@@ -46,6 +49,8 @@ class AttachActions(ChatScreenBase):
     def _init_attach_actions(self) -> None:
         self.launch_dir = Path.cwd()
         self._attachments = []
+        # Where each chip's file was read (by its name): kept so the chips outlive a quit.
+        self._read_from: dict[str, str] = {}
         self._attachment_infos: dict[int, list[AttachmentInfo]] = {}
         # The start of an @fragment whose list Esc closed: it stays closed until another.
         self._completion_closed_at: int | None = None
@@ -55,6 +60,7 @@ class AttachActions(ChatScreenBase):
         prompt = self.prompt
         prompt.completer = self.completer
         prompt.paths_in_paste = lambda text: pasted_paths(text, self.launch_dir)
+        self.run_worker(self._restore_attachments(), group="attachments", exit_on_error=False)
 
     @property
     def completer(self) -> PathCompleter:
@@ -90,6 +96,7 @@ class AttachActions(ChatScreenBase):
                 if any(a.name == name for a in self._attachments):
                     continue  # attached already: once is enough
                 self._attachments.append(dataclasses.replace(attachment, name=name))
+                self._read_from[name] = attachment.name
             for note in attached.notes:
                 self.tell(note.replace(target, shown), title="Attachment")
         self._show_chips()
@@ -100,6 +107,49 @@ class AttachActions(ChatScreenBase):
         chips.show(list(self._attachments))
         if not self._attachments and chips.has_focus:
             self.prompt.focus()
+        self._save_attachments()
+
+    # -- kept across a restart, like the prompt's draft ----------------------------------------
+
+    def _save_attachments(self) -> None:
+        """Remember the chips' files (their paths, not their bytes) for the next start."""
+        kept = [
+            {"name": a.name, "path": self._read_from[a.name]}
+            for a in self._attachments
+            if a.name in self._read_from
+        ]
+        try:
+            self.store.set_setting(DRAFT_ATTACHMENTS_KEY, kept or None)
+        except TuichatError:
+            return  # only a draft: not worth a toast
+
+    async def _restore_attachments(self) -> None:
+        """The chips of the last run, read again from their files (a file gone is said)."""
+        try:
+            kept = self.store.get_setting(DRAFT_ATTACHMENTS_KEY, None)
+        except TuichatError:
+            return
+        if not isinstance(kept, list):
+            return
+        for entry in kept:
+            if not isinstance(entry, dict):
+                continue
+            name, path = entry.get("name"), entry.get("path")
+            if not isinstance(name, str) or not isinstance(path, str):
+                continue
+            try:
+                attachment = await asyncio.to_thread(read_path, path)
+            except AttachmentError as exc:
+                self.tell(
+                    f"{name} (attached before tuichat quit) is left out: {exc}",
+                    severity="warning",
+                    title="Attachment",
+                )
+                continue
+            if not any(a.name == name for a in self._attachments):
+                self._attachments.append(dataclasses.replace(attachment, name=name))
+                self._read_from[name] = path
+        self._show_chips()
 
     @on(AttachmentChips.Remove)
     def remove_attachment(self, event: AttachmentChips.Remove) -> None:
