@@ -101,15 +101,16 @@ class PromptInput(TextArea):
             self.move_cursor(self.document.end)
 
     async def _on_key(self, event: events.Key) -> None:
+        # The @ completer's list, while open, answers its keys first (Tab, Enter...).
+        if self.completer is not None and self.completer.answer_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
         # TextArea inserts a newline on Enter in its own key handler, which runs before
         # bindings are looked at: take Enter here, and stop TextArea's handler. The
         # newline keys too: as bindings they ran only once the key had bubbled up to the
         # app, after the characters that followed them (a burst of keys, a paste without
         # bracketed paste) were already in, so the line breaks all landed at the end.
-        if self.completer is not None and self.completer.answer_key(event.key):
-            event.stop()
-            event.prevent_default()
-            return
         held = self._burst.arrived(event.time)
         if held == "newline":
             self.action_newline()
