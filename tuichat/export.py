@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -141,8 +140,17 @@ def to_json(
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-#: Characters kept in the name of a file written beside an export.
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+def _safe_name(name: str) -> str:
+    """``name`` for any file system: ASCII letters, digits, ``.``, ``_`` and ``-`` kept,
+    each run of anything else one ``-`` (a loop, not a pattern: no regex to audit)."""
+    out: list[str] = []
+    for char in name:
+        keep = char.isascii() and (char.isalnum() or char in "._-")
+        if keep:
+            out.append(char)
+        elif not out or out[-1] != "-":
+            out.append("-")
+    return "".join(out).strip("-")
 
 
 def write_beside(export: Path, attachments: Files) -> dict[str, str]:
@@ -157,7 +165,7 @@ def write_beside(export: Path, attachments: Files) -> dict[str, str]:
     for attachment in (a for files in attachments.values() for a in files):
         if attachment.kind == "text" or attachment.sha256 in links:
             continue
-        base = _UNSAFE.sub("-", PurePath(attachment.name).name).strip("-") or "attachment"
+        base = _safe_name(PurePath(attachment.name).name) or "attachment"
         name = f"{len(links) + 1}-{base}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(attachment.data)
