@@ -1,8 +1,9 @@
 """Conversations as Markdown or JSON: for reading, sharing and backups.
 
 Attachments, given by message id: JSON carries each one whole (base64 with its media
-type), so a backup loses nothing; Markdown, written to one stream, shows a text file in
-its fence and names an image or PDF with its type and size (the bytes are in the JSON
+type), so a backup loses nothing; Markdown shows a text file in its fence, and an image
+or PDF as a link to a file written beside the export (:func:`write_beside`) when it is
+written to a file, else names it with its type and size (the bytes are in the JSON
 export).
 """
 
@@ -12,7 +13,9 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 from tuichat.attachments import Attachment, fenced, human_size, text_block
 from tuichat.sanitize import neutralize
@@ -137,11 +140,51 @@ def to_json(
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def _attachment_lines(attachments: Sequence[Attachment]) -> list[str]:
+def _safe_name(name: str) -> str:
+    """``name`` for any file system: ASCII letters, digits, ``.``, ``_`` and ``-`` kept,
+    each run of anything else one ``-`` (a loop, not a pattern: no regex to audit)."""
+    out: list[str] = []
+    for char in name:
+        keep = char.isascii() and (char.isalnum() or char in "._-")
+        if keep:
+            out.append(char)
+        elif not out or out[-1] != "-":
+            out.append("-")
+    return "".join(out).strip("-")
+
+
+def write_beside(export: Path, attachments: Files) -> dict[str, str]:
+    """Write the images and PDFs of ``attachments`` into ``<export stem>-files/`` beside
+    the export, each file once; returns their links, relative to the export, by SHA-256.
+
+    Raises:
+        OSError: The folder or a file cannot be written.
+    """
+    links: dict[str, str] = {}
+    folder = export.with_name(f"{export.stem}-files")
+    for attachment in (a for files in attachments.values() for a in files):
+        if attachment.kind == "text" or attachment.sha256 in links:
+            continue
+        base = _safe_name(PurePath(attachment.name).name) or "attachment"
+        name = f"{len(links) + 1}-{base}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(attachment.data)
+        links[attachment.sha256] = f"{quote(folder.name)}/{quote(name)}"
+    return links
+
+
+def _attachment_lines(
+    attachments: Sequence[Attachment], links: Mapping[str, str] | None = None
+) -> list[str]:
     lines: list[str] = []
     for a in attachments:
+        link = (links or {}).get(a.sha256)
+        label = neutralize(a.name).replace("]", "\\]").replace("[", "\\[")
         if a.kind == "text":
             lines += [neutralize(text_block(a)), ""]
+        elif link is not None:
+            mark = "!" if a.kind == "image" else ""
+            lines += [f"{mark}[{label}]({link})", ""]
         else:
             lines += [
                 f"_(attached: {neutralize(a.name)}, {a.media_type}, {human_size(a.size)})_",
@@ -151,9 +194,13 @@ def _attachment_lines(attachments: Sequence[Attachment]) -> list[str]:
 
 
 def conversation_to_markdown(
-    conversation: Conversation, messages: Sequence[Message], attachments: Files | None = None
+    conversation: Conversation,
+    messages: Sequence[Message],
+    attachments: Files | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> str:
-    """A readable Markdown transcript; control characters are neutralised."""
+    """A readable Markdown transcript; control characters are neutralised. An image or
+    PDF whose SHA-256 ``links`` holds is a link to it (see :func:`write_beside`)."""
     files = attachments or {}
     lines = [f"# {neutralize(conversation.title) or 'Untitled conversation'}", ""]
     created = _iso(conversation.created_at)
@@ -172,7 +219,7 @@ def conversation_to_markdown(
         if m.reasoning:
             quoted = "\n".join(f"> {line}" for line in neutralize(m.reasoning).splitlines())
             lines += ["> **Reasoning**", ">", quoted, ""]
-        lines += _attachment_lines(files.get(m.id, ()))
+        lines += _attachment_lines(files.get(m.id, ()), links)
         lines += _tool_lines(m)
         lines += [neutralize(m.content), ""]
         note = STATUS_NOTES.get(m.status)
@@ -183,7 +230,9 @@ def conversation_to_markdown(
 
 
 def to_markdown(
-    items: Sequence[tuple[Conversation, Sequence[Message]]], attachments: Files | None = None
+    items: Sequence[tuple[Conversation, Sequence[Message]]],
+    attachments: Files | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> str:
     """Markdown text of one or more conversations, separated by rules."""
-    return "\n---\n\n".join(conversation_to_markdown(c, m, attachments) for c, m in items)
+    return "\n---\n\n".join(conversation_to_markdown(c, m, attachments, links) for c, m in items)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["global", "sidebar", "messages", "compare"]
+Scope = Literal["global", "sidebar", "messages", "attachments", "compare"]
 """Where an action's keys work: anywhere (``global``, even while typing), only while the
 conversation list (``sidebar``) or the chat log (``messages``) has the focus, or on the
 compare screen (``compare``)."""
@@ -25,6 +25,7 @@ SCOPE_TITLES: dict[Scope, str] = {
     "global": "Anywhere",
     "sidebar": "Conversation list (focused)",
     "messages": "Chat log (focused; acts on the selected message)",
+    "attachments": "Attachments above the prompt (focused: Shift+Tab from the prompt)",
     "compare": "Compare mode (several models answer one prompt side by side)",
 }
 
@@ -101,6 +102,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "f9",
         "pick_tools",
         "Choose the tool servers this conversation offers the model",
+    ),
+    # Not Ctrl+A: readline's start of line in the prompt, and GNU screen's prefix. F5
+    # reaches the app in terminals, tmux and over SSH (F10 opens GNOME Terminal's menu).
+    ActionSpec(
+        "attach-file",
+        "f5",
+        "attach_file",
+        "Attach a file to the next message (picker; or type @path)",
     ),
     # The app binds Ctrl+Q itself (checked first); this entry puts Quit in the footer.
     ActionSpec("quit", "ctrl+q", "app.quit", "Quit", "Quit", palette=False),
@@ -257,6 +266,39 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "show_comparison",
         "Show the comparison this message is part of (pick another reply)",
         scope="messages",
+    ),
+    ActionSpec(
+        "open-attachment",
+        "i",
+        "open_attachment",
+        "Open the message's image in the viewer",
+        scope="messages",
+    ),
+    # -- attachments above the prompt -------------------------------------------------------
+    ActionSpec(
+        "remove-attachment",
+        "delete,backspace",
+        "remove",
+        "Remove the chosen attachment from the next message",
+        "Remove",
+        scope="attachments",
+        palette=False,
+    ),
+    ActionSpec(
+        "previous-attachment",
+        "left",
+        "move(-1)",
+        "Choose the attachment on the left",
+        scope="attachments",
+        palette=False,
+    ),
+    ActionSpec(
+        "next-attachment",
+        "right",
+        "move(1)",
+        "Choose the attachment on the right",
+        scope="attachments",
+        palette=False,
     ),
     # -- compare screen ---------------------------------------------------------------------
     ActionSpec(

@@ -16,6 +16,7 @@ from tuichat.app.screens.chat import ChatScreen
 from tuichat.app.screens.compare import CompareScreen
 from tuichat.app.screens.help import HelpScreen
 from tuichat.app.screens.search import SearchScreen
+from tuichat.app.widgets.attachment_chips import AttachmentChips
 from tuichat.app.widgets.chat_log import ChatLog
 from tuichat.app.widgets.sidebar import ConversationList
 from tuichat.config import load_config
@@ -31,6 +32,7 @@ def test_every_action_has_keys_a_method_and_a_unique_id() -> None:
         "global": ChatScreen,
         "sidebar": ChatScreen,
         "messages": ChatScreen,
+        "attachments": AttachmentChips,
         "compare": CompareScreen,
     }
     for spec in ACTIONS:
@@ -44,6 +46,9 @@ def test_every_action_has_keys_a_method_and_a_unique_id() -> None:
     assert {b.id for b in ChatLog.BINDINGS} == {s.id for s in ACTIONS if s.scope == "messages"}
     assert {b.id for b in ConversationList.BINDINGS} == {
         s.id for s in ACTIONS if s.scope == "sidebar"
+    }
+    assert {b.id for b in AttachmentChips.BINDINGS} == {
+        s.id for s in ACTIONS if s.scope == "attachments"
     }
     assert {b.id for b in CompareScreen.BINDINGS} == {  # type: ignore[union-attr]
         s.id for s in ACTIONS if s.scope == "compare"

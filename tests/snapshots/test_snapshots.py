@@ -736,3 +736,100 @@ def test_a_tool_call_waiting_for_approval(
 
     app = make(runtime, provider="fake")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _picture(width: int, height: int) -> bytes:
+    """A PNG of four coloured quarters (orange, navy, navy, teal)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), "navy")
+    image.paste("orange", (0, 0, width // 2, height // 2))
+    image.paste("teal", (width // 2, height // 2, width, height))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_attachments_above_the_prompt(
+    snap_compare, snapshot_runtime: Runtime, tmp_path: Path
+) -> None:
+    """You should see, between the status bar and the prompt, a row of two chips:
+    "[shot.png · image · 1 KB · 300×200]" and "[notes.md · text · 1 KB]"; the prompt
+    holds "What is in this screenshot?"."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "shot.png").write_bytes(_picture(300, 200))
+    (folder / "notes.md").write_text("# Notes\n")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        screen = chat_screen(pilot)
+        screen.launch_dir = folder
+        await screen.attach(["shot.png", "notes.md"])
+        screen.prompt.insert("What is in this screenshot?")
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _conversation_with_a_picture(runtime: Runtime) -> int:
+    from tuichat.attachments import from_bytes
+
+    store = runtime.store
+    conversation = store.create_conversation(title="Picture", provider="fake", model="fake-model")
+    files = [from_bytes(_picture(300, 200), "shot.png"), from_bytes(b"# Notes\n", "notes.md")]
+    store.add_message(conversation.id, "user", "What is in this screenshot?", attachments=files)
+    store.add_message(
+        conversation.id,
+        "assistant",
+        "Four coloured quarters.",
+        provider="fake",
+        model="fake-model",
+    )
+    return conversation.id
+
+
+def test_a_prompt_with_attachments_in_the_log(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see the prompt "What is in this screenshot?" and, under it on the same
+    raised background, two dim lines: "+ shot.png · image · 1 KB · 300×200" and
+    "+ notes.md · text · 1 KB"; then the reply "Four coloured quarters."."""
+    conversation = _conversation_with_a_picture(snapshot_runtime)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await chat_screen(pilot)._open(conversation)
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_image_viewer_in_half_blocks_at_80x24(
+    snap_compare, snapshot_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """You should see the image viewer over the whole screen: a first line "shot.png ·
+    image · 1 KB · 300×200 · Esc closes", then the picture in half blocks, centred and
+    shrunk to fit (69x23 cells): orange top-left, teal bottom-right, navy elsewhere."""
+    for name in ("KITTY_WINDOW_ID", "TERM_PROGRAM", "KONSOLE_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")  # a terminal without graphics
+    conversation = _conversation_with_a_picture(snapshot_runtime)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        from tuichat.app.screens.image_viewer import ImageViewerScreen
+
+        await pilot.pause()
+        await models_loaded(pilot)
+        screen = chat_screen(pilot)
+        await screen._open(conversation)
+        await pilot.press("shift+tab", "up", "i")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ImageViewerScreen), "viewer")
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -9,7 +9,7 @@ actions (:mod:`.message_actions`). This base declares what they use from one ano
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual.reactive import Reactive, reactive
@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker
 
+from tuichat.attachments import Attachment
 from tuichat.catalog import ProviderModels
 from tuichat.chat import Turn
 from tuichat.chosen import Chosen
@@ -62,6 +63,8 @@ class ActiveReply:
     """Where its reasoning is drawn, once some arrived."""
     first_exchange: bool = False
     """Whether this answers the first prompt of a new conversation (titles)."""
+    files: list[Attachment] = field(default_factory=list)
+    """The files sent with the prompt (back above the prompt if the reply fails)."""
 
 
 class ChatScreenBase(PromptFrames, Screen[None]):
@@ -165,6 +168,15 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         self.notify(one_line(text, 400), title=title, severity=severity, markup=False)  # type: ignore[arg-type]
 
     # -- implemented by ChatScreen ------------------------------------------------------------
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        """The files that go with the next message, in order."""
+        raise NotImplementedError
+
+    def _attachments_sent(self) -> list[Attachment]:
+        """The next message went with its files: they leave the prompt (returned)."""
+        raise NotImplementedError
 
     async def _open(
         self, conversation_id: int | None, *, select: int | None = None, save_draft: bool = True

@@ -42,16 +42,19 @@ from ..bindings import bindings_for
 from ..input_first import InputFirst
 from ..meta import message_meta, meta_line
 from ..meter import Meter
+from ..widgets.attachment_chips import AttachmentChips
 from ..widgets.chat_log import ChatLog, message_dom_id
 from ..widgets.footer import KeysFooter
 from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed, pager_of
 from ..widgets.message import InlineError, ReplyView, SummaryView, UserMessage
+from ..widgets.path_completer import PathCompleter
 from ..widgets.prompt import PromptInput
 from ..widgets.reasoning import ReasoningView
 from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
 from ..widgets.welcome import WelcomePanel
 from ..workers import settle
+from .attach_actions import AttachActions
 from .base import ActiveReply, ChatScreenBase
 from .compare_actions import CompareActions
 from .conversation_actions import ConversationActions
@@ -79,7 +82,13 @@ def reasoning_dom_id(message_id: int) -> str:
 
 
 class ChatScreen(
-    ConversationActions, ModelActions, MessageActions, CompareActions, ToolActions, ChatScreenBase
+    ConversationActions,
+    ModelActions,
+    MessageActions,
+    CompareActions,
+    ToolActions,
+    AttachActions,
+    ChatScreenBase,
 ):
     """The main screen: conversations on the left, the chat on the right."""
 
@@ -135,6 +144,7 @@ class ChatScreen(
         self.meter = Meter(self.session, self._show_meter)
         self._init_conversation_actions()
         self._init_model_actions()
+        self._init_attach_actions()
 
     async def runtime_loaded(self) -> None:
         """The settings and plugins are in: resolve the provider, fetch model lists."""
@@ -158,6 +168,8 @@ class ChatScreen(
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat-log")
                 yield StatusBar(id="status-bar")
+                yield AttachmentChips(id="attachment-chips")
+                yield PathCompleter(id="path-completer")
                 yield PromptInput(id="prompt", placeholder=PLACEHOLDER)
         yield KeysFooter()
 
@@ -329,6 +341,7 @@ class ChatScreen(
                 return
         self._shown = {message.id: message for message in messages}
         self._counts = counts
+        self._load_attachment_infos()
         self._live_view = None
         # A long history is shown through a window of mounted messages (HistoryPager):
         # the last ones now, others as the log is scrolled, so 2,000 open as fast as 40.
@@ -376,7 +389,8 @@ class ChatScreen(
             return [SummaryView(message.content, message.meta, id=dom_id)]
         if message.role != "assistant":
             widgets: list[Widget] = [
-                UserMessage(message.content, id=dom_id, classes=f"-{message.role}")
+                UserMessage(message.content, id=dom_id, classes=f"-{message.role}"),
+                *self._attachment_lines(message.id),
             ]
             if alternative is not None:
                 widgets.append(self._branch_note(alternative))
@@ -468,6 +482,8 @@ class ChatScreen(
             await self._show_inline_error(self._sentence(exc, provider))
             return
         self._draft_sent(was_new=first_exchange)
+        files = self._attachments_sent()
+        self._remember_attachments(turn.user_message, files)
         view = await self._append_turn(turn, text)
         if view is None:  # the log was drawn again without the reply: cannot happen
             turn.abandon()
@@ -476,6 +492,8 @@ class ChatScreen(
         log.select(None, scroll=False)
         log.anchor()
         self._start_stream(turn, view, text, first_exchange=first_exchange)
+        if self._active is not None:
+            self._active.files = files
         await self._reload_sidebar()
 
     async def _append_turn(self, turn: Turn, text: str) -> ReplyView | None:
@@ -496,7 +514,11 @@ class ChatScreen(
         if stored_user is not None:
             factory = partial(self._message_widgets, stored_user, None, False)
             self._shown[stored_user.id] = stored_user
-        items: list[tuple[WidgetFactory, list[Widget]]] = [(factory, [user]), (fixed(view), [view])]
+        lines = self._attachment_lines(stored_user.id if stored_user else None)
+        items: list[tuple[WidgetFactory, list[Widget]]] = [
+            (factory, [user, *lines]),
+            (fixed(view), [view]),
+        ]
         self._shown[turn.message_id] = turn.assistant_message
         self._live_view = view
         await pager.extend(items)
@@ -531,7 +553,9 @@ class ChatScreen(
         self, provider: Provider, model: str, text: str, tools: ToolUse | None = None
     ) -> Turn:
         conversation = self._conversation_for_turn()
-        return self.session.send(conversation, text, provider, model, tools=tools)
+        return self.session.send(
+            conversation, text, provider, model, attachments=self._attachments, tools=tools
+        )
 
     def _start_stream(
         self, turn: Turn, view: ReplyView, prompt: str | None, *, first_exchange: bool = False
@@ -682,6 +706,7 @@ class ChatScreen(
         if sentence and active.prompt is not None and not self.prompt.text.strip():
             # Nothing typed is lost: the prompt comes back for another try.
             self.prompt.set_text(active.prompt)
+            self._attachments_back(active.files)
         if self.focused is None:
             self.prompt.focus()
         if active.first_exchange and state.status == "complete":

@@ -79,7 +79,10 @@ class CompareActions(ChatScreenBase):
         """Save the prompt and a streaming reply per model in the open conversation."""
         contenders = self.session.contenders(choices)
         first_exchange = self.conversation_id is None
-        comparison = self.session.compare(self._conversation_for_turn(), prompt, contenders)
+        comparison = self.session.compare(
+            self._conversation_for_turn(), prompt, contenders, attachments=self.attachments
+        )
+        self._attachments_sent()
         # The prompt went to compare mode: it is sent, not a draft any more.
         self.prompt.clear()
         self._draft_sent(was_new=first_exchange)

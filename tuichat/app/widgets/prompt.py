@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, cast
 
@@ -13,6 +14,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Document
 
 from ..burst import EnterInBurst
+from .path_completer import PathCompleter
 
 
 class PromptInput(TextArea):
@@ -56,6 +58,23 @@ class PromptInput(TextArea):
             if self.taken:
                 self.prompt_input.put_back(self.text)
 
+    @dataclass
+    class PathsPasted(Message):
+        """A paste that named only existing files (a file dropped on the terminal)."""
+
+        prompt_input: PromptInput
+        paths: list[str]
+
+        @property
+        def control(self) -> PromptInput:
+            """The prompt box (for ``@on(..., selector)``)."""
+            return self.prompt_input
+
+    completer: PathCompleter | None = None
+    """Gets the keys it answers while its list is open (the ``@`` completer)."""
+    paths_in_paste: Callable[[str], list[str] | None] | None = None
+    """Tells a paste of file paths (attached, not typed) from text; None: all is text."""
+
     def __init__(
         self,
         text: str = "",
@@ -83,6 +102,11 @@ class PromptInput(TextArea):
             self.move_cursor(self.document.end)
 
     async def _on_key(self, event: events.Key) -> None:
+        # The @ completer's list, while open, answers its keys first (Tab, Enter...).
+        if self.completer is not None and self.completer.answer_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
         # TextArea inserts a newline on Enter in its own key handler, which runs before
         # bindings are looked at: take Enter here, and stop TextArea's handler. The
         # newline keys too: as bindings they ran only once the key had bubbled up to the
@@ -107,6 +131,15 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Runs before TextArea's own handler (Textual calls each class's in turn):
+        # preventing the default keeps a paste of paths out of the text.
+        paths = self.paths_in_paste(event.text) if self.paths_in_paste else None
+        if paths and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PathsPasted(self, paths))
 
     def _burst_ended(self) -> None:
         """No key followed the held Enter closely: it was pressed to send."""
