@@ -18,20 +18,18 @@ reaches the app.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import functools
 import os
 import signal
-from collections.abc import Callable
 from typing import IO, Any
 
 from textual import events
 from textual.driver import Driver
 from textual.message import Message
 
+from .patches.decoder import install_lenient_decoder
+
 try:
-    from textual.drivers import linux_driver
     from textual.drivers.linux_driver import LinuxDriver
 except ImportError:  # Windows: no termios, no hang-ups to survive
     LinuxDriver = None  # type: ignore[assignment,misc]
@@ -39,11 +37,6 @@ except ImportError:  # Windows: no termios, no hang-ups to survive
 
 #: Input a streaming reply lets through first (as the app's; not mouse moves: floods).
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
-
-
-def _lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
-    """``codecs.getincrementaldecoder``, replacing undecodable bytes instead of raising."""
-    return functools.partial(codecs.getincrementaldecoder(encoding), errors="replace")
 
 
 class _TolerantOutput:
@@ -94,9 +87,7 @@ if LinuxDriver is not None:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._file = _TolerantOutput(self._file)  # type: ignore[arg-type,assignment]
-            # The input thread makes its decoder from this module-level name (Textual
-            # 8.2.8, LinuxDriver.run_input_thread): there is no other way in.
-            linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[attr-defined,assignment]
+            install_lenient_decoder()
 
         def process_message(self, message: Message) -> None:
             """Pass on what the input thread parsed; input closes the gate at once, and

@@ -26,7 +26,7 @@ from tuichat.sanitize import neutralize, one_line
 
 from .. import heap
 from ..later import Later
-from .kept_lines import KeptLines
+from ..patches.kept_lines import KeptLines
 
 if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext
