@@ -1,0 +1,380 @@
+"""Send the terminal what changed on it, not every line that was touched.
+
+Textual writes a frame as the whole of every dirty line (``ChopsUpdate``). While the log
+follows a growing reply, each new line scrolls the log, so every line of it is dirty and
+sent again: about 14 KB a frame, 3 MB for a 2,000-token reply, more than a thin SSH link
+carries. :class:`ScreenDiff` keeps a copy of what the terminal shows (a cell per column:
+its character and the SGR that draws it) and turns each frame into
+
+* a scroll of the rows that moved, when many rows moved together by the same number of
+  lines (a scroll region, ``DECSTBM``, and a delete or insert of lines inside it: VT102,
+  what ncurses' scroll optimisation uses), and then
+* only the runs of cells that differ from what the terminal then shows.
+
+What the far end shows is exactly what Textual's own output would show
+(``tests/app/test_screen_diff.py`` feeds both to a terminal emulator and compares them cell
+by cell at every frame). A full repaint (the first frame, a resize, a theme change, a
+screen refreshed from scratch) is passed through as Textual wrote it, and what it draws
+becomes the copy again: the far end's content is never assumed where Textual assumed
+nothing. Anything this module does not recognise is passed through as well, and the copy
+is forgotten until the next full repaint.
+
+This reads Textual 8.2.8's private compositor updates (``LayoutUpdate.strips`` and
+``region``, ``ChopsUpdate.chops``, ``spans`` and ``chop_ends``); ``tests/app/test_patches.py``
+fails when they change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.color import ColorSystem
+from rich.segment import Segment
+from rich.style import Style
+from textual._compositor import ChopsUpdate, CompositorUpdate, LayoutUpdate
+from textual.strip import Strip
+
+#: A cell: its character ("" for the right half of a wide one) and the SGR that draws it
+#: (as Textual renders it: ``prefix\x00suffix``).
+Cell = tuple[str, str]
+Row = list[Cell]
+
+#: What a cell holds after lines were deleted or inserted: equal to no real cell, so it is
+#: always written again (the blank's colour depends on the terminal's BCE).
+_BLANK: Cell = ("\x00", "\x00blank")
+
+#: Unchanged cells between two changed runs of a line that are written anyway, rather
+#: than moving the cursor (a cursor move costs about 8 bytes).
+MERGE_GAP = 6
+
+#: A shift is used when at least this many rows moved by it.
+MIN_SHIFTED_ROWS = 3
+
+#: Keys matched by more rows than this (blank lines) say nothing about a shift.
+MAX_SAME_ROWS = 3
+
+
+class Sgr(NamedTuple):
+    """A look as the terminal's state: attributes, foreground, background (SGR codes)."""
+
+    attributes: str
+    foreground: str
+    background: str
+
+    @classmethod
+    def parse(cls, codes: str) -> Sgr:
+        """The state that ``CSI codes m`` sets, from no attributes (as Rich writes it)."""
+        attributes: list[str] = []
+        foreground = background = ""
+        parts = codes.split(";")
+        index = 0
+        while index < len(parts):
+            code = parts[index]
+            if code in ("38", "48") and index + 1 < len(parts):
+                size = 5 if parts[index + 1] == "2" else 3
+                colour = ";".join(parts[index : index + size])
+                index += size
+                if code == "38":
+                    foreground = colour
+                else:
+                    background = colour
+                continue
+            index += 1
+            number = int(code) if code.isdigit() else -1
+            if 30 <= number <= 37 or 90 <= number <= 97:
+                foreground = code
+            elif 40 <= number <= 47 or 100 <= number <= 107:
+                background = code
+            elif number not in (39, 49, 0):
+                attributes.append(code)
+        return cls(";".join(attributes), foreground, background)
+
+    def codes(self) -> str:
+        """Its SGR codes from no attributes."""
+        return ";".join(code for code in self if code)
+
+    def to(self, other: Sgr) -> str:
+        """The shortest SGR this module writes that turns this state into ``other``."""
+        if other == self:
+            return ""
+        if other == PLAIN:
+            return "\x1b[0m"
+        if other.attributes != self.attributes:
+            return f"\x1b[0;{other.codes()}m"
+        codes = []
+        if other.foreground != self.foreground:
+            codes.append(other.foreground or "39")
+        if other.background != self.background:
+            codes.append(other.background or "49")
+        return f"\x1b[{';'.join(codes)}m"
+
+
+#: No attributes, the terminal's own colours.
+PLAIN = Sgr("", "", "")
+
+
+class Looks:
+    """The SGR of each Rich style, as Textual's ``Strip.render`` writes it, cached."""
+
+    def __init__(self, color_system: ColorSystem | None) -> None:
+        # As Strip.render: a console without a colour system renders in true colour.
+        self._color_system = color_system or ColorSystem.TRUECOLOR
+        self._looks: dict[Style | None, str] = {None: "\x00"}
+        self._parts: dict[str, tuple[str, str]] = {"\x00": ("", "")}
+        self._sgr: dict[str, Sgr | None | bool] = {}
+
+    def of(self, style: Style | None) -> str:
+        """The look of ``style``: what Textual writes around a text in it."""
+        look = self._looks.get(style)
+        if look is None:
+            assert style is not None
+            look = Strip.render_style(style, "\x00", self._color_system)
+            self._looks[style] = look
+            prefix, _, suffix = look.partition("\x00")
+            self._parts[look] = (prefix, suffix)
+        return look
+
+    def parts(self, look: str) -> tuple[str, str]:
+        """What goes before and after a text drawn with ``look``."""
+        return self._parts[look]
+
+    def sgr(self, look: str) -> Sgr | None:
+        """``look`` as attributes and colours, or None for a look that is not a plain SGR
+        (a hyperlink): that one is written whole, from and back to no attributes."""
+        parsed = self._sgr.get(look, False)
+        if parsed is False:
+            prefix, suffix = self._parts[look]
+            parsed = None
+            if not prefix:
+                parsed = PLAIN
+            elif prefix.startswith("\x1b[") and prefix.endswith("m") and suffix == "\x1b[0m":
+                parsed = Sgr.parse(prefix[2:-1])
+            self._sgr[look] = parsed
+        return parsed
+
+
+class ScreenDiff:
+    """What the terminal shows, and the output that brings it to the next frame.
+
+    Args:
+        color_system: The console's colour system (as Textual renders strips).
+        scroll: Whether the terminal takes scroll regions (``DECSTBM``) and line
+            insertion and deletion (``IL``/``DL``); without them only changed cells are
+            sent.
+    """
+
+    def __init__(self, color_system: ColorSystem | None, *, scroll: bool = True) -> None:
+        self.looks = Looks(color_system)
+        self.scroll = scroll
+        self.rows: list[Row] | None = None
+        self._state = PLAIN
+        self.width = 0
+        self.height = 0
+
+    def forget(self) -> None:
+        """What the terminal shows is unknown (until the next full repaint)."""
+        self.rows = None
+
+    def encode(self, update: CompositorUpdate, width: int, height: int) -> str | None:
+        """The output for ``update`` on a ``width`` x ``height`` screen, or None when
+        Textual's own output of it is to be written (and was taken in as what it shows)."""
+        if isinstance(update, LayoutUpdate):
+            region = update.region
+            if region.x or region.y or region.width != width or region.height != height:
+                self.forget()
+                return None
+            rows = [self._cells(Strip.join(line), width) for line in update.strips]
+            if any(row is None for row in rows):
+                self.forget()
+                return None
+            self.rows = rows  # type: ignore[assignment]
+            self.width, self.height = width, height
+            return None
+        if not isinstance(update, ChopsUpdate) or self.rows is None:
+            self.forget()
+            return None
+        if (width, height) != (self.width, self.height):
+            self.forget()
+            return None
+        new = self._apply(update)
+        if new is None:
+            self.forget()
+            return None
+        output = self._diff(self.rows, new)
+        self.rows = new
+        return output
+
+    # -- the next frame --------------------------------------------------------------------
+
+    def _cells(self, strip: Iterable[Segment], width: int) -> Row | None:
+        """The cells of a strip of ``width`` columns (None if it is not that wide)."""
+        of = self.looks.of
+        cells: Row = []
+        extend = cells.extend
+        for text, style, control in strip:
+            if control or not text:
+                continue
+            look = of(style)
+            if text.isascii():
+                extend([(char, look) for char in text])
+                continue
+            for char in text:
+                size = cell_len(char)
+                if size == 1:
+                    cells.append((char, look))
+                elif size == 2:
+                    cells.append((char, look))
+                    cells.append(("", look))
+                elif cells:  # a combining mark joins the cell before it
+                    previous, previous_look = cells[-1]
+                    cells[-1] = (previous + char, previous_look)
+                else:
+                    return None
+        return cells if len(cells) == width else None
+
+    def _apply(self, update: ChopsUpdate) -> list[Row] | None:
+        """The rows after ``update``: its spans over what is shown."""
+        assert self.rows is not None
+        rows = list(self.rows)
+        touched: set[int] = set()
+        width = self.width
+        for y, x1, x2 in update.spans:
+            if not 0 <= y < self.height:
+                return None
+            if y not in touched:
+                rows[y] = list(rows[y])
+                touched.add(y)
+            row = rows[y]
+            for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
+                if strip is None or x >= x2 or end <= x1:
+                    continue
+                cells = self._cells(strip, end - x)
+                if cells is None or end > width:
+                    return None
+                start, stop = max(x, x1), min(end, x2)
+                row[start:stop] = cells[start - x : stop - x]
+        return rows
+
+    # -- the output ------------------------------------------------------------------------
+
+    def _diff(self, old: list[Row], new: list[Row]) -> str:
+        changed = [y for y in range(self.height) if old[y] != new[y]]
+        if not changed:
+            return ""
+        out: list[str] = []
+        shown = old
+        if self.scroll and len(changed) >= MIN_SHIFTED_ROWS:
+            shift = self._find_shift(old, new, changed)
+            if shift is not None:
+                top, bottom, lines = shift
+                out.append(_scroll(top, bottom, lines))
+                shown = _scrolled(old, top, bottom, lines, self.width)
+                changed = [y for y in range(self.height) if shown[y] != new[y]]
+        self._state = PLAIN
+        for y in changed:
+            self._row(out, y, shown[y], new[y])
+        # Between frames the terminal has no attributes set, as after Textual's output.
+        out.append(self._state.to(PLAIN))
+        return "".join(out)
+
+    def _find_shift(
+        self, old: list[Row], new: list[Row], changed: list[int]
+    ) -> tuple[int, int, int] | None:
+        """The rows to scroll and by how many lines (up when positive), when many rows of
+        the new frame are rows of the old one moved up or down together."""
+        # Keyed by the middle half of the row: a sidebar or a scrollbar beside a moving
+        # log does not move with it (their cells are written again after the scroll).
+        left, right = self.width // 4, self.width * 3 // 4
+        where: dict[tuple[Cell, ...], list[int]] = {}
+        for y, row in enumerate(old):
+            where.setdefault(tuple(row[left:right]), []).append(y)
+        votes: Counter[int] = Counter()
+        keys = {y: tuple(new[y][left:right]) for y in changed}
+        for y in changed:
+            found = where.get(keys[y], ())
+            if 0 < len(found) <= MAX_SAME_ROWS:
+                for y_old in found:
+                    if y_old != y:
+                        votes[y_old - y] += 1
+        if not votes:
+            return None
+        lines, count = votes.most_common(1)[0]
+        if count < MIN_SHIFTED_ROWS:
+            return None
+        moved = [
+            y
+            for y in changed
+            if 0 <= y + lines < self.height and tuple(old[y + lines][left:right]) == keys[y]
+        ]
+        if len(moved) < MIN_SHIFTED_ROWS or len(moved) * 2 < moved[-1] - moved[0] + 1:
+            return None
+        first, last = moved[0], moved[-1]
+        if lines > 0:  # content moved up: rows first..last + lines scroll up
+            return first, last + lines, lines
+        return first + lines, last, lines  # moved down
+
+    def _row(self, out: list[str], y: int, shown: Row, new: Row) -> None:
+        """Write the runs of ``new`` that differ from ``shown`` on line ``y``."""
+        width = self.width
+        runs: list[list[int]] = []
+        x = 0
+        while x < width:
+            if shown[x] == new[x]:
+                x += 1
+                continue
+            start = x
+            while x < width and shown[x] != new[x]:
+                x += 1
+            if runs and start - runs[-1][1] <= MERGE_GAP:
+                runs[-1][1] = x
+            else:
+                runs.append([start, x])
+        for start, stop in runs:
+            # Never write half of a wide character, on either side.
+            while start > 0 and (new[start][0] == "" or shown[start][0] == ""):
+                start -= 1
+            while stop < width and (new[stop][0] == "" or shown[stop][0] == ""):
+                stop += 1
+            out.append(f"\x1b[{y + 1};{start + 1}H")
+            look = new[start][1]
+            text: list[str] = []
+            for char, cell_look in new[start:stop]:
+                if cell_look != look:
+                    self._write(out, look, "".join(text))
+                    look, text = cell_look, []
+                text.append(char)
+            self._write(out, look, "".join(text))
+
+    def _write(self, out: list[str], look: str, text: str) -> None:
+        """Write ``text`` drawn with ``look``, from the attributes last written."""
+        sgr = self.looks.sgr(look)
+        if sgr is None:
+            prefix, suffix = self.looks.parts(look)
+            out.append(f"{self._state.to(PLAIN)}{prefix}{text}{suffix}")
+            self._state = PLAIN
+        else:
+            out.append(f"{self._state.to(sgr)}{text}")
+            self._state = sgr
+
+
+def _scroll(top: int, bottom: int, lines: int) -> str:
+    """Scroll rows ``top``..``bottom`` (0-based, inclusive) up by ``lines`` (down when
+    negative): a scroll region, then lines deleted (or inserted) at its top, then the
+    region reset to the whole screen. Attributes are reset first, so the lines that come
+    in are blank in the default colours."""
+    op = f"{lines}M" if lines > 0 else f"{-lines}L"
+    return f"\x1b[0m\x1b[{top + 1};{bottom + 1}r\x1b[{top + 1};1H\x1b[{op}\x1b[r"
+
+
+def _scrolled(rows: list[Row], top: int, bottom: int, lines: int, width: int) -> list[Row]:
+    """``rows`` as the terminal shows them after :func:`_scroll`."""
+    blank = [_BLANK] * width
+    region = rows[top : bottom + 1]
+    if lines > 0:
+        moved = region[lines:] + [blank] * lines
+    else:
+        moved = [blank] * -lines + region[: len(region) + lines]
+    return rows[:top] + moved + rows[bottom + 1 :]
