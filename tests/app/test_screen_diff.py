@@ -16,6 +16,7 @@ frame ahead of what any output has drawn yet.)
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 
 import pyte
@@ -27,8 +28,8 @@ from textual.pilot import Pilot
 
 from tests.app.support import SIZE, chat_screen, send, settle_reply
 from tests.fakes import FakeProvider, Script
-from tuichat.app.patches.screen_diff import ScreenDiff
-from tuichat.app.patches.thin_output import output_mode
+from tuichat.app.patches.screen_diff import SCROLL_COST, ScreenDiff, _scrolled
+from tuichat.app.patches.thin_output import erases_in_colour, output_mode
 
 #: A reply long enough to scroll the log many times, with every kind of block.
 REPLY = [
@@ -50,11 +51,11 @@ REPLY = [
 class FarEnd:
     """The far end of the link: an emulator fed each frame as the app encodes it."""
 
-    def __init__(self, app: App[Any], *, scroll: bool = True) -> None:
+    def __init__(self, app: App[Any], *, scroll: bool = True, erase: bool = True) -> None:
         self.app = app
         self.scroll = scroll
         self.width, self.height = app.size
-        self.diff = ScreenDiff(app.console._color_system, scroll=scroll)
+        self.diff = ScreenDiff(app.console._color_system, scroll=scroll, erase=erase)
         self.screen = pyte.Screen(self.width, self.height)
         self.stream = pyte.Stream(self.screen)
         self.today = pyte.Screen(self.width, self.height)
@@ -110,11 +111,20 @@ class FarEnd:
         for y in range(self.height):
             shown, wanted = self.screen.buffer[y], reference.buffer[y]
             for x in range(self.width):
-                if shown[x] != wanted[x]:
+                if looks(shown[x]) != looks(wanted[x]):
                     self.mismatches.append(
                         f"{when}, row {y}, column {x}: {shown[x]} != {wanted[x]}"
                     )
                     return
+
+
+def looks(char: Any) -> Any:
+    """A cell as it looks: a blank's foreground colour does not show (an erased cell has
+    the terminal's, a written one the one it was written with), unless something is drawn
+    with it (underline, strike-through, reverse)."""
+    if char.data == " " and not (char.underscore or char.strikethrough or char.reverse):
+        return char._replace(fg="default")
+    return char
 
 
 async def stream_reply(pilot: Pilot[None], far: FarEnd, text: str) -> None:
@@ -186,7 +196,7 @@ async def test_cells_only_for_a_terminal_without_scroll_regions(make_app: Any) -
     app = make_app(Script(deltas=REPLY))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        far = FarEnd(app, scroll=False)
+        far = FarEnd(app, scroll=False, erase=False)
         app._display = far.display  # type: ignore[method-assign]
         chat_screen(pilot).refresh()
         await pilot.pause()
@@ -204,9 +214,58 @@ def test_the_terminal_decides_what_it_gets() -> None:
     assert output_mode({}) == "cells"
     assert output_mode({"TERM": "xterm", "TUICHAT_OUTPUT": "full"}) == "full"
     assert output_mode({"TERM": "xterm", "TUICHAT_OUTPUT": "cells"}) == "cells"
+    assert erases_in_colour({"TERM": "xterm-256color"})
+    assert erases_in_colour({"TERM": "tmux-256color"})
+    assert not erases_in_colour({"TERM": "screen-256color"})  # GNU screen: only if set
+    assert not erases_in_colour({"TERM": "dumb"})
+    assert not erases_in_colour({"TERM": "xterm", "TUICHAT_OUTPUT": "noerase"})
 
 
 def test_a_chops_update_before_any_full_repaint_is_left_to_textual() -> None:
     diff = ScreenDiff(ColorSystem.TRUECOLOR)
     assert diff.encode(ChopsUpdate([], [(0, 0, 1)], []), 10, 2) is None
     assert diff.rows is None
+
+
+def test_the_scrolled_region_is_the_one_that_saves_the_most() -> None:
+    """The one-pass search finds what trying every region finds."""
+    rng = random.Random(7)
+    width, height = 12, 10
+    diff = ScreenDiff(ColorSystem.TRUECOLOR)
+    diff.width, diff.height = width, height
+    cells = [("a", "\x00"), ("b", "\x00"), (" ", "\x00")]
+    for _ in range(300):
+        old = [[rng.choice(cells) for _ in range(width)] for _ in range(height)]
+        lines = rng.choice([1, 2, 3, -1, -2])
+        new = [
+            list(old[y + lines])
+            if 0 <= y + lines < height and rng.random() < 0.8
+            else [rng.choice(cells) for _ in range(width)]
+            for y in range(height)
+        ]
+        found = diff._best_region(old, new, lines)
+        assert brute_force_gain(old, new, found, width) == best_gain(old, new, lines, width)
+
+
+def cost(old: list[Any], new: list[Any], top: int, bottom: int, lines: int, width: int) -> int:
+    shown = _scrolled(old, top, bottom, lines, width)
+    return sum(a != b for y in range(len(new)) for a, b in zip(shown[y], new[y], strict=True))
+
+
+def brute_force_gain(old: list[Any], new: list[Any], region: Any, width: int) -> int:
+    unscrolled = sum(a != b for y in range(len(new)) for a, b in zip(old[y], new[y], strict=True))
+    if region is None:
+        return 0
+    return unscrolled - cost(old, new, *region, width)
+
+
+def best_gain(old: list[Any], new: list[Any], lines: int, width: int) -> int:
+    unscrolled = sum(a != b for y in range(len(new)) for a, b in zip(old[y], new[y], strict=True))
+    best = 0
+    size = abs(lines)
+    for bottom in range(len(new)):
+        for top in range(0, bottom - size + 1):
+            saved = unscrolled - cost(old, new, top, bottom, lines, width)
+            if saved > SCROLL_COST:
+                best = max(best, saved)
+    return best

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from itertools import accumulate
+from operator import ne
 from typing import NamedTuple
 
 from rich.cells import cell_len
@@ -50,8 +52,14 @@ _BLANK: Cell = ("\x00", "\x00blank")
 #: than moving the cursor (a cursor move costs about 8 bytes).
 MERGE_GAP = 6
 
+#: Blank cells erased (ECH, EL) rather than written, when the terminal erases in colour.
+ERASE_AT_LEAST = 8
+
 #: A shift is used when at least this many rows moved by it.
 MIN_SHIFTED_ROWS = 3
+
+#: What a scroll costs, in cells (its sequences are about 20 bytes).
+SCROLL_COST = 10
 
 #: Keys matched by more rows than this (blank lines) say nothing about a shift.
 MAX_SAME_ROWS = 3
@@ -164,11 +172,16 @@ class ScreenDiff:
         scroll: Whether the terminal takes scroll regions (``DECSTBM``) and line
             insertion and deletion (``IL``/``DL``); without them only changed cells are
             sent.
+        erase: Whether the terminal erases in the current background colour (``bce``):
+            then a run of blank cells is erased (``ECH``, ``EL``) rather than written.
     """
 
-    def __init__(self, color_system: ColorSystem | None, *, scroll: bool = True) -> None:
+    def __init__(
+        self, color_system: ColorSystem | None, *, scroll: bool = True, erase: bool = False
+    ) -> None:
         self.looks = Looks(color_system)
         self.scroll = scroll
+        self.erase = erase
         self.rows: list[Row] | None = None
         self._state = PLAIN
         self.width = 0
@@ -285,9 +298,10 @@ class ScreenDiff:
     ) -> tuple[int, int, int] | None:
         """The rows to scroll and by how many lines (up when positive), when many rows of
         the new frame are rows of the old one moved up or down together."""
-        # Keyed by the middle half of the row: a sidebar or a scrollbar beside a moving
-        # log does not move with it (their cells are written again after the scroll).
-        left, right = self.width // 4, self.width * 3 // 4
+        # Keyed by the row without its first third and its last two columns: a sidebar
+        # or a scrollbar beside a moving log does not move with it (their cells are
+        # written again after the scroll, where they differ).
+        left, right = self.width // 3, max(self.width // 3 + 1, self.width - 2)
         where: dict[tuple[Cell, ...], list[int]] = {}
         for y, row in enumerate(old):
             where.setdefault(tuple(row[left:right]), []).append(y)
@@ -304,17 +318,57 @@ class ScreenDiff:
         lines, count = votes.most_common(1)[0]
         if count < MIN_SHIFTED_ROWS:
             return None
+        return self._best_region(old, new, lines)
+
+    def _best_region(
+        self, old: list[Row], new: list[Row], lines: int
+    ) -> tuple[int, int, int] | None:
+        """The rows whose scroll by ``lines`` saves the most cells to write, if any.
+
+        Each row's cost is the number of its cells that differ from what the terminal
+        would show: as it is (``kept``), or after the scroll (``moved``; a line that comes
+        in blank costs every cell). A row beside the log that does not move (the
+        sidebar's header) costs more scrolled than kept, so the region is cut there.
+        """
+        height, width = self.height, self.width
+        kept = [0 if old[y] is new[y] else sum(map(ne, old[y], new[y])) for y in range(height)]
         moved = [
-            y
-            for y in changed
-            if 0 <= y + lines < self.height and tuple(old[y + lines][left:right]) == keys[y]
+            sum(map(ne, old[y + lines], new[y])) if 0 <= y + lines < height else width
+            for y in range(height)
         ]
-        if len(moved) < MIN_SHIFTED_ROWS or len(moved) * 2 < moved[-1] - moved[0] + 1:
-            return None
-        first, last = moved[0], moved[-1]
-        if lines > 0:  # content moved up: rows first..last + lines scroll up
-            return first, last + lines, lines
-        return first + lines, last, lines  # moved down
+        # gain[y]: what row y saves when it shows the row ``lines`` away; blank[y]: what it
+        # saves (a loss) when it comes in blank.
+        gain = [kept[y] - moved[y] for y in range(height)]
+        blank = [kept[y] - width for y in range(height)]
+        size = abs(lines)
+        sums_gain = list(accumulate(gain, initial=0))
+        sums_blank = list(accumulate(blank, initial=0))
+        best, region = SCROLL_COST, None
+        # Scrolled rows top..bottom of the terminal: up, rows top..bottom-size show moved
+        # rows and the last ``size`` come in blank; down, the first ``size`` come in
+        # blank and the others show moved rows. For each bottom, the best top is the one
+        # where the sums before it are lowest (prefix sums, one pass).
+        lowest, lowest_top = None, 0
+        for bottom in range(size, height):
+            top = bottom - size  # the newest top this bottom allows
+            if lines > 0:
+                start = sums_gain[top]
+                if lowest is None or start < lowest:
+                    lowest, lowest_top = start, top
+                saved = (
+                    sums_gain[bottom - size + 1]
+                    - lowest
+                    + sums_blank[bottom + 1]
+                    - sums_blank[bottom - size + 1]
+                )
+            else:
+                start = sums_blank[top] - sums_blank[top + size] + sums_gain[top + size]
+                if lowest is None or start < lowest:
+                    lowest, lowest_top = start, top
+                saved = sums_gain[bottom + 1] - lowest
+            if saved > best:
+                best, region = saved, (lowest_top, bottom, lines)
+        return region
 
     def _row(self, out: list[str], y: int, shown: Row, new: Row) -> None:
         """Write the runs of ``new`` that differ from ``shown`` on line ``y``."""
@@ -343,21 +397,35 @@ class ScreenDiff:
             text: list[str] = []
             for char, cell_look in new[start:stop]:
                 if cell_look != look:
-                    self._write(out, look, "".join(text))
+                    self._write(out, look, "".join(text), False)
                     look, text = cell_look, []
                 text.append(char)
-            self._write(out, look, "".join(text))
+            self._write(out, look, "".join(text), stop == width)
 
-    def _write(self, out: list[str], look: str, text: str) -> None:
-        """Write ``text`` drawn with ``look``, from the attributes last written."""
+    def _write(self, out: list[str], look: str, text: str, to_the_end: bool) -> None:
+        """Write ``text`` drawn with ``look``, from the attributes last written
+        (``to_the_end``: it ends at the last column)."""
         sgr = self.looks.sgr(look)
         if sgr is None:
             prefix, suffix = self.looks.parts(look)
             out.append(f"{self._state.to(PLAIN)}{prefix}{text}{suffix}")
             self._state = PLAIN
-        else:
-            out.append(f"{self._state.to(sgr)}{text}")
-            self._state = sgr
+            return
+        blanks = 0
+        if self.erase and not sgr.attributes and sgr.background:
+            # Blank cells in a plain look are erased in its colours: a space's foreground
+            # does not show, and nothing (underline, reverse) draws on it.
+            kept = text.rstrip(" ")
+            if len(text) - len(kept) >= ERASE_AT_LEAST:
+                blanks, text = len(text) - len(kept), kept
+        if blanks and not text:
+            # Only erased: its foreground does not matter, only its background.
+            keep = self._state.foreground if not self._state.attributes else ""
+            sgr = Sgr("", keep, sgr.background)
+        out.append(f"{self._state.to(sgr)}{text}")
+        self._state = sgr
+        if blanks:
+            out.append("\x1b[K" if to_the_end else f"\x1b[{blanks}X\x1b[{blanks}C")
 
 
 def _scroll(top: int, bottom: int, lines: int) -> str:

@@ -11,8 +11,11 @@ Which terminals get what (decided once, when the first frame is written):
 * ``TUICHAT_OUTPUT=full``: Textual's output unchanged (every touched line in full).
 * ``TUICHAT_OUTPUT=cells``, or a ``TERM`` not known to take scroll regions: only the
   cells that changed, with the cursor moves and colours Textual itself writes.
-* otherwise (``xterm*``, ``screen*``, ``tmux*``, ``rxvt*``, ``linux``, ``vt1xx``/``vt2xx``
-  and the other terminals in :data:`SCROLLING_TERMS`): scroll regions too.
+* otherwise (``xterm*``, ``screen*``, ``tmux*``, ``rxvt*``, ``linux``, ``vt102``/``vt2xx``
+  and the other terminals in :data:`SCROLLING_TERMS`): scroll regions too; and those
+  that erase in the current colour (:data:`ERASING_TERMS`: not ``screen*``) get runs of
+  blank cells erased (``ECH``/``EL``) instead of written (``TUICHAT_OUTPUT=noerase``:
+  not).
 """
 
 from __future__ import annotations
@@ -53,11 +56,25 @@ SCROLLING_TERMS = (
 )
 
 
+#: ``TERM`` prefixes of terminals that erase in the current background colour (``bce``).
+#: Not ``screen``: GNU screen does only when set to (``defbce on``), and tmux, which
+#: does, is named ``tmux-*`` or, by default, ``screen``: it gets cells written instead.
+ERASING_TERMS = tuple(term for term in SCROLLING_TERMS if term not in ("screen", "st-", "putty"))
+
+
+def erases_in_colour(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Whether the terminal named in ``environ`` erases in the current background."""
+    if environ.get("TUICHAT_OUTPUT", "").strip().lower() == "noerase":
+        return False
+    return environ.get("TERM", "").lower().startswith(ERASING_TERMS)
+
+
 def output_mode(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
     """``full``, ``cells`` or ``scroll``: what the terminal named in ``environ`` gets."""
     asked = environ.get("TUICHAT_OUTPUT", "").strip().lower()
     if asked in ("full", "cells"):
         return asked
+    # ("noerase": scroll regions but blank cells written; see erases_in_colour.)
     term = environ.get("TERM", "").lower()
     if term.startswith(SCROLLING_TERMS) or term == "st":
         return "scroll"
@@ -93,11 +110,13 @@ class ThinOutput:
             diff = self._screen_diff
             if diff is False:
                 mode = output_mode()
-                diff = (
-                    None
-                    if mode == "full"
-                    else ScreenDiff(app.console._color_system, scroll=mode == "scroll")
-                )
+                diff = None
+                if mode != "full":
+                    diff = ScreenDiff(
+                        app.console._color_system,
+                        scroll=mode == "scroll",
+                        erase=mode == "scroll" and erases_in_colour(),
+                    )
                 self._screen_diff = diff
             if isinstance(diff, ScreenDiff):
                 renderable = self._encode(diff, screen, renderable)
