@@ -50,3 +50,23 @@ def test_nothing_outside_the_patches_home_replaces_a_textual_internal() -> None:
         text = path.read_text(encoding="utf-8")
         assert "__class__ =" not in text, path
         assert "linux_driver." not in text, path
+
+
+def test_output_is_pending_while_the_writer_holds_a_write() -> None:
+    import io
+    from types import SimpleNamespace
+
+    from textual.drivers._writer_thread import WriterThread
+
+    from tuichat.app.patches.writer_backlog import output_pending
+
+    output = SimpleNamespace(busy=False)
+    driver = SimpleNamespace(_writer_thread=WriterThread(io.StringIO()), _file=output)
+    assert not output_pending(driver)
+    driver._writer_thread.write("a frame")  # queued: the thread is not running
+    assert output_pending(driver)
+    driver._writer_thread = None
+    output.busy = True  # inside write() or flush()
+    assert output_pending(driver)
+    output.busy = False
+    assert not output_pending(driver)

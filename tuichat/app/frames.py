@@ -23,6 +23,7 @@ from __future__ import annotations
 from textual.timer import Timer, TimerCallback
 
 from .patches.frame_timer import KEY_WAIT, FrameTimer
+from .patches.writer_backlog import output_pending
 
 __all__ = ["KEY_WAIT", "SCREEN_UPDATE", "FrameTimer", "PromptFrames"]
 
@@ -65,4 +66,7 @@ class PromptFrames:
             gate = getattr(getattr(self, "app", None), "input_first", None)
             if gate is not None:
                 timer.key_in_transit = lambda: gate.in_transit
+            app = getattr(self, "app", None)
+            if app is not None:
+                timer.output_pending = lambda: output_pending(app._driver)
         return timer

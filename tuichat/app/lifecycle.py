@@ -44,28 +44,36 @@ class _TolerantOutput:
 
     Attributes:
         gone: Whether a write failed (the terminal is gone).
+        busy: Whether a write or flush is under way (the terminal is slow to take it).
     """
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self.gone = False
+        self.busy = False
 
     def write(self, text: str) -> int:
         """Write ``text``, or drop it once the terminal is gone."""
         if not self.gone:
+            self.busy = True
             try:
                 return self._stream.write(text)
             except (OSError, ValueError):
                 self.gone = True
+            finally:
+                self.busy = False
         return len(text)
 
     def flush(self) -> None:
         """Flush, unless the terminal is gone."""
         if not self.gone:
+            self.busy = True
             try:
                 self._stream.flush()
             except (OSError, ValueError):
                 self.gone = True
+            finally:
+                self.busy = False
 
     def fileno(self) -> int:
         """The terminal's descriptor (Textual asks it for the window size)."""

@@ -14,6 +14,8 @@ again before it silently does the wrong thing. Each patch also has a behaviour t
 * :mod:`.token_markdown`: Rich's ``Markdown`` without its ``__init__`` (no second parse).
 * :mod:`.screen_diff` and :mod:`.thin_output`: frames written as what changed on the
   terminal (``App._display``, the compositor's updates).
+* :mod:`.writer_backlog`: whether the driver's writer thread still holds a frame (frames
+  follow what the terminal drains).
 
 Not modules of their own (one line each, listed in ``docs/architecture.md``): the
 ``focused`` reactive without repaint (``screens/base.py``) and the footer's private
@@ -42,4 +44,6 @@ RELIES_ON: dict[str, str] = {
     "textual._compositor:LayoutUpdate.render_segments": "ff329c722506c983",
     "textual._compositor:Compositor.render_partial_update": "888dccc892d8ecc2",
     "textual._compositor:Compositor.render_full_update": "ce99ccda4d2449b7",
+    # writer_backlog: reads the writer thread's queue.
+    "textual.drivers._writer_thread:WriterThread.run": "314021aab4f52726",
 }
