@@ -28,7 +28,7 @@ from textual.pilot import Pilot
 
 from tests.app.support import SIZE, chat_screen, send, settle_reply
 from tests.fakes import FakeProvider, Script
-from tuichat.app.patches.screen_diff import SCROLL_COST, ScreenDiff, _scrolled
+from tuichat.app.patches.screen_diff import SCROLL_COST, ScreenDiff, Sgr, _scrolled
 from tuichat.app.patches.thin_output import erases_in_colour, output_mode
 
 #: A reply long enough to scroll the log many times, with every kind of block.
@@ -269,3 +269,23 @@ def best_gain(old: list[Any], new: list[Any], lines: int, width: int) -> int:
             if saved > SCROLL_COST:
                 best = max(best, saved)
     return best
+
+
+def test_an_sgr_delta_sets_what_a_full_sgr_sets() -> None:
+    """From any state to any other, the delta draws a cell as the full SGR would."""
+    rng = random.Random(3)
+    attributes = ["1", "2", "3", "4", "7", "9"]
+    colours = ["", "31", "38;2;1;2;3", "38;5;200", "97"]
+    backgrounds = ["", "41", "48;2;9;8;7", "48;5;17", "107"]
+
+    def state() -> Sgr:
+        chosen = [a for a in attributes if rng.random() < 0.3]
+        return Sgr(";".join(chosen), rng.choice(colours), rng.choice(backgrounds))
+
+    for _ in range(400):
+        before, after = state(), state()
+        delta = pyte.Screen(4, 1)
+        pyte.Stream(delta).feed(f"\x1b[0;{before.codes()}m" + before.to(after) + "x")
+        full = pyte.Screen(4, 1)
+        pyte.Stream(full).feed(f"\x1b[0;{after.codes()}m" + "x")
+        assert delta.buffer[0][0] == full.buffer[0][0], (before, after, before.to(after))

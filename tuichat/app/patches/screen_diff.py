@@ -110,14 +110,44 @@ class Sgr(NamedTuple):
             return ""
         if other == PLAIN:
             return "\x1b[0m"
-        if other.attributes != self.attributes:
-            return f"\x1b[0;{other.codes()}m"
         codes = []
+        if other.attributes != self.attributes:
+            mine, theirs = self.attributes.split(";"), other.attributes.split(";")
+            off = [_OFF.get(code) for code in mine if code and code not in theirs]
+            if None in off:
+                return f"\x1b[0;{other.codes()}m"
+            # Attributes turned off one by one (bold and dim share one code), then on.
+            codes = list(dict.fromkeys(code for code in off if code))
+            codes += [code for code in theirs if code and code not in mine]
+            if "22" in codes:  # it turns both bold and dim off: put back the one kept
+                codes += [code for code in theirs if code in ("1", "2") and code in mine]
+            full = f"\x1b[0;{other.codes()}m"
+        else:
+            full = ""
         if other.foreground != self.foreground:
             codes.append(other.foreground or "39")
         if other.background != self.background:
             codes.append(other.background or "49")
-        return f"\x1b[{';'.join(codes)}m"
+        delta = f"\x1b[{';'.join(codes)}m"
+        return full if full and len(full) <= len(delta) else delta
+
+
+#: The SGR code that turns an attribute off.
+_OFF = {
+    "1": "22",
+    "2": "22",
+    "3": "23",
+    "4": "24",
+    "5": "25",
+    "6": "25",
+    "7": "27",
+    "8": "28",
+    "9": "29",
+    "21": "24",
+    "51": "54",
+    "52": "54",
+    "53": "55",
+}
 
 
 #: No attributes, the terminal's own colours.
@@ -392,7 +422,7 @@ class ScreenDiff:
                 start -= 1
             while stop < width and (new[stop][0] == "" or shown[stop][0] == ""):
                 stop += 1
-            out.append(f"\x1b[{y + 1};{start + 1}H")
+            out.append(f"\x1b[{y + 1}H" if start == 0 else f"\x1b[{y + 1};{start + 1}H")
             look = new[start][1]
             text: list[str] = []
             for char, cell_look in new[start:stop]:
