@@ -214,6 +214,10 @@ class ScreenDiff:
         self.erase = erase
         self.rows: list[Row] | None = None
         self._state = PLAIN
+        # The cells of the chops of the last frame and of this one, by strip (the strip
+        # is kept with them, so its id is not reused meanwhile).
+        self._seen: dict[int, tuple[Strip, Row | None]] = {}
+        self._recent: dict[int, tuple[Strip, Row | None]] = {}
         self.width = 0
         self.height = 0
 
@@ -278,11 +282,23 @@ class ScreenDiff:
                     return None
         return cells if len(cells) == width else None
 
+    def _chop_cells(self, strip: Strip, width: int) -> Row | None:
+        """:meth:`_cells` of a chop, kept from the last frame when it is the same strip
+        (Textual hands the same strip objects for lines that did not change, even when
+        they moved)."""
+        key = id(strip)
+        known = self._seen.get(key)
+        if known is None or known[0] is not strip:
+            known = (strip, self._cells(strip, width))
+        self._recent[key] = known
+        return known[1]
+
     def _apply(self, update: ChopsUpdate) -> list[Row] | None:
         """The rows after ``update``: its spans over what is shown."""
         assert self.rows is not None
         rows = list(self.rows)
         touched: set[int] = set()
+        self._seen, self._recent = self._recent, {}
         width = self.width
         for y, x1, x2 in update.spans:
             if not 0 <= y < self.height:
@@ -294,7 +310,7 @@ class ScreenDiff:
             for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
                 if strip is None or x >= x2 or end <= x1:
                     continue
-                cells = self._cells(strip, end - x)
+                cells = self._chop_cells(strip, end - x)
                 if cells is None or end > width:
                     return None
                 start, stop = max(x, x1), min(end, x2)
