@@ -44,6 +44,8 @@ from textual.strip import Strip
 Cell = tuple[str, str]
 Row = list[Cell]
 
+_MISSING: list[Cell] = []
+
 #: What a cell holds after lines were deleted or inserted: equal to no real cell, so it is
 #: always written again (the blank's colour depends on the terminal's BCE).
 _BLANK: Cell = ("\x00", "\x00blank")
@@ -214,10 +216,9 @@ class ScreenDiff:
         self.erase = erase
         self.rows: list[Row] | None = None
         self._state = PLAIN
-        # The cells of the chops of the last frame and of this one, by strip (the strip
-        # is kept with them, so its id is not reused meanwhile).
-        self._seen: dict[int, tuple[Strip, Row | None]] = {}
-        self._recent: dict[int, tuple[Strip, Row | None]] = {}
+        # The cells of the chops of the last frame and of this one, by their segments.
+        self._seen: dict[tuple[int, tuple[Segment, ...]], Row | None] = {}
+        self._recent: dict[tuple[int, tuple[Segment, ...]], Row | None] = {}
         self.width = 0
         self.height = 0
 
@@ -283,15 +284,15 @@ class ScreenDiff:
         return cells if len(cells) == width else None
 
     def _chop_cells(self, strip: Strip, width: int) -> Row | None:
-        """:meth:`_cells` of a chop, kept from the last frame when it is the same strip
-        (Textual hands the same strip objects for lines that did not change, even when
-        they moved)."""
-        key = id(strip)
-        known = self._seen.get(key)
-        if known is None or known[0] is not strip:
-            known = (strip, self._cells(strip, width))
-        self._recent[key] = known
-        return known[1]
+        """:meth:`_cells` of a chop, kept from the last frame when it holds the same
+        segments (a line that did not change, even if it moved, comes as equal segments,
+        though often in a new strip)."""
+        key = (width, tuple(strip))
+        cells = self._seen.get(key, _MISSING)
+        if cells is _MISSING:
+            cells = self._cells(strip, width)
+        self._recent[key] = cells
+        return cells  # type: ignore[return-value]
 
     def _apply(self, update: ChopsUpdate) -> list[Row] | None:
         """The rows after ``update``: its spans over what is shown."""
