@@ -6,7 +6,7 @@ the far end of the link. At every frame its screen is compared, cell by cell (ch
 colours, attributes), with a second emulator fed Textual's own output of the same frames;
 and whenever the app is idle, with a fresh emulator fed a full repaint of the screen.
 Through a reply that scrolls the log, the log scrolled back and forth, the sidebar hidden
-and shown, a resize and a theme change.
+and shown, a resize, a theme change and the help screen opened over the chat and closed.
 
 (A full repaint is compared when the app is idle only: between two frames Textual may
 hold a change for the next one, so a repaint taken in the middle of a stream can be a
@@ -30,6 +30,7 @@ from tests.app.support import SIZE, chat_screen, send, settle_reply
 from tests.fakes import FakeProvider, Script
 from tuichat.app.patches.screen_diff import SCROLL_COST, ScreenDiff, Sgr, _scrolled
 from tuichat.app.patches.thin_output import erases_in_colour, output_mode
+from tuichat.app.screens.help import HelpScreen
 
 #: A reply long enough to scroll the log many times, with every kind of block.
 REPLY = [
@@ -182,6 +183,13 @@ async def test_the_far_end_always_shows_a_full_repaint(make_app: Any) -> None:
         await far.idle(pilot)
         log.scroll_end(animate=False)
         await far.idle(pilot)
+
+        await pilot.press("f1")  # a screen over the chat, and back
+        await far.idle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await far.idle(pilot)
+        assert not isinstance(app.screen, HelpScreen)
 
     assert far.mismatches == []
     assert far.frames > 20
