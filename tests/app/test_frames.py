@@ -12,6 +12,7 @@ from textual.timer import Timer
 
 from tests.app.support import chat_screen
 from tuichat.app.frames import KEY_WAIT, SCREEN_UPDATE, FrameTimer, PromptFrames
+from tuichat.app.patches.frame_timer import DRAIN_WAIT
 
 INTERVAL = 0.05
 
@@ -47,7 +48,7 @@ class Frames:
         await asyncio.wait_for(self.ticked.wait(), 2.0)
 
 
-async def run_frames(frames: Frames, *, key_in_transit=None) -> None:  # type: ignore[no-untyped-def]
+async def run_frames(frames: Frames, *, key_in_transit=None, output_pending=None) -> None:  # type: ignore[no-untyped-def]
     app: App[None] = App()
     async with app.run_test() as pilot:
         screen = FramedScreen()
@@ -57,6 +58,7 @@ async def run_frames(frames: Frames, *, key_in_transit=None) -> None:  # type: i
         assert isinstance(timer, FrameTimer)
         if key_in_transit is not None:
             timer.key_in_transit = key_in_transit
+        timer.output_pending = output_pending
         frames.timer = timer
         await frames.next()
         await frames.next()
@@ -91,6 +93,28 @@ async def test_a_due_frame_waits_a_moment_for_a_key_in_transit() -> None:
     await run_frames(frames, key_in_transit=in_transit)
     assert frames.starts[1] >= read_until[0], "the frame waited for the key to be taken in"
     assert frames.starts[1] - frames.ends[0] < KEY_WAIT + 0.02
+
+
+async def test_a_frame_waits_while_the_terminal_has_not_taken_the_last_one() -> None:
+    """Behind a slow link, drawing would queue a stale frame: the next frame is drawn when
+    the last one has left (what changed meanwhile goes into it)."""
+    frames = Frames()
+    drained_at = [0.0]
+
+    def pending() -> bool:
+        # The first frame takes 30 ms to leave.
+        if not drained_at[0] and frames.ends:
+            drained_at[0] = frames.ends[0] + 0.03
+        return time.monotonic() < drained_at[0]
+
+    await run_frames(frames, output_pending=pending)
+    assert frames.starts[1] >= drained_at[0]
+
+
+async def test_a_terminal_that_never_drains_holds_frames_back_only_half_a_second() -> None:
+    frames = Frames()
+    await run_frames(frames, output_pending=lambda: True)
+    assert DRAIN_WAIT <= frames.starts[1] - frames.ends[0] < DRAIN_WAIT + 0.1
 
 
 async def test_a_key_never_taken_in_holds_a_frame_back_only_briefly() -> None:

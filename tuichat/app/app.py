@@ -31,6 +31,7 @@ from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
 from .multiplexer import keymap_for_terminal
+from .patches.thin_output import ThinOutput
 from .screens.chat import ChatScreen
 from .screens.help import HelpScreen
 from .workers import settle
@@ -51,7 +52,7 @@ QUIT_AGAIN = 5.0
 THEME_KEY = "theme"
 
 
-class TuichatApp(App[None]):
+class TuichatApp(ThinOutput, App[None]):
     """tuichat's full-screen app over a :class:`~tuichat.runtime.Runtime`.
 
     The runtime (settings, providers, store) is created by the caller and closed by

@@ -20,60 +20,15 @@ the 95th percentile of key-to-screen grew from about 50 ms to 70.)
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
+from textual.timer import Timer, TimerCallback
 
-from textual.timer import EventTargetGone, Timer, TimerCallback
+from .patches.frame_timer import KEY_WAIT, FrameTimer
+from .patches.writer_backlog import output_pending
+
+__all__ = ["KEY_WAIT", "SCREEN_UPDATE", "FrameTimer", "PromptFrames"]
 
 #: The name Textual gives a screen's update timer.
 SCREEN_UPDATE = "screen_update"
-
-#: Longest a due frame waits for a key the input thread has read to be taken in.
-KEY_WAIT = 0.004
-
-#: How often it looks meanwhile.
-KEY_POLL = 0.0005
-
-#: Then once more, for the widget the key went to to handle it and ask for its repaint.
-KEY_SETTLE = 0.001
-
-
-class FrameTimer(Timer):
-    """A screen's update timer: ticks when resumed, and one interval after the previous
-    tick started at the earliest (Textual's timer keeps a fixed grid)."""
-
-    key_in_transit: Callable[[], bool] | None = None
-    """Says whether a key was read from the terminal and not taken in by the app yet."""
-
-    async def _run(self) -> None:
-        interval = self._interval
-        active = self._active
-        last = -interval
-        count = 0
-        while self._repeat is None or count < self._repeat:
-            await active.wait()
-            wait = last + interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                await active.wait()
-            await self._let_keys_in()
-            last = time.monotonic()
-            count += 1
-            try:
-                await self._tick(next_timer=last, count=count)
-            except EventTargetGone:
-                break
-
-    async def _let_keys_in(self) -> None:
-        in_transit = self.key_in_transit
-        if in_transit is None or not in_transit():
-            return
-        until = time.monotonic() + KEY_WAIT
-        while in_transit() and time.monotonic() < until:
-            await asyncio.sleep(KEY_POLL)
-        await asyncio.sleep(KEY_SETTLE)
-        await self._active.wait()
 
 
 class PromptFrames:
@@ -111,4 +66,7 @@ class PromptFrames:
             gate = getattr(getattr(self, "app", None), "input_first", None)
             if gate is not None:
                 timer.key_in_transit = lambda: gate.in_transit
+            app = getattr(self, "app", None)
+            if app is not None:
+                timer.output_pending = lambda: output_pending(app._driver)
         return timer

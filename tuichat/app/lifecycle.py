@@ -18,20 +18,18 @@ reaches the app.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import functools
 import os
 import signal
-from collections.abc import Callable
 from typing import IO, Any
 
 from textual import events
 from textual.driver import Driver
 from textual.message import Message
 
+from .patches.decoder import install_lenient_decoder
+
 try:
-    from textual.drivers import linux_driver
     from textual.drivers.linux_driver import LinuxDriver
 except ImportError:  # Windows: no termios, no hang-ups to survive
     LinuxDriver = None  # type: ignore[assignment,misc]
@@ -41,38 +39,41 @@ except ImportError:  # Windows: no termios, no hang-ups to survive
 _FIRST = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 
-def _lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
-    """``codecs.getincrementaldecoder``, replacing undecodable bytes instead of raising."""
-    return functools.partial(codecs.getincrementaldecoder(encoding), errors="replace")
-
-
 class _TolerantOutput:
     """A text stream that drops what it cannot write instead of raising.
 
     Attributes:
         gone: Whether a write failed (the terminal is gone).
+        busy: Whether a write or flush is under way (the terminal is slow to take it).
     """
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self.gone = False
+        self.busy = False
 
     def write(self, text: str) -> int:
         """Write ``text``, or drop it once the terminal is gone."""
         if not self.gone:
+            self.busy = True
             try:
                 return self._stream.write(text)
             except (OSError, ValueError):
                 self.gone = True
+            finally:
+                self.busy = False
         return len(text)
 
     def flush(self) -> None:
         """Flush, unless the terminal is gone."""
         if not self.gone:
+            self.busy = True
             try:
                 self._stream.flush()
             except (OSError, ValueError):
                 self.gone = True
+            finally:
+                self.busy = False
 
     def fileno(self) -> int:
         """The terminal's descriptor (Textual asks it for the window size)."""
@@ -94,9 +95,7 @@ if LinuxDriver is not None:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._file = _TolerantOutput(self._file)  # type: ignore[arg-type,assignment]
-            # The input thread makes its decoder from this module-level name (Textual
-            # 8.2.8, LinuxDriver.run_input_thread): there is no other way in.
-            linux_driver.getincrementaldecoder = _lenient_decoder  # type: ignore[attr-defined,assignment]
+            install_lenient_decoder()
 
         def process_message(self, message: Message) -> None:
             """Pass on what the input thread parsed; input closes the gate at once, and

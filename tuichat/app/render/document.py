@@ -31,6 +31,7 @@ from rich.segment import Segment
 from rich.syntax import Syntax
 from textual.strip import Strip
 
+from ..patches.token_markdown import TokenMarkdown
 from .blocks import Block, BlockSplitter, OpenFence
 
 #: Complete lines of an open code fence highlighted together and then kept.
@@ -38,29 +39,6 @@ FENCE_CHUNK = 16
 
 #: Closed blocks whose rendered lines are kept (the most recently used ones).
 KEEP_BLOCKS = 256
-
-
-class TokenMarkdown(RichMarkdown):
-    """Rich's Markdown renderable over tokens parsed elsewhere (no second parse)."""
-
-    def __init__(self, tokens: list[Token], *, code_theme: str, hyperlinks: bool = False) -> None:
-        """Create it.
-
-        Args:
-            tokens: markdown-it tokens (parsed with :func:`.blocks.parse`).
-            code_theme: Pygments theme of code blocks.
-            hyperlinks: Terminal hyperlinks; when False each link's address is printed
-                next to its text, so a reply cannot disguise where a link goes.
-        """
-        # RichMarkdown.__init__ would parse again; set what __rich_console__ reads.
-        self.markup = ""
-        self.parsed = tokens
-        self.code_theme = code_theme
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = hyperlinks
-        self.inline_code_lexer = None
-        self.inline_code_theme = code_theme
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from tuichat.sanitize import neutralize, one_line
 from .. import heap
 from ..later import Later
 from ..relayout import relayout
-from .kept_lines import KeptLines
+from ..patches.kept_lines import KeptLines
 
 if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext
