@@ -1,4 +1,4 @@
-"""The one reach into Textual's layout bookkeeping (tuichat/app/relayout.py) still holds.
+"""The one reach into Textual's layout bookkeeping (tuichat/app/patches/relayout.py) still holds.
 
 What it fixes is shown by tests/app/test_hostile_text.py's streaming test: a reply frozen
 after its first line stays zero lines tall without it.

@@ -16,6 +16,8 @@ again before it silently does the wrong thing. Each patch also has a behaviour t
   terminal (``App._display``, the compositor's updates).
 * :mod:`.writer_backlog`: whether the driver's writer thread still holds a frame (frames
   follow what the terminal drains).
+* :mod:`.relayout`: a widget measured again when it grew while a layout was pending
+  (``Widget.refresh``, the box model cache).
 
 Not modules of their own (one line each, listed in ``docs/architecture.md``): the
 ``focused`` reactive without repaint (``screens/base.py``) and the footer's private
@@ -44,6 +46,9 @@ RELIES_ON: dict[str, str] = {
     "textual._compositor:LayoutUpdate.render_segments": "ff329c722506c983",
     "textual._compositor:Compositor.render_partial_update": "888dccc892d8ecc2",
     "textual._compositor:Compositor.render_full_update": "ce99ccda4d2449b7",
+    # relayout: clears the box model cache refresh(layout=True) leaves stale.
+    "textual.widget:Widget.refresh": "b1ce3392c9c00870",
+    "textual.widget:Widget._get_box_model": "2af27ebacc60142b",
     # writer_backlog: reads the writer thread's queue.
     "textual.drivers._writer_thread:WriterThread.run": "314021aab4f52726",
 }

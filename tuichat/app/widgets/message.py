@@ -26,8 +26,8 @@ from tuichat.sanitize import neutralize, one_line
 
 from .. import heap
 from ..later import Later
-from ..relayout import relayout
 from ..patches.kept_lines import KeptLines
+from ..patches.relayout import relayout
 
 if TYPE_CHECKING:
     from ..render import MarkdownDocument, RenderContext

@@ -8,9 +8,10 @@ height. A streaming reply whose first line arrived in that window stayed zero li
 tall until more text came (tests/app/test_hostile_text.py, a reply frozen after one
 line).
 
-Textual 8.2.8 (``textual/widget.py``: ``refresh``, ``_get_box_model``). Upstream: to be
-reported with the reproduction above (docs/upstream.md). ``tests/app/test_relayout.py``
-fails if Textual drops the attribute this relies on.
+Textual 8.2.8 (``textual/widget.py``: ``refresh``, ``_get_box_model``, both hashed in
+:data:`tuichat.app.patches.RELIES_ON`). Upstream: to be reported with the reproduction
+above (docs/upstream.md). ``tests/app/test_relayout.py`` fails if Textual drops the
+attributes this relies on.
 """
 
 from __future__ import annotations
