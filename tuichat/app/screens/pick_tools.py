@@ -32,11 +32,30 @@ class ServerChoice:
     """False: its table says ``enabled = false``; it cannot be ticked."""
 
 
+class ToolList(SelectionList[str]):
+    """The servers to tick. Space ticks at once (not through a message, as Textual's list
+    does) and Enter saves from the list's own queue, so an Enter typed right after a Space
+    finds the tick done (a screen-wide priority Enter was read ahead of it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "tick", "Tick", show=False),
+        Binding("enter", "screen.save", "Save", show=False),
+    ]
+
+    def action_tick(self) -> None:
+        """Tick or untick the highlighted server."""
+        if self.highlighted is None:
+            return
+        option = self.get_option_at_index(self.highlighted)
+        if not option.disabled:
+            self.toggle(option)
+
+
 class PickToolsScreen(ModalScreen[list[str] | None]):
     """Dismisses with the ticked servers' names (None: cancelled)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "save", "Save", priority=True),
+        Binding("enter", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
         # The list takes Space itself once focused; a Space typed right after F9 may reach
         # the screen before the list has the focus: it ticks the highlighted server too.
@@ -69,7 +88,7 @@ class PickToolsScreen(ModalScreen[list[str] | None]):
                     )
                 )
             else:
-                yield SelectionList[str](
+                yield ToolList(
                     *(
                         Selection(
                             Content(
@@ -90,9 +109,9 @@ class PickToolsScreen(ModalScreen[list[str] | None]):
         """Tick or untick the highlighted server."""
         found = self.query("#tools-list")
         if found:
-            selection = found.first(SelectionList)
-            selection.focus()
-            selection.action_select()
+            tools = found.first(ToolList)
+            tools.focus()
+            tools.action_tick()
 
     def action_save(self) -> None:
         """Dismiss with the ticked servers."""
@@ -100,7 +119,7 @@ class PickToolsScreen(ModalScreen[list[str] | None]):
         if not found:
             self.dismiss(None)
             return
-        selection = found.first(SelectionList)
+        selection: SelectionList[str] = found.first(SelectionList)
         self.dismiss([str(value) for value in selection.selected])
 
     def action_cancel(self) -> None:
