@@ -83,7 +83,8 @@ class ContextSettings(BaseModel):
     when_full: Literal["ask", "summarise", "trim"] = "ask"
     """When the next request would pass ``share`` of the window: ``summarise`` the older
     turns (a summary by the model is sent in their place), ``trim`` them (left out, oldest
-    first), or ``ask`` (the app offers both; ``tuichat ask -c`` trims and says so)."""
+    first), or ``ask`` (the app offers both, and a new conversation seeded with a summary;
+    ``tuichat ask -c`` trims and says so)."""
     share: float = Field(default=0.9, gt=0, le=1)
     """The share of the window from which the conversation counts as full."""
     keep_recent: int = Field(default=4, ge=0)

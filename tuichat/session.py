@@ -489,6 +489,49 @@ class Session:
         Raises:
             ProviderError: The summary request failed; nothing is stored.
         """
+        written = await self._write_summary(
+            conversation, provider, model, keep=self.runtime.settings.context.keep_recent
+        )
+        if written is None:
+            return None
+        text, meta = written
+        return self.store.add_message(conversation.id, "system", text, meta=meta)
+
+    async def fork_summarised(
+        self, conversation: Conversation, provider: Provider, model: str
+    ) -> Conversation | None:
+        """Start a new conversation whose first message is a summary of all of
+        ``conversation`` (same system prompt and options), for the next turn to go there.
+
+        Returns:
+            The new conversation, or None when there is nothing to summarise.
+
+        Raises:
+            ProviderError: The summary request failed; nothing is stored.
+        """
+        written = await self._write_summary(conversation, provider, model, keep=0)
+        if written is None:
+            return None
+        text, meta = written
+        title = f"{conversation.title} (continued)" if conversation.title else ""
+        store = self.store
+        fork = store.create_conversation(
+            title=title,
+            provider=provider.instance_name,
+            model=model,
+            system_prompt=conversation.system_prompt,
+            params=dict(conversation.params),
+        )
+        # Its ``through`` names a message of the old conversation: none of the new one's
+        # messages is covered, so every turn after the summary is sent as it is.
+        store.add_message(fork.id, "system", text, meta={**meta, "from": conversation.id})
+        return fork
+
+    async def _write_summary(
+        self, conversation: Conversation, provider: Provider, model: str, *, keep: int
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The summary of ``conversation`` but its last ``keep`` messages, and its meta;
+        None when there is nothing to summarise."""
         from tuichat import summaries
         from tuichat.chat import sendable
         from tuichat.protocol import ChatMessage
@@ -498,7 +541,6 @@ class Session:
         previous = summaries.latest(history)
         rest, _ = summaries.apply(history, None)
         candidates = sendable(rest)
-        keep = settings.keep_recent
         covered = candidates[:-keep] if keep else candidates
         # The kept part must start with a prompt, as every request must.
         while covered and len(covered) < len(candidates) and covered[-1].role == "user":
@@ -517,12 +559,7 @@ class Session:
         if not text:
             return None
         covers = len(covered) + (previous.covers if previous is not None else 0)
-        return self.store.add_message(
-            conversation.id,
-            "system",
-            text,
-            meta=summaries.meta(covered[-1].id, covers, writer.instance_name, writer_model),
-        )
+        return text, summaries.meta(covered[-1].id, covers, writer.instance_name, writer_model)
 
     def _options_for(
         self, message: Message, provider: Provider, model: str, overrides: Overrides | None

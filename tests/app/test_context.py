@@ -6,6 +6,7 @@ from textual.widgets import Label
 
 from tests.app.support import SIZE, chat_screen, fake, replies, send, settle_reply, until
 from tests.fakes import Script
+from tuichat.app.screens.context_full import ContextFullScreen
 from tuichat.app.widgets.message import SummaryView
 from tuichat.catalog import ProviderModels
 from tuichat.protocol import ModelInfo, Usage
@@ -94,3 +95,86 @@ async def test_a_full_conversation_is_summarised_before_sending_when_the_config_
         assert "tell me a lot" in summary_request.messages[0].content
         assert sent.system is not None and "The gist." in sent.system
         assert [m.content for m in sent.messages] == ["and now?"]
+
+
+async def a_full_conversation(pilot, app) -> None:
+    """One long exchange in a 600-token window, then a prompt sent: the offer shows."""
+    screen = chat_screen(pilot)
+    await send(pilot, "tell me a lot")
+    await settle_reply(pilot)
+    with_window(screen, 600)
+    await send(pilot, "and now?")
+    await until(pilot, lambda: isinstance(app.screen, ContextFullScreen), "the offer")
+    assert len(fake(app.runtime).requests) == 1  # nothing sent while it asks
+
+
+FULL = {"context": {"when_full": "ask", "keep_recent": 0}}
+
+
+async def test_asked_when_full_s_summarises_the_older_turns_then_sends(make_app) -> None:
+    app = make_app(
+        Script(["a long answer " * 200]), Script(["The gist."]), Script(["ok"]), settings=FULL
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await a_full_conversation(pilot, app)
+        await pilot.press("s")
+        await until(pilot, lambda: len(fake(app.runtime).requests) == 3, "the reply")
+        await settle_reply(pilot)
+        summary_request, sent = fake(app.runtime).requests[1:]
+        assert "tell me a lot" in summary_request.messages[0].content
+        assert sent.system is not None and "The gist." in sent.system
+        assert [m.content for m in sent.messages] == ["and now?"]
+        assert chat_screen(pilot).prompt.text == ""
+
+
+async def test_asked_when_full_t_sends_with_the_oldest_turns_left_out(make_app) -> None:
+    app = make_app(Script(["a long answer " * 200]), Script(["ok"]), settings=FULL)
+    async with app.run_test(size=SIZE) as pilot:
+        await a_full_conversation(pilot, app)
+        await pilot.press("t")
+        await until(pilot, lambda: len(fake(app.runtime).requests) == 2, "the reply")
+        await settle_reply(pilot)
+        sent = fake(app.runtime).requests[-1]
+        assert [m.content for m in sent.messages] == ["and now?"]
+        assert not chat_screen(pilot).query(SummaryView)
+        assert replies(pilot)[-1].text == "ok"
+
+
+async def test_asked_when_full_n_goes_on_in_a_new_conversation_seeded_with_a_summary(
+    make_app,
+) -> None:
+    app = make_app(
+        Script(["a long answer " * 200]), Script(["The gist."]), Script(["ok"]), settings=FULL
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await a_full_conversation(pilot, app)
+        old = screen.conversation_id
+        await pilot.press("n")
+        await until(pilot, lambda: len(fake(app.runtime).requests) == 3, "the reply")
+        await settle_reply(pilot)
+        summary_request, sent = fake(app.runtime).requests[1:]
+        assert "a long answer" in summary_request.messages[0].content
+        assert sent.system is not None and sent.system.startswith(LEAD)
+        assert "The gist." in sent.system
+        assert [m.content for m in sent.messages] == ["and now?"]
+        # The new conversation holds the summary and the turn; the old one is untouched.
+        assert screen.conversation_id != old
+        store = app.runtime.store
+        assert [m.role for m in store.messages(screen.conversation_id)] == [
+            "system",
+            "user",
+            "assistant",
+        ]
+        assert [m.content for m in store.messages(old)] == ["tell me a lot", "a long answer " * 200]
+        assert len(screen.query(SummaryView)) == 1
+
+
+async def test_asked_when_full_escape_sends_nothing_and_the_prompt_stays(make_app) -> None:
+    app = make_app(Script(["a long answer " * 200]), settings=FULL)
+    async with app.run_test(size=SIZE) as pilot:
+        await a_full_conversation(pilot, app)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ContextFullScreen), "the prompt")
+        assert len(fake(app.runtime).requests) == 1
+        assert chat_screen(pilot).prompt.text == "and now?"

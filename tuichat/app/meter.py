@@ -45,6 +45,11 @@ class Meter:
         """The next request's size, as shown."""
         return self._history + self._prompt
 
+    @property
+    def shown_text(self) -> str:
+        """The figure on show (``~1.4k/2k (70%)``)."""
+        return self._shown[0] if self._shown is not None else ""
+
     def recompute(
         self,
         conversation: Conversation | None,

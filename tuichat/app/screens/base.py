@@ -260,6 +260,10 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         """Summarise the older turns in a worker (then send the prompt, if asked)."""
         raise NotImplementedError
 
+    def send_as_it_is(self) -> None:
+        """Send the prompt in the box now, trimming what does not fit."""
+        raise NotImplementedError
+
     def _clear_pending_options(self) -> None:
         """Forget them once the conversation is saved."""
         raise NotImplementedError

@@ -1,0 +1,77 @@
+"""The chat screen's answer to a conversation too long for the model's window: the offer
+of one keystroke (summarise, trim, or go on in a new conversation seeded with a summary).
+
+The prompt's text is never taken while the choice is open: it stays in the box until
+the request it belongs to is actually made.
+"""
+
+from __future__ import annotations
+
+from textual import work
+
+from tuichat.errors import TuichatError
+from tuichat.sanitize import one_line
+
+from .base import ChatScreenBase
+from .context_full import ContextFullScreen, FullChoice
+
+
+class ContextActions(ChatScreenBase):
+    """What happens when the next request would not fit."""
+
+    def _init_context_actions(self) -> None:
+        # Set when the person (or the summary) has decided how this prompt goes: the
+        # next Enter sends it whatever the meter says, trimming what still does not fit.
+        self._fit_decided = False
+
+    def offer_when_full(self) -> None:
+        """Ask, one key each, how to send a prompt that would not fit."""
+        self.app.push_screen(
+            ContextFullScreen(self.model, self.meter.shown_text), self._when_full_chosen
+        )
+
+    def _when_full_chosen(self, choice: FullChoice | None) -> None:
+        if choice == "summarise":
+            self.summarise_older(send_after=True)
+        elif choice == "trim":
+            self.send_as_it_is()
+        elif choice == "fork":
+            self.fork_with_summary()
+        else:
+            self.prompt.focus()
+
+    def send_as_it_is(self) -> None:
+        """Send the prompt in the box now: what does not fit is left out, oldest first."""
+        prompt = self.prompt
+        if prompt.text.strip():
+            self._fit_decided = True
+            prompt.action_submit()
+
+    @work(group="summary", exclusive=True, exit_on_error=False)
+    async def fork_with_summary(self) -> None:
+        """Summarise this whole conversation into a new one and send the prompt there.
+
+        The prompt's text becomes the new conversation's draft before it is opened, so
+        that it is in the box even if sending fails.
+        """
+        if self.conversation_id is None:
+            return
+        self.tell("Summarising this conversation to start a new one…", title="Context")
+        try:
+            conversation = self.session.conversation(self.conversation_id)
+            fork = await self.session.fork_summarised(conversation, self.provider, self.model)
+            if fork is None:
+                self.tell("Nothing to summarise yet: the prompt stays here.")
+                return
+            self.store.update_conversation(fork.id, draft=self.prompt.text)
+            self.store.update_conversation(conversation.id, draft="")
+        except TuichatError as exc:
+            self._report(exc)
+            return
+        await self._open(fork.id, save_draft=False)
+        await self._reload_sidebar()
+        title = one_line(conversation.title, 40) or "the last conversation"
+        self.tell(
+            f"Continuing in a new conversation, from a summary of “{title}”.", title="Context"
+        )
+        self.send_as_it_is()
