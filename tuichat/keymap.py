@@ -216,7 +216,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "edit-prompt",
         "e",
         "edit_prompt",
-        "Edit this prompt and resend (keeps the old branch)",
+        "Edit this prompt and resend (keeps the old branch), or a summary's text",
         "Edit",
         scope="messages",
     ),

@@ -7,10 +7,12 @@ from textual.widgets import Label
 from tests.app.support import SIZE, chat_screen, fake, replies, send, settle_reply, until
 from tests.fakes import Script
 from tuichat.app.screens.context_full import ContextFullScreen
+from tuichat.app.screens.edit_summary import EditSummaryScreen
 from tuichat.app.widgets.message import SummaryView
+from tuichat.app.widgets.prompt import PromptInput
 from tuichat.catalog import ProviderModels
 from tuichat.protocol import ModelInfo, Usage
-from tuichat.summaries import LEAD
+from tuichat.summaries import LEAD, is_summary
 
 
 def with_window(screen, window: int) -> None:
@@ -178,3 +180,61 @@ async def test_asked_when_full_escape_sends_nothing_and_the_prompt_stays(make_ap
         await until(pilot, lambda: not isinstance(app.screen, ContextFullScreen), "the prompt")
         assert len(fake(app.runtime).requests) == 1
         assert chat_screen(pilot).prompt.text == "and now?"
+
+
+async def test_e_on_a_summary_edits_it_and_the_next_request_sends_the_edited_text(
+    make_app,
+) -> None:
+    app = make_app(
+        Script(["one"]),
+        Script(["two"]),
+        Script(["They talked about numbers."]),  # the summary
+        Script(["three"]),
+        settings={"context": {"keep_recent": 0}},
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        for prompt in ("first", "second"):
+            await send(pilot, prompt)
+            await settle_reply(pilot)
+        await pilot.press("f7")
+        await until(pilot, lambda: bool(screen.query(SummaryView)), "the summary")
+        # The summary is the last message: Shift+Tab selects it, e opens its text.
+        screen.prompt.focus()
+        await pilot.press("shift+tab")
+        await until(pilot, lambda: screen.chat_log.selected_id is not None, "a selection")
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditSummaryScreen), "the editor")
+        box = app.screen.query_one("#summary-input", PromptInput)
+        assert box.text == "They talked about numbers."
+        box.clear()
+        box.insert("They counted to two; the user prefers odd numbers.")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen, "the chat again")
+        await until(pilot, lambda: "edited" in str(screen.query_one(SummaryView).render()))
+        await send(pilot, "third")
+        await settle_reply(pilot)
+        request = fake(app.runtime).requests[-1]
+        assert request.system is not None
+        assert "They counted to two; the user prefers odd numbers." in request.system
+        assert "They talked about numbers." not in request.system
+        assert [m.content for m in request.messages] == ["third"]
+
+
+async def test_escape_leaves_a_summary_as_it_was(make_app) -> None:
+    app = make_app(Script(["one"]), Script(["The gist."]), settings={"context": {"keep_recent": 0}})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        await send(pilot, "first")
+        await settle_reply(pilot)
+        await pilot.press("f7")
+        await until(pilot, lambda: bool(screen.query(SummaryView)), "the summary")
+        screen.prompt.focus()
+        await pilot.press("shift+tab")
+        await until(pilot, lambda: screen.chat_log.selected_id is not None, "a selection")
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditSummaryScreen), "the editor")
+        await pilot.press("x", "escape")
+        await until(pilot, lambda: app.screen is screen, "the chat again")
+        [summary] = filter(is_summary, app.runtime.store.messages(screen.conversation_id))
+        assert summary.content == "The gist." and "edited" not in summary.meta

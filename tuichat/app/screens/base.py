@@ -264,6 +264,10 @@ class ChatScreenBase(PromptFrames, Screen[None]):
         """Send the prompt in the box now, trimming what does not fit."""
         raise NotImplementedError
 
+    def edit_summary(self, summary: StoredMessage) -> None:
+        """Let the person rewrite a summary's text (sent in place of what it covers)."""
+        raise NotImplementedError
+
     def _clear_pending_options(self) -> None:
         """Forget them once the conversation is saved."""
         raise NotImplementedError

@@ -11,9 +11,11 @@ from textual import work
 
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
+from tuichat.store import Message as StoredMessage
 
 from .base import ChatScreenBase
 from .context_full import ContextFullScreen, FullChoice
+from .edit_summary import EditSummaryScreen
 
 
 class ContextActions(ChatScreenBase):
@@ -75,3 +77,26 @@ class ContextActions(ChatScreenBase):
             f"Continuing in a new conversation, from a summary of “{title}”.", title="Context"
         )
         self.send_as_it_is()
+
+    # -- a summary edited --------------------------------------------------------------------
+
+    def edit_summary(self, summary: StoredMessage) -> None:
+        """Open ``summary``'s text for editing; the text saved is what later requests send."""
+        covers = summary.meta.get("covers")
+
+        async def saved(text: str | None) -> None:
+            if text is None or text == summary.content:
+                return
+            try:
+                meta = {**summary.meta, "edited": True}
+                self.store.update_message(summary.id, content=text, meta=meta)
+            except TuichatError as exc:
+                self._report(exc)
+                return
+            await self._render_log(select=summary.id)
+            self.tell("Summary saved: the next request sends it as edited.", title="Context")
+
+        self.app.push_screen(
+            EditSummaryScreen(summary.content, covers if isinstance(covers, int) else None),
+            saved,
+        )
