@@ -238,3 +238,34 @@ async def test_escape_leaves_a_summary_as_it_was(make_app) -> None:
         await until(pilot, lambda: app.screen is screen, "the chat again")
         [summary] = filter(is_summary, app.runtime.store.messages(screen.conversation_id))
         assert summary.content == "The gist." and "edited" not in summary.meta
+
+
+async def test_the_status_bar_and_the_sidebar_show_what_the_conversation_cost(make_app) -> None:
+    """$1 per million tokens in and $2 out: 1,000 in + 500 out = $0.0020 a reply."""
+    usage = Usage(input_tokens=1000, output_tokens=500)
+    app = make_app(
+        Script(["An answer."], usage=usage),
+        Script(["Another."], usage=usage),
+        settings={"prices": {"fake/fake-model": {"input": 1.0, "output": 2.0}}},
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        cost = screen.query_one("#conversation-cost", Label)
+        assert not cost.display  # nothing spent yet
+        await send(pilot, "A question")
+        await settle_reply(pilot)
+        assert str(cost.render()) == "cost $0.0020" and cost.display
+        await send(pilot, "Another question")
+        await settle_reply(pilot)
+        assert str(cost.render()) == "cost $0.0040"
+        row = screen.sidebar.option_list.get_option_at_index(1)  # (0: the date heading)
+        assert str(row.prompt).endswith(" $0.0040")
+        # A reply of a model nobody priced is said to be unknown, not counted as free.
+        store = app.runtime.store
+        store.add_message(screen.conversation_id, "assistant", "from elsewhere")
+        await screen._reload_sidebar()
+        screen._measure_context()
+        await pilot.pause()
+        assert str(cost.render()) == "cost $0.0040 + unknown"
+        row = screen.sidebar.option_list.get_option_at_index(1)
+        assert str(row.prompt).endswith(" $0.0040+?")

@@ -8,7 +8,7 @@ actions (:mod:`.message_actions`). This base declares what they use from one ano
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -266,6 +266,14 @@ class ChatScreenBase(PromptFrames, Screen[None]):
 
     def edit_summary(self, summary: StoredMessage) -> None:
         """Let the person rewrite a summary's text (sent in place of what it covers)."""
+        raise NotImplementedError
+
+    def _show_costs(self, conversations: Sequence[Conversation]) -> None:
+        """Show what these conversations (a sidebar page) cost, and the open one."""
+        raise NotImplementedError
+
+    def _show_conversation_cost(self) -> None:
+        """Show in the status bar what the open conversation cost so far."""
         raise NotImplementedError
 
     def _clear_pending_options(self) -> None:

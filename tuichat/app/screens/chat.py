@@ -215,6 +215,7 @@ class ChatScreen(
 
     def _measure_context(self) -> None:
         """Measure the history for the context meter again (it or the model changed)."""
+        self._show_conversation_cost()
         if not self.runtime.loaded:
             return  # the first frame waits for nothing: measured once the runtime is in
         conversation = None

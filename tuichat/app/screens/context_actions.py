@@ -7,10 +7,14 @@ the request it belongs to is actually made.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import work
+from textual.css.query import NoMatches
 
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
+from tuichat.store import Conversation
 from tuichat.store import Message as StoredMessage
 
 from .base import ChatScreenBase
@@ -25,6 +29,34 @@ class ContextActions(ChatScreenBase):
         # Set when the person (or the summary) has decided how this prompt goes: the
         # next Enter sends it whatever the meter says, trimming what still does not fit.
         self._fit_decided = False
+
+    # -- what it cost -------------------------------------------------------------------------
+
+    def _show_costs(self, conversations: Sequence[Conversation]) -> None:
+        """Show beside each title what the conversation cost (one aggregate for the page)."""
+        ids = [conversation.id for conversation in conversations]
+        try:
+            totals = self.store.cost_totals(ids)
+        except TuichatError:
+            return  # only figures: the store's trouble is reported where it matters
+        self.sidebar.show_costs(
+            {owner: totals[owner].short() if owner in totals else "" for owner in ids}
+        )
+
+    def _show_conversation_cost(self) -> None:
+        """Show in the status bar what the open conversation cost so far."""
+        spent = None
+        if self.conversation_id is not None:
+            try:
+                spent = self.store.cost_totals([self.conversation_id]).get(self.conversation_id)
+            except TuichatError:
+                return
+        # Nothing priced at all (a local model, the demo): no figure, as for one reply.
+        shown = spent.label() if spent is not None and spent.known is not None else ""
+        try:
+            self.status_bar.show_cost(f"cost {shown}" if shown else "")
+        except NoMatches:  # while the screen is being taken down
+            pass
 
     def offer_when_full(self) -> None:
         """Ask, one key each, how to send a prompt that would not fit."""

@@ -121,6 +121,8 @@ class MessageActions(ChatScreenBase):
         message = self._shown.get(selected)
         if message is None:
             return ""
+        if is_summary(message):
+            return f"summary selected · {self.key_hint('edit-prompt')} edits it"
         kind = "prompt" if message.role == "user" else "reply"
         alternative = self._counts.get(selected)
         if alternative is None:
