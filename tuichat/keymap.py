@@ -95,6 +95,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "summarise_conversation",
         "Summarise the older turns; the summary is sent in their place",
     ),
+    ActionSpec(
+        "count-tokens",
+        "f5",
+        "count_tokens",
+        "Count the next request's tokens exactly (asks Anthropic or Gemini; shown in the meter)",
+    ),
     ActionSpec("pick-theme", "f8", "pick_theme", "Choose the colour theme (remembered)"),
     ActionSpec(
         "pick-tools",

@@ -473,6 +473,42 @@ class Session:
         share = self.runtime.settings.context.share
         return Fit(estimated, options.context_window, share)
 
+    async def count_next(
+        self,
+        conversation: Conversation | None,
+        provider: Provider,
+        model: str,
+        prompt: str = "",
+    ) -> int | None:
+        """The input tokens of the next request (the history as it would be sent, trimmed
+        or summarised, its system prompt and ``prompt``), counted by ``provider``'s own
+        endpoint; None when it has none.
+
+        Raises:
+            MissingKey: The provider needs a key and has none.
+            ProviderError: The count request failed.
+        """
+        from dataclasses import replace
+
+        from tuichat.chat import build_request, history_attachments
+        from tuichat.protocol import ChatMessage
+
+        self.require_key(provider)
+        options = self.options(provider, model, conversation)
+        history = self.store.messages(conversation.id) if conversation is not None else []
+        request, _ = build_request(
+            history,
+            model=model,
+            system=options.system,
+            temperature=options.temperature,
+            max_tokens=options.max_tokens,
+            context_window=options.context_window,
+            attachments=history_attachments(self.store, history),
+        )
+        if prompt.strip():
+            request = replace(request, messages=(*request.messages, ChatMessage("user", prompt)))
+        return await provider.count_tokens(request)
+
     async def summarise(
         self, conversation: Conversation, provider: Provider, model: str
     ) -> Message | None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from textual.widgets import Label
 
-from tests.app.support import SIZE, chat_screen, fake, replies, send, settle_reply, until
+from tests.app.support import (
+    SIZE,
+    chat_screen,
+    fake,
+    replies,
+    send,
+    settle_reply,
+    toasts,
+    until,
+)
 from tests.fakes import Script
 from tuichat.app.screens.context_full import ContextFullScreen
 from tuichat.app.screens.edit_summary import EditSummaryScreen
@@ -269,3 +278,34 @@ async def test_the_status_bar_and_the_sidebar_show_what_the_conversation_cost(ma
         assert str(cost.render()) == "cost $0.0040 + unknown"
         row = screen.sidebar.option_list.get_option_at_index(1)
         assert str(row.prompt).endswith(" $0.0040+?")
+
+
+async def test_f5_asks_the_provider_for_the_exact_count_and_the_meter_shows_it(make_app) -> None:
+    app = make_app(Script(["An answer."]))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        provider = fake(app.runtime)
+        await send(pilot, "A question")
+        await settle_reply(pilot)
+        with_window(screen, 2000)
+        screen.prompt.insert("x" * 40)
+        await pilot.pause()
+        assert str(meter(pilot).render()).startswith("~")  # an estimate while typing
+        assert provider.counted == []  # typing never asks
+        provider.token_count = 1234
+        await pilot.press("f5")
+        await until(pilot, lambda: str(meter(pilot).render()) == "1.2k/2k (61%)", "the count")
+        [asked] = provider.counted
+        assert [m.content for m in asked.messages] == ["A question", "An answer.", "x" * 40]
+        screen.prompt.insert("y")  # typing on: an estimate again, from the count
+        await pilot.pause()
+        assert str(meter(pilot).render()) == "~1.2k/2k (61%)"
+
+
+async def test_f5_says_so_when_the_provider_cannot_count(make_app) -> None:
+    app = make_app(Script(["An answer."]))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "A question")
+        await settle_reply(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: any("offers no token count" in t for t in toasts(pilot)))

@@ -110,6 +110,39 @@ class ContextActions(ChatScreenBase):
         )
         self.send_as_it_is()
 
+    # -- an exact count --------------------------------------------------------------------
+
+    def action_count_tokens(self) -> None:
+        """Ask the provider for the exact size of the next request (never done per key)."""
+        if not self.runtime.loaded:
+            self.tell("Still starting: try again in a moment.")
+            return
+        self.count_next_request(self.conversation_id, self.prompt.text)
+
+    @work(group="count", exclusive=True, exit_on_error=False)
+    async def count_next_request(self, conversation_id: int | None, prompt: str) -> None:
+        """Count the next request of ``conversation_id`` with ``prompt``; show it in the
+        meter if the conversation on show is still that one."""
+        provider, model = self.provider, self.model
+        try:
+            conversation = (
+                self.session.conversation(conversation_id) if conversation_id is not None else None
+            )
+            tokens = await self.session.count_next(conversation, provider, model, prompt)
+        except TuichatError as exc:
+            self._report(exc)
+            return
+        if tokens is None:
+            self.tell(
+                f"{provider.label} offers no token count: the meter's figure is an estimate "
+                "until a reply reports the real one."
+            )
+            return
+        if self.conversation_id != conversation_id:
+            return  # another conversation is on show: the figure is not about it
+        self.meter.counted(tokens, len(prompt))
+        self.tell(f"The next request holds {tokens:,} input tokens, as {provider.label} counts.")
+
     # -- a summary edited --------------------------------------------------------------------
 
     def edit_summary(self, summary: StoredMessage) -> None:
