@@ -73,6 +73,8 @@ class PriceSettings(BaseModel):
     """Reply tokens (reasoning included)."""
     cached_input: float | None = Field(default=None, ge=0)
     """Prompt tokens read from the provider's cache; the input price when unset."""
+    cache_write: float | None = Field(default=None, ge=0)
+    """Prompt tokens written to the provider's cache (Anthropic); the input price when unset."""
 
 
 class ContextSettings(BaseModel):
@@ -162,7 +164,7 @@ class Settings(BaseSettings):
         from tuichat.prices import Price
 
         return {
-            key: Price(value.input, value.output, value.cached_input)
+            key: Price(value.input, value.output, value.cached_input, value.cache_write)
             for key, value in self.prices.items()
         }
 

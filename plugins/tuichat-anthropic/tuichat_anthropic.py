@@ -462,6 +462,7 @@ class _Reply:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cached_input_tokens=self.counts.get("cache_read_input_tokens"),
+            cache_write_tokens=self.counts.get("cache_creation_input_tokens"),
         )
 
 
