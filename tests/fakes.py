@@ -79,6 +79,14 @@ class FakeProvider(Provider):
         self.waiting = asyncio.Event()
         self.closed_early = 0
         self.finished = 0
+        self.token_count: int | None = None
+        self.counted: list[ChatRequest] = []
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """``token_count`` (None: no counting endpoint, as the default provider);
+        each request asked about is kept in ``counted``."""
+        self.counted.append(request)
+        return self.token_count
 
     def queue(self, *scripts: Script) -> FakeProvider:
         """Add scripts to play; returns the provider (for chaining)."""

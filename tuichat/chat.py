@@ -228,6 +228,8 @@ class TurnState:
     output_tokens: int | None = None
     cached_input_tokens: int | None = None
     reasoning_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    """Prompt tokens written to the provider's cache (Anthropic), priced at their rate."""
     response_id: str | None = None
     """The provider's id of its response (``chatcmpl-...``, ``msg_...``), if it gave one."""
     response_model: str | None = None
@@ -589,8 +591,9 @@ class Turn:
             state.output_tokens,
             state.cached_input_tokens,
             state.reasoning_tokens,
+            state.cache_write_tokens,
         )
-        counted: list[int | None] = [None, None, None, None]
+        counted: list[int | None] = [None, None, None, None, None]
         # Built at the first text: a key from api_key_cmd is only known once the
         # request went out.
         masks: tuple[StreamRedactor, StreamRedactor] | None = None
@@ -627,6 +630,7 @@ class Turn:
                             event.output_tokens,
                             event.cached_input_tokens,
                             event.reasoning_tokens,
+                            event.cache_write_tokens,
                         )
                         counted = [_later(n, o) for n, o in zip(fresh, counted, strict=True)]
                         (
@@ -634,6 +638,7 @@ class Turn:
                             state.output_tokens,
                             state.cached_input_tokens,
                             state.reasoning_tokens,
+                            state.cache_write_tokens,
                         ) = (_sum(b, c) for b, c in zip(before, counted, strict=True))
                     elif isinstance(event, ResponseInfo):
                         state.response_id = event.id or state.response_id
@@ -806,7 +811,12 @@ class Turn:
             "error": error_text,
         }
         state.cost = (
-            self.price.cost(state.input_tokens, state.output_tokens, state.cached_input_tokens)
+            self.price.cost(
+                state.input_tokens,
+                state.output_tokens,
+                state.cached_input_tokens,
+                state.cache_write_tokens,
+            )
             if self.price is not None
             else None
         )
@@ -826,6 +836,8 @@ class Turn:
             "cached_input_tokens": state.cached_input_tokens,
             "reasoning_tokens": state.reasoning_tokens,
         }
+        if state.cache_write_tokens is not None:
+            usage["cache_write_tokens"] = state.cache_write_tokens
         if any(value is not None for value in usage.values()):
             found["usage"] = usage
         response = {"id": state.response_id, "model": state.response_model}

@@ -73,6 +73,8 @@ class PriceSettings(BaseModel):
     """Reply tokens (reasoning included)."""
     cached_input: float | None = Field(default=None, ge=0)
     """Prompt tokens read from the provider's cache; the input price when unset."""
+    cache_write: float | None = Field(default=None, ge=0)
+    """Prompt tokens written to the provider's cache (Anthropic); the input price when unset."""
 
 
 class ContextSettings(BaseModel):
@@ -83,7 +85,8 @@ class ContextSettings(BaseModel):
     when_full: Literal["ask", "summarise", "trim"] = "ask"
     """When the next request would pass ``share`` of the window: ``summarise`` the older
     turns (a summary by the model is sent in their place), ``trim`` them (left out, oldest
-    first), or ``ask`` (the app offers both; ``tuichat ask -c`` trims and says so)."""
+    first), or ``ask`` (the app offers both, and a new conversation seeded with a summary;
+    ``tuichat ask -c`` trims and says so)."""
     share: float = Field(default=0.9, gt=0, le=1)
     """The share of the window from which the conversation counts as full."""
     keep_recent: int = Field(default=4, ge=0)
@@ -161,7 +164,7 @@ class Settings(BaseSettings):
         from tuichat.prices import Price
 
         return {
-            key: Price(value.input, value.output, value.cached_input)
+            key: Price(value.input, value.output, value.cached_input, value.cache_write)
             for key, value in self.prices.items()
         }
 

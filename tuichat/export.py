@@ -17,6 +17,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
+from tuichat import costs
 from tuichat.attachments import Attachment, fenced, human_size, text_block
 from tuichat.sanitize import neutralize
 from tuichat.store import Conversation, Message
@@ -62,6 +63,7 @@ def conversation_to_dict(
     pixel size of an image, and ``data`` in base64.
     """
     files = attachments or {}
+    spent = costs.total(messages)
     return {
         "id": conversation.id,
         "title": conversation.title,
@@ -71,6 +73,8 @@ def conversation_to_dict(
         "model": conversation.model,
         "system_prompt": conversation.system_prompt,
         "params": conversation.params,
+        # The replies exported (the branch on show): dollars known, and how many not.
+        "cost": {"total": spent.known, "unknown_replies": spent.unknown},
         "messages": [
             {
                 "id": m.id,
@@ -83,6 +87,7 @@ def conversation_to_dict(
                 "model": m.model,
                 "finish_reason": m.finish_reason,
                 "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
+                "cost": costs.reply_cost(m),
                 "ttft_ms": m.ttft_ms,
                 "duration_ms": m.duration_ms,
                 "error": m.error,
@@ -206,6 +211,9 @@ def conversation_to_markdown(
     created = _iso(conversation.created_at)
     if created:
         lines += [f"_Exported from tuichat; started {created}._", ""]
+    spent = costs.total(messages)
+    if spent.known is not None:  # (no line at all for a local model nobody prices)
+        lines += [f"_Cost of these replies: {spent.label()}._", ""]
     if conversation.system_prompt:
         lines += ["## System", "", neutralize(conversation.system_prompt), ""]
     for m in messages:

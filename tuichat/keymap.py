@@ -96,6 +96,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "summarise_conversation",
         "Summarise the older turns; the summary is sent in their place",
     ),
+    ActionSpec(
+        "count-tokens",
+        "f6",
+        "count_tokens",
+        "Count the next request's tokens exactly (asks Anthropic or Gemini; shown in the meter)",
+    ),
     ActionSpec("pick-theme", "f8", "pick_theme", "Choose the colour theme (remembered)"),
     ActionSpec(
         "pick-tools",
@@ -225,7 +231,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "edit-prompt",
         "e",
         "edit_prompt",
-        "Edit this prompt and resend (keeps the old branch)",
+        "Edit this prompt and resend (keeps the old branch), or a summary's text",
         "Edit",
         scope="messages",
     ),

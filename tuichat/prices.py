@@ -29,19 +29,30 @@ class Price:
     output: float
     cached_input: float | None = None
     """Prompt tokens read from the cache; the input price when the model has none."""
+    cache_write: float | None = None
+    """Prompt tokens written to the cache (Anthropic: 1.25 times the input price for
+    the 5-minute cache); the input price when the model has none."""
 
     def cost(
         self,
         input_tokens: int | None,
         output_tokens: int | None,
         cached_input_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
     ) -> float | None:
-        """Dollars for a reply of these counts; None when a count is unknown."""
+        """Dollars for a reply of these counts; None when a count is unknown.
+
+        ``input_tokens`` is the whole prompt: the cached and the written tokens are
+        parts of it, each billed at its own rate, the rest at the input price.
+        """
         if input_tokens is None or output_tokens is None:
             return None
         cached = min(cached_input_tokens or 0, input_tokens)
+        written = min(cache_write_tokens or 0, input_tokens - cached)
         cached_rate = self.cached_input if self.cached_input is not None else self.input
-        total = (input_tokens - cached) * self.input + cached * cached_rate
+        write_rate = self.cache_write if self.cache_write is not None else self.input
+        total = (input_tokens - cached - written) * self.input
+        total += cached * cached_rate + written * write_rate
         total += output_tokens * self.output
         return total / 1_000_000
 

@@ -165,14 +165,16 @@ class Usage:
     """Token counts; any may be unknown. Later events replace earlier ones.
 
     ``input_tokens`` is the whole prompt, ``cached_input_tokens`` the part of it read
-    from the provider's prompt cache (billed lower); ``output_tokens`` the whole reply,
-    ``reasoning_tokens`` the part of it spent thinking.
+    from the provider's prompt cache (billed lower), ``cache_write_tokens`` the part
+    written to it (Anthropic bills those above the input price); ``output_tokens`` the
+    whole reply, ``reasoning_tokens`` the part of it spent thinking.
     """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_input_tokens: int | None = None
     reasoning_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

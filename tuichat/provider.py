@@ -237,6 +237,18 @@ class Provider(ABC):
             ProviderError: Any failure, already a human sentence.
         """
 
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """The input tokens ``request`` would use, counted by the provider's own
+        token-counting endpoint; ``None`` when it has none (the default).
+
+        Asked on demand only (a key), never as one types: it is a request over the
+        network, and some providers rate-limit it.
+
+        Raises:
+            ProviderError: The request failed.
+        """
+        return None
+
     def left_out(self, request: ChatRequest) -> list[LeftOut]:
         """The settings of ``request`` this provider will not send, and why.
 

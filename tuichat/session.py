@@ -478,6 +478,42 @@ class Session:
         share = self.runtime.settings.context.share
         return Fit(estimated, options.context_window, share)
 
+    async def count_next(
+        self,
+        conversation: Conversation | None,
+        provider: Provider,
+        model: str,
+        prompt: str = "",
+    ) -> int | None:
+        """The input tokens of the next request (the history as it would be sent, trimmed
+        or summarised, its system prompt and ``prompt``), counted by ``provider``'s own
+        endpoint; None when it has none.
+
+        Raises:
+            MissingKey: The provider needs a key and has none.
+            ProviderError: The count request failed.
+        """
+        from dataclasses import replace
+
+        from tuichat.chat import build_request, history_attachments
+        from tuichat.protocol import ChatMessage
+
+        self.require_key(provider)
+        options = self.options(provider, model, conversation)
+        history = self.store.messages(conversation.id) if conversation is not None else []
+        request, _ = build_request(
+            history,
+            model=model,
+            system=options.system,
+            temperature=options.temperature,
+            max_tokens=options.max_tokens,
+            context_window=options.context_window,
+            attachments=history_attachments(self.store, history),
+        )
+        if prompt.strip():
+            request = replace(request, messages=(*request.messages, ChatMessage("user", prompt)))
+        return await provider.count_tokens(request)
+
     async def summarise(
         self, conversation: Conversation, provider: Provider, model: str
     ) -> Message | None:
@@ -494,6 +530,49 @@ class Session:
         Raises:
             ProviderError: The summary request failed; nothing is stored.
         """
+        written = await self._write_summary(
+            conversation, provider, model, keep=self.runtime.settings.context.keep_recent
+        )
+        if written is None:
+            return None
+        text, meta = written
+        return self.store.add_message(conversation.id, "system", text, meta=meta)
+
+    async def fork_summarised(
+        self, conversation: Conversation, provider: Provider, model: str
+    ) -> Conversation | None:
+        """Start a new conversation whose first message is a summary of all of
+        ``conversation`` (same system prompt and options), for the next turn to go there.
+
+        Returns:
+            The new conversation, or None when there is nothing to summarise.
+
+        Raises:
+            ProviderError: The summary request failed; nothing is stored.
+        """
+        written = await self._write_summary(conversation, provider, model, keep=0)
+        if written is None:
+            return None
+        text, meta = written
+        title = f"{conversation.title} (continued)" if conversation.title else ""
+        store = self.store
+        fork = store.create_conversation(
+            title=title,
+            provider=provider.instance_name,
+            model=model,
+            system_prompt=conversation.system_prompt,
+            params=dict(conversation.params),
+        )
+        # Its ``through`` names a message of the old conversation: none of the new one's
+        # messages is covered, so every turn after the summary is sent as it is.
+        store.add_message(fork.id, "system", text, meta={**meta, "from": conversation.id})
+        return fork
+
+    async def _write_summary(
+        self, conversation: Conversation, provider: Provider, model: str, *, keep: int
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The summary of ``conversation`` but its last ``keep`` messages, and its meta;
+        None when there is nothing to summarise."""
         from tuichat import summaries
         from tuichat.chat import sendable
         from tuichat.protocol import ChatMessage
@@ -503,7 +582,6 @@ class Session:
         previous = summaries.latest(history)
         rest, _ = summaries.apply(history, None)
         candidates = sendable(rest)
-        keep = settings.keep_recent
         covered = candidates[:-keep] if keep else candidates
         # The kept part must start with a prompt, as every request must.
         while covered and len(covered) < len(candidates) and covered[-1].role == "user":
@@ -522,12 +600,7 @@ class Session:
         if not text:
             return None
         covers = len(covered) + (previous.covers if previous is not None else 0)
-        return self.store.add_message(
-            conversation.id,
-            "system",
-            text,
-            meta=summaries.meta(covered[-1].id, covers, writer.instance_name, writer_model),
-        )
+        return text, summaries.meta(covered[-1].id, covers, writer.instance_name, writer_model)
 
     def _options_for(
         self, message: Message, provider: Provider, model: str, overrides: Overrides | None

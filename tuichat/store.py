@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar, get_args
 
 from tuichat.attachments import Attachment
+from tuichat.costs import CostTotal
 from tuichat.errors import StoreError, StoreUnusable
 from tuichat.migrations import LATEST_VERSION, migrate, newer_schema_error, user_version
 
@@ -842,6 +843,40 @@ class Store:
             return [_message(row) for row in rows]
 
         return self._read(query)
+
+    def cost_totals(self, conversation_ids: Sequence[int]) -> dict[int, CostTotal]:
+        """What each conversation's replies cost, every branch included (each was paid
+        for): one aggregate over the messages of these conversations, for a sidebar page.
+
+        Args:
+            conversation_ids: The conversations (a page: at most a few hundred).
+
+        Returns:
+            Their totals (a conversation without replies is left out); see
+            :mod:`tuichat.costs` for what counts as unknown.
+        """
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" * len(conversation_ids))
+
+        def query(conn: sqlite3.Connection) -> list[tuple[int, float | None, int]]:
+            # (The same rule as tuichat.costs.counts: a reply with text or output tokens.)
+            return conn.execute(
+                "SELECT conversation_id, SUM(cost), "
+                "SUM(cost IS NULL AND status != 'streaming' "
+                "    AND (content != '' OR COALESCE(output_tokens, 0) > 0)) "
+                "FROM (SELECT conversation_id, status, content, output_tokens, "
+                "      CASE WHEN json_type(meta, '$.cost') IN ('integer', 'real') "
+                "           THEN json_extract(meta, '$.cost') END AS cost "
+                f"      FROM messages WHERE role = 'assistant' AND conversation_id IN ({marks})) "
+                "GROUP BY conversation_id",
+                tuple(conversation_ids),
+            ).fetchall()
+
+        return {
+            owner: CostTotal(known, int(unknown or 0))
+            for owner, known, unknown in self._read(query)
+        }
 
     def alternative_counts(self, conversation_id: int) -> dict[int, tuple[int, int]]:
         """For each message with alternatives: its rank among them and how many there are.

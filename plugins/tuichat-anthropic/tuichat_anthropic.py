@@ -75,6 +75,11 @@ API_VERSION_2026 = "2026-10-21"
 #: Source: https://platform.claude.com/docs/en/api/versioning (version history) and
 #: https://platform.claude.com/docs/en/api/migration-2026-10-21.
 SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
+#: What ``POST /v1/messages/count_tokens`` takes of a Messages body (its API reference):
+#: the prompt and what shapes it, never ``max_tokens``, ``stream`` or sampling.
+COUNT_FIELDS = frozenset(
+    {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config"}
+)
 #: Pages of ``GET /v1/models`` read at most: a server that always says ``has_more``
 #: must not keep us looping.
 MAX_MODEL_PAGES = 50
@@ -457,6 +462,7 @@ class _Reply:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cached_input_tokens=self.counts.get("cache_read_input_tokens"),
+            cache_write_tokens=self.counts.get("cache_creation_input_tokens"),
         )
 
 
@@ -663,6 +669,34 @@ class AnthropicProvider(Provider):
                 break
             after = last
         return models
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """``POST /v1/messages/count_tokens``: the request's input tokens, as the API
+        counts them (the body of :meth:`build_body` less what only generation takes).
+
+        Raises:
+            ProviderError: The request failed or the answer holds no count.
+        """
+        from tuichat.plugin_api import request_json
+
+        body = self.build_body(request)
+        counted = {name: value for name, value in body.items() if name in COUNT_FIELDS}
+        data = await request_json(
+            self,
+            "POST",
+            self.url("/v1/messages/count_tokens"),
+            headers=self.headers(),
+            json_body=counted,
+            parse_error=redacting(parse_error, self.secrets()),
+        )
+        tokens = int_or_none(data.get("input_tokens")) if isinstance(data, dict) else None
+        if tokens is None:
+            raise errors.MalformedResponse(
+                f"{self.label} answered POST /v1/messages/count_tokens without input_tokens; "
+                "check base_url.",
+                provider=self.label,
+            )
+        return tokens
 
     def _configured_models(self) -> list[ModelInfo]:
         return [ModelInfo(id=model, provider=self.instance_name) for model in self.settings.models]

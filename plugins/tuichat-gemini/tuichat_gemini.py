@@ -461,6 +461,41 @@ class GeminiProvider(Provider):
         # Quoted so that a model name can never change the path ("../", "?").
         return f"{self.api_root()}/models/{quote(model, safe='')}:streamGenerateContent"
 
+    def count_url(self, model: str) -> str:
+        """The ``countTokens`` URL of ``model``."""
+        model = model.removeprefix("models/")
+        return f"{self.api_root()}/models/{quote(model, safe='')}:countTokens"
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """``POST models/{model}:countTokens`` with the whole ``generateContentRequest``
+        (so the system instruction and tools count too): its ``totalTokens``.
+
+        Raises:
+            ProviderError: The request failed or the answer holds no count.
+        """
+        from tuichat.plugin_api import request_json
+
+        model = request.model.removeprefix("models/")
+        inner = {"model": f"models/{model}", **self.build_body(request)}
+        try:
+            data = await request_json(
+                self,
+                "POST",
+                self.count_url(model),
+                headers=self.headers(),
+                json_body={"generateContentRequest": inner},
+                parse_error=redacting(parse_error, self.secrets()),
+            )
+        except errors.BadRequest as exc:
+            raise self._key_error(exc) from None
+        tokens = int_or_none(data.get("totalTokens")) if isinstance(data, dict) else None
+        if tokens is None:
+            raise errors.MalformedResponse(
+                f"{self.label} answered countTokens without totalTokens; check base_url.",
+                provider=self.label,
+            )
+        return tokens
+
     def attachment_limits(self, model: str) -> AttachmentLimits:
         """Images and PDFs inline, within the API's 20 MB request."""
         return GEMINI_LIMITS

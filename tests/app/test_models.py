@@ -221,6 +221,8 @@ async def test_older_turns_left_out_are_announced(make_app, build_runtime) -> No
     for n in range(6):
         store.add_message(conversation.id, "user", f"question {n} " + "word " * 10)
         store.add_message(conversation.id, "assistant", f"answer {n} " + "word " * 10)
+    # Trimmed without asking (with "ask", a dialog would offer the choice first).
+    runtime.settings.context.when_full = "trim"
     app = make_app(runtime=runtime, provider="tiny", settings={"system_prompt": "Rules."})
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)

@@ -833,3 +833,89 @@ def test_the_image_viewer_in_half_blocks_at_80x24(
 
     app = make(snapshot_runtime, provider="fake")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_what_conversations_cost(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see, in the sidebar, "$0.0123" dim after "Priced" (open, bold) and
+    "$0.5000+?" after "Partly priced" ("Local model" shows no figure); the status bar
+    reads "cost $0.0123" left of the context meter, and each reply's meta line its own
+    cost ($0.0100 and $0.0023)."""
+    store = snapshot_runtime.store
+    partly = store.create_conversation(title="Partly priced", provider="fake", model="fake-model")
+    store.add_message(partly.id, "user", "Hi")
+    store.add_message(partly.id, "assistant", "Hello.", meta={"cost": 0.5})
+    store.add_message(partly.id, "user", "And?")
+    store.add_message(partly.id, "assistant", "A local model said this.")
+    local = store.create_conversation(title="Local model", provider="fake", model="fake-model")
+    store.add_message(local.id, "user", "Hi")
+    store.add_message(local.id, "assistant", "Hello from nowhere priced.")
+    priced = store.create_conversation(title="Priced", provider="fake", model="fake-model")
+    for prompt, reply, cost in [("One?", "One.", 0.01), ("Two?", "Two.", 0.0023)]:
+        store.add_message(priced.id, "user", prompt)
+        store.add_message(priced.id, "assistant", reply, meta={"cost": cost})
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        screen = chat_screen(pilot)
+        await screen._open(priced.id)
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_the_offer_when_a_conversation_is_too_long(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see a dialog in the middle: "This conversation is too long", the
+    sentence "The next request would use ~… of fake-model's context window. Your prompt
+    is kept whatever you choose.", four lines (s summarise…, t trim…, n new
+    conversation…, c cancel…) and the hint "s summarise · t trim · n new · c cancel"."""
+    from tests.app.test_context import with_window
+    from tuichat.app.screens.context_full import ContextFullScreen
+
+    fake(snapshot_runtime).queue(Script(deltas=["a long answer " * 200]))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await send(pilot, "tell me a lot")
+        await settle_reply(pilot)
+        with_window(chat_screen(pilot), 600)
+        await send(pilot, "and now?")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ContextFullScreen), "the offer")
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_a_summary_being_edited(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see a dialog in the middle: "Edit the summary sent in place of 2 earlier
+    messages", a bordered box holding "They compared two cities." with the cursor at its
+    end, and the hint "Enter saves · Ctrl+J new line · Esc cancels"."""
+    from tuichat import summaries
+    from tuichat.app.screens.edit_summary import EditSummaryScreen
+
+    store = snapshot_runtime.store
+    conversation = store.create_conversation(title="Cities", provider="fake", model="fake-model")
+    store.add_message(conversation.id, "user", "Lisbon or Porto?")
+    answer = store.add_message(conversation.id, "assistant", "Both are lovely.")
+    store.add_message(
+        conversation.id,
+        "system",
+        "They compared two cities.",
+        meta=summaries.meta(answer.id, 2, "fake", "fake-model"),
+    )
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        screen = chat_screen(pilot)
+        await screen._open(conversation.id)
+        screen.prompt.focus()
+        await pilot.press("shift+tab", "e")
+        await until(pilot, lambda: isinstance(pilot.app.screen, EditSummaryScreen), "the editor")
+        await pilot.pause()
+
+    app = make(snapshot_runtime, provider="fake")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

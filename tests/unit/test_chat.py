@@ -250,3 +250,25 @@ def test_titles_come_from_the_first_line_of_the_first_prompt() -> None:
     assert title_from_prompt("\n\n  Fix my regex\nplease") == "Fix my regex"
     assert len(title_from_prompt("word " * 50)) <= 60
     assert title_from_prompt("\x1b]0;evil\x07hi") == "]0;evilhi"
+
+
+async def test_tokens_written_to_the_cache_are_kept_and_priced_at_the_write_rate(
+    store: Store,
+) -> None:
+    from tuichat.prices import Price
+
+    provider = scripted_provider(
+        [
+            TextDelta("ok"),
+            Usage(
+                input_tokens=5000, output_tokens=100, cached_input_tokens=0, cache_write_tokens=4000
+            ),
+            Finish("stop", "end_turn"),
+        ]
+    )
+    turn = begin(store, provider, price=Price(input=2.0, output=10.0, cache_write=2.5))
+    await drain(turn)
+    reply = store.get_message(turn.message_id)
+    assert reply is not None
+    assert reply.meta["usage"]["cache_write_tokens"] == 4000
+    assert reply.meta["cost"] == pytest.approx((1000 * 2.0 + 4000 * 2.5 + 100 * 10.0) / 1e6)

@@ -132,3 +132,19 @@ def test_a_reply_that_called_tools_exports_its_calls_and_results(store) -> None:
     assert '````json\n{"a": 2, "b": 3}\n````' not in markdown  # no needless long fence
     assert '```json\n{"a": 2, "b": 3}\n```' in markdown
     assert "````\n5 ```not a fence end```\n````" in markdown
+
+
+def test_exports_carry_each_replys_cost_and_the_total_saying_what_is_unknown(
+    store: Store,
+) -> None:
+    conversation, messages = make_conversation(store)  # a reply without a cost
+    store.add_message(conversation.id, "user", "And letters?")
+    store.add_message(conversation.id, "assistant", "Use `[a-z]`.", meta={"cost": 0.0123})
+    item = (conversation, store.messages(conversation.id))
+    data = json.loads(to_json([item], single=True))
+    assert data["cost"] == {"total": 0.0123, "unknown_replies": 1}
+    assert [m["cost"] for m in data["messages"]] == [None, None, None, 0.0123]
+    assert "_Cost of these replies: $0.0123 + unknown._" in to_markdown([item])
+    # Nothing priced: the Markdown says nothing of money; the JSON says null, never 0.
+    assert "Cost" not in to_markdown([(conversation, messages)])
+    assert json.loads(to_json([(conversation, messages)], single=True))["cost"]["total"] is None

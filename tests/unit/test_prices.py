@@ -47,6 +47,22 @@ def test_the_cost_counts_cached_prompt_tokens_at_their_own_rate() -> None:
     assert price.cost(None, 10) is None and price.cost(10, None) is None
 
 
+def test_tokens_written_to_the_cache_cost_their_own_rate_and_the_input_price_without_one() -> None:
+    # Anthropic: 1,000,000 prompt tokens of which 600,000 written and 300,000 read.
+    price = Price(input=2.0, output=10.0, cached_input=0.2, cache_write=2.5)
+    assert price.cost(1_000_000, 0, 300_000, 600_000) == pytest.approx(0.2 + 0.06 + 1.5)
+    assert Price(2.0, 10.0).cost(1_000_000, 0, 0, 600_000) == pytest.approx(2.0)
+    # Never more written than the prompt holds beside what was read.
+    assert price.cost(100, 0, 60, 1000) == pytest.approx((60 * 0.2 + 40 * 2.5) / 1e6)
+
+
+def test_a_configured_price_takes_a_cache_write_rate() -> None:
+    from tuichat.config import Settings
+
+    settings = Settings(prices={"anthropic/x": {"input": 1, "output": 2, "cache_write": 1.25}})
+    assert settings.price_table()["anthropic/x"] == Price(1.0, 2.0, None, 1.25)
+
+
 @pytest.mark.parametrize(
     ("dollars", "shown"),
     [

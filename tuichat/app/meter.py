@@ -33,6 +33,9 @@ class Meter:
         self._share = 1.0
         self._exact = False
         self._prompt = 0
+        self._characters = 0
+        # The prompt's length when the provider counted the request (None: not counted).
+        self._counted_at: int | None = None
         self._shown: tuple[str, str] | None = None
 
     @property
@@ -45,6 +48,11 @@ class Meter:
         """The next request's size, as shown."""
         return self._history + self._prompt
 
+    @property
+    def shown_text(self) -> str:
+        """The figure on show (``~1.4k/2k (70%)``)."""
+        return self._shown[0] if self._shown is not None else ""
+
     def recompute(
         self,
         conversation: Conversation | None,
@@ -56,6 +64,7 @@ class Meter:
         the branch as the screen read it to draw it (not read again here)."""
         session = self._session
         self._share = session.runtime.settings.context.share
+        self._counted_at = None
         if conversation is None:
             options = session.options(provider, model)
             self._history = estimate_tokens(options.system or "")
@@ -75,7 +84,18 @@ class Meter:
 
     def typed(self, characters: int) -> None:
         """The prompt now holds ``characters`` characters."""
+        self._characters = characters
         self._prompt = characters // 4 if characters else 0
+        self._draw()
+
+    def counted(self, tokens: int, characters: int) -> None:
+        """The provider counted the next request: ``tokens`` input tokens, with a prompt
+        of ``characters`` characters. Exact until the prompt changes; then the change is
+        estimated on top of it."""
+        self._prompt = characters // 4 if characters else 0
+        self._history = max(tokens - self._prompt, 0)
+        self._exact = True
+        self._counted_at = characters
         self._draw()
 
     def _draw(self) -> None:
@@ -87,7 +107,8 @@ class Meter:
                 level = "full"
             elif tokens > window * self._share * 0.75:
                 level = "near"
-        shown = (meter_text(tokens, window, exact=self._exact and not self._prompt), level)
+        exact = self._exact and (not self._prompt or self._counted_at == self._characters)
+        shown = (meter_text(tokens, window, exact=exact), level)
         if shown != self._shown:  # a label repaint only when the figure moved
             self._shown = shown
             self._show(*shown)

@@ -289,6 +289,7 @@ def anthropic_stream(
     id: str = "msg_test",
     signature: str = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
     cache_read: int = 0,
+    cache_write: int = 0,
     full_delta_usage: bool = False,
     redacted_thinking: Sequence[str] = (),
     tool_uses: Sequence[ScriptedCall] = (),
@@ -320,6 +321,8 @@ def anthropic_stream(
         signature: The thinking block's signature.
         cache_read: ``cache_read_input_tokens`` of the prompt (``input_tokens`` counts
             only the tokens after the cache).
+        cache_write: ``cache_creation_input_tokens``: the prompt's tokens written to
+            the cache (not counted in ``input_tokens`` either).
         full_delta_usage: ``message_delta`` carries every cumulative count
             (``input_tokens``, ``cache_creation_input_tokens``,
             ``cache_read_input_tokens``, ``output_tokens``), as the current API's
@@ -347,7 +350,7 @@ def anthropic_stream(
                     "stop_sequence": None,
                     "usage": {
                         "input_tokens": input_tokens,
-                        "cache_creation_input_tokens": 0,
+                        "cache_creation_input_tokens": cache_write,
                         "cache_read_input_tokens": cache_read,
                         "output_tokens": 1,
                     },
@@ -402,7 +405,7 @@ def anthropic_stream(
         if full_delta_usage:
             delta_usage = {
                 "input_tokens": input_tokens,
-                "cache_creation_input_tokens": 0,
+                "cache_creation_input_tokens": cache_write,
                 "cache_read_input_tokens": cache_read,
                 "output_tokens": output_tokens,
             }

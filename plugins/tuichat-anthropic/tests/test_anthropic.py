@@ -541,7 +541,7 @@ async def test_thinking_and_text_are_kept_apart_and_noise_is_ignored(
                 {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"a": 1}},
             ]
         ),
-        Usage(input_tokens=105, output_tokens=42, cached_input_tokens=90),
+        Usage(input_tokens=105, output_tokens=42, cached_input_tokens=90, cache_write_tokens=5),
         Finish("tool_calls", "tool_use"),
     ]
     # Deltas come in the order they arrived: all thinking before the reply here.
@@ -745,7 +745,7 @@ async def test_message_delta_usage_replaces_counts_field_by_field(
     events = await collect(provider, ask())
 
     assert events[-2:] == [
-        Usage(input_tokens=110, output_tokens=20, cached_input_tokens=100),
+        Usage(input_tokens=110, output_tokens=20, cached_input_tokens=100, cache_write_tokens=0),
         Finish("stop", "end_turn"),
     ]
 
@@ -762,7 +762,9 @@ async def test_full_cumulative_usage_in_message_delta(
 
     events = await collect(provider, ask())
 
-    assert [e for e in events if isinstance(e, Usage)] == [Usage(40, 20, cached_input_tokens=30)]
+    assert [e for e in events if isinstance(e, Usage)] == [
+        Usage(40, 20, cached_input_tokens=30, cache_write_tokens=0)
+    ]
 
 
 async def test_non_event_stream_200_never_shows_the_key(

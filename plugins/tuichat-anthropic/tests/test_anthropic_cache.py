@@ -10,7 +10,8 @@ import pytest
 from tuichat_anthropic import AnthropicProvider, AnthropicSettings
 
 from tuichat.http import make_client
-from tuichat.protocol import ChatMessage, ChatRequest
+from tuichat.prices import shipped
+from tuichat.protocol import ChatMessage, ChatRequest, Usage
 from tuichat.testing import (
     PNG_1X1,
     WireServer,
@@ -105,3 +106,28 @@ async def test_a_prompt_with_an_image_marks_its_last_block(
     blocks = body["messages"][-1]["content"]
     assert [block.get("cache_control") for block in blocks] == [None, EPHEMERAL]
     assert blocks[-1]["type"] == "text"
+
+
+async def test_tokens_written_to_the_cache_are_reported_apart(
+    wire_server: WireServer, client: httpx.AsyncClient
+) -> None:
+    """``input_tokens`` counts only the tokens after the last breakpoint: the prompt is
+    the three counts together, and the written part is reported for its own price."""
+    wire_server.enqueue(
+        sse_response(
+            *anthropic_stream(["ok"], model=MODEL, usage=(30, 5), cache_read=0, cache_write=1600)
+        )
+    )
+    provider = AnthropicProvider(
+        settings=AnthropicSettings(base_url=wire_server.url, api_key="sk-ant-test"),
+        client=client,
+        instance_name="anthropic",
+    )
+    events = await collect(provider, long_conversation())
+    [usage] = [event for event in events if isinstance(event, Usage)]
+    assert usage == Usage(1630, 5, cached_input_tokens=0, cache_write_tokens=1600)
+
+
+def test_the_shipped_anthropic_prices_bill_cache_writes_at_one_and_a_quarter_the_input() -> None:
+    for model, price in shipped()["anthropic"].items():
+        assert price.cache_write == pytest.approx(price.input * 1.25), model

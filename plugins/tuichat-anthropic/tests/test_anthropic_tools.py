@@ -192,7 +192,7 @@ async def test_one_call_in_awkward_pieces_and_its_follow_up(
         NativeReply(
             [{"type": "text", "text": "Checking."}, tool_use("toolu_1", "get_weather", INPUT)]
         ),
-        Usage(10, 20, cached_input_tokens=0),
+        Usage(10, 20, cached_input_tokens=0, cache_write_tokens=0),
         Finish("tool_calls", "tool_use"),
     ]
     assert wire_server.requests[0].body == compact(body_of([]))

@@ -8,7 +8,7 @@ actions (:mod:`.message_actions`). This base declares what they use from one ano
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -270,6 +270,22 @@ class ChatScreenBase(PromptFrames, Screen[None]):
 
     def summarise_older(self, *, send_after: bool) -> Worker[None]:
         """Summarise the older turns in a worker (then send the prompt, if asked)."""
+        raise NotImplementedError
+
+    def send_as_it_is(self) -> None:
+        """Send the prompt in the box now, trimming what does not fit."""
+        raise NotImplementedError
+
+    def edit_summary(self, summary: StoredMessage) -> None:
+        """Let the person rewrite a summary's text (sent in place of what it covers)."""
+        raise NotImplementedError
+
+    def _show_costs(self, conversations: Sequence[Conversation]) -> None:
+        """Show what these conversations (a sidebar page) cost, and the open one."""
+        raise NotImplementedError
+
+    def _show_conversation_cost(self) -> None:
+        """Show in the status bar what the open conversation cost so far."""
         raise NotImplementedError
 
     def _clear_pending_options(self) -> None:

@@ -57,6 +57,7 @@ from ..workers import settle
 from .attach_actions import AttachActions
 from .base import ActiveReply, ChatScreenBase
 from .compare_actions import CompareActions
+from .context_actions import ContextActions
 from .conversation_actions import ConversationActions
 from .message_actions import MessageActions
 from .model_actions import ModelActions
@@ -88,6 +89,7 @@ class ChatScreen(
     CompareActions,
     ToolActions,
     AttachActions,
+    ContextActions,
     ChatScreenBase,
 ):
     """The main screen: conversations on the left, the chat on the right."""
@@ -145,6 +147,7 @@ class ChatScreen(
         self._init_conversation_actions()
         self._init_model_actions()
         self._init_attach_actions()
+        self._init_context_actions()
 
     async def runtime_loaded(self) -> None:
         """The settings and plugins are in: resolve the provider, fetch model lists."""
@@ -219,6 +222,7 @@ class ChatScreen(
 
     def _measure_context(self) -> None:
         """Measure the history for the context meter again (it or the model changed)."""
+        self._show_conversation_cost()
         if not self.runtime.loaded:
             return  # the first frame waits for nothing: measured once the runtime is in
         conversation = None
@@ -460,18 +464,17 @@ class ChatScreen(
             if not await self._resend_edited(text):
                 event.keep()
             return
-        if self.meter.full and self.runtime.settings.context.when_full == "summarise":
-            # Too long to send whole: the older turns are summarised first, then it goes.
-            event.keep()
-            self.summarise_older(send_after=True)
-            return
-        if self.meter.full and self.runtime.settings.context.when_full == "ask":
-            self.tell(
-                f"This conversation fills most of {self.model}'s context window: the oldest "
-                f"turns are left out of this request ({self.key_hint('summarise-conversation')}"
-                " summarises them instead).",
-                title="Context",
-            )
+        decided, self._fit_decided = self._fit_decided, False
+        if self.meter.full and not decided:
+            when_full = self.runtime.settings.context.when_full
+            if when_full != "trim":
+                # Too long to send whole: summarise first, or ask how (the text stays).
+                event.keep()
+                if when_full == "summarise":
+                    self.summarise_older(send_after=True)
+                else:
+                    self.offer_when_full()
+                return
         provider, model = self.provider, self.model
         first_exchange = self.conversation_id is None
         tools = await self._tool_use()

@@ -79,6 +79,7 @@ class ConversationActions(ChatScreenBase):
             self._report(exc)
             return
         await sidebar.set_conversations(page, has_more=len(page) == limit)
+        self._show_costs(page)
 
     @on(ConversationList.NeedMore, "#sidebar")
     async def load_more_conversations(self) -> None:
@@ -92,6 +93,7 @@ class ConversationActions(ChatScreenBase):
             self._report(exc)
             return
         await sidebar.add_conversations(page, has_more=len(page) == SIDEBAR_PAGE)
+        self._show_costs(page)
 
     @on(ConversationList.Selected, "#sidebar")
     async def open_selected_conversation(self, event: ConversationList.Selected) -> None:

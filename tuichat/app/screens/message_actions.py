@@ -21,6 +21,7 @@ from tuichat.errors import TuichatError
 from tuichat.sanitize import neutralize, one_line
 from tuichat.session import TurnRefused
 from tuichat.store import Message as StoredMessage
+from tuichat.summaries import is_summary
 
 from ..widgets.chat_log import ChatLog, message_dom_id
 from ..widgets.history import pager_of
@@ -104,7 +105,7 @@ class MessageActions(ChatScreenBase):
                 and self._is_last(target)
             )
         if action == "edit_prompt":
-            return target.role == "user"
+            return target.role == "user" or is_summary(target)
         if action == "toggle_reasoning":
             return bool(target.reasoning)
         if action == "toggle_tool_calls":
@@ -120,6 +121,8 @@ class MessageActions(ChatScreenBase):
         message = self._shown.get(selected)
         if message is None:
             return ""
+        if is_summary(message):
+            return f"summary selected · {self.key_hint('edit-prompt')} edits it"
         kind = "prompt" if message.role == "user" else "reply"
         alternative = self._counts.get(selected)
         if alternative is None:
@@ -298,6 +301,9 @@ class MessageActions(ChatScreenBase):
     def action_edit_prompt(self) -> None:
         """Put the selected prompt in the input box; Enter resends it as a new branch."""
         target = self._target_message()
+        if target is not None and is_summary(target):
+            self.edit_summary(self._fresh(target))
+            return
         if target is None or target.role != "user":
             self.tell("Select a prompt (one of yours) to edit it.", severity="warning")
             return

@@ -295,7 +295,8 @@ class ModelActions(ChatScreenBase):
                 title="Context",
             )
         if send_after:
-            self.prompt.action_submit()
+            # Decided: sent now, even if the kept turns alone still pass the share.
+            self.send_as_it_is()
 
     # -- theme and help ------------------------------------------------------------------------
 

@@ -128,6 +128,8 @@ class SummaryView(Static):
         head = f"Summary of {covers} earlier messages" if isinstance(covers, int) else "Summary"
         if isinstance(by, str):
             head += f" (by {by})"
+        if meta.get("edited") is True:
+            head += ", edited"
         super().__init__(
             Content(neutralize(f"{head}, sent in their place: {first}")),
             markup=False,

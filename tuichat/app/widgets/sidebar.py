@@ -8,7 +8,7 @@ reads them from SQLite a page at a time, when the cursor or the scroll nears the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -126,6 +126,8 @@ class ConversationList(Widget, can_focus=False):
         self._asked = False
         self._active_id: int | None = None
         self._conversations: dict[int, Conversation] = {}
+        # What each conversation cost, as shown beside its title (kept across reloads).
+        self._costs: dict[int, str] = {}
         self._order: list[int] = []
         self._last_group: str | None = None
 
@@ -204,6 +206,19 @@ class ConversationList(Widget, can_focus=False):
                 options.replace_option_prompt(_row_id(changed), self._prompt(changed))
         if conversation_id is not None and conversation_id in self._conversations:
             options.highlighted = options.get_option_index(_row_id(conversation_id))
+
+    def show_costs(self, costs: Mapping[int, str]) -> None:
+        """Show what each loaded conversation cost ('' or left out: nothing shown);
+        only the rows whose figure changed are redrawn."""
+        options = self.option_list
+        for conversation_id, text in costs.items():
+            if self._costs.get(conversation_id, "") == text:
+                continue
+            self._costs[conversation_id] = text
+            if conversation_id in self._conversations:
+                options.replace_option_prompt(
+                    _row_id(conversation_id), self._prompt(conversation_id)
+                )
 
     def highlight(self, conversation_id: int) -> None:
         """Move the cursor to a loaded conversation (without opening it)."""
@@ -303,6 +318,9 @@ class ConversationList(Widget, can_focus=False):
         # Content, never markup: a title is untrusted (the model may have written it).
         title = one_line(conversation.title, 200)
         text = Content(title) if title else Content.styled(UNTITLED, "italic $text-muted")
+        cost = self._costs.get(conversation_id)
+        if cost:
+            text = Content.assemble(text, " ", Content.styled(cost, "$text-muted"))
         if conversation_id == self._active_id:
             # Bold and underlined, not coloured: it must show on the cursor's highlight, in
             # 256 colours and with NO_COLOR alike.

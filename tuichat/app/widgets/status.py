@@ -66,6 +66,7 @@ class StatusBar(Horizontal):
         yield Label(id="status-model")
         yield Label(DEMO_BADGE, id="demo-badge")
         yield Note(id="status-note")
+        yield Label(id="conversation-cost")
         yield Label(id="context-meter")
 
     def show_model(self, provider: str, model: str, *, demo: bool) -> None:
@@ -92,6 +93,16 @@ class StatusBar(Horizontal):
         meter.display = bool(text)
         for name in ("ok", "near", "full"):
             meter.set_class(level == name, f"-{name}")
+
+    def show_cost(self, text: str) -> None:
+        """Show what the conversation cost so far ('' hides it).
+
+        Args:
+            text: Plain text (``cost $0.0123 + unknown``).
+        """
+        label = self.query_one("#conversation-cost", Label)
+        label.update(Content(text))
+        label.display = bool(text)
 
     def show_note(self, note: str, *shorter: str) -> None:
         """Show a short note on the right (``responding…``), or clear it with ''.
