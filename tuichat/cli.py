@@ -123,7 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_serve_arguments(serve)
 
-    commands.add_parser("providers", help="list configured provider instances")
+    providers = commands.add_parser(
+        "providers",
+        help="list provider instances, and local model servers found",
+        description=(
+            "List the provider instances: the plugins', the config's, and local model "
+            "servers (Ollama, LM Studio, llama.cpp, vLLM) found on their usual ports."
+        ),
+    )
+    providers.add_argument(
+        "--save-found",
+        action="store_true",
+        help="append the local servers found to the config file as [providers.NAME] tables",
+    )
     models = commands.add_parser("models", help="list the models of a provider")
     models.add_argument("-p", "--provider", dest="provider", help="provider instance")
     commands.add_parser("plugins", help="list installed plugins")
@@ -241,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runtime = _load_runtime()
         warn(runtime, sys.stderr)
         if args.command == "providers":
-            return _providers(runtime, sys.stdout)
+            return _providers(runtime, sys.stdout, save_found=args.save_found)
         if args.command == "models":
             return _models(runtime, args.provider, sys.stdout)
         if args.command == "plugins":
@@ -303,19 +315,74 @@ def _run_tui(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def _providers(runtime: Runtime, out: TextIO) -> int:
+def _providers(runtime: Runtime, out: TextIO, *, save_found: bool = False) -> int:
+    import asyncio
+
+    from tuichat.sanitize import one_line
+
+    async def discover() -> None:
+        try:
+            await runtime.discover(force=save_found)
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(discover())
     default = runtime.default_provider_name()
     rows = [("", "NAME", "PLUGIN", "KEY", "DEFAULT MODEL", "BASE URL")]
     for name in runtime.instance_names():
         info = runtime.describe(name)
         key = "yes" if info.has_key else ("not needed" if not info.requires_key else "missing")
         mark = "*" if name == default else ""
-        rows.append((mark, name, info.plugin, key, info.default_model, info.base_url or "-"))
+        # A found server's model id is its text, not ours: one plain line.
+        model = one_line(info.default_model, 60)
+        rows.append((mark, name, info.plugin, key, model, info.base_url or "-"))
     _table(rows, out)
     from tuichat import locations
 
     out.write(f"\n* default provider. Config file: {runtime.config.path}\n")
     out.write(f"Data: {locations.database_path()}\n")
+    if save_found:
+        return _save_found(runtime, out)
+    found = runtime.found
+    for item in found:
+        out.write(f"{item.describe()} (not in the config file).\n")
+    if found:
+        out.write("'tuichat providers --save-found' adds them to the config file.\n")
+    return EXIT_OK
+
+
+def _save_found(runtime: Runtime, out: TextIO) -> int:
+    from tuichat import discovery
+    from tuichat.config import load_config
+    from tuichat.errors import ConfigError
+
+    found = runtime.found
+    path = runtime.config.path
+    if not found:
+        ports = ", ".join(str(port) for port in runtime.settings.discovery.ports.values())
+        out.write(f"No new local model server answered on ports {ports}; nothing saved.\n")
+        return EXIT_OK
+    before, existed = runtime.config.text, path.exists()
+    addition = discovery.config_text(found)
+    text = before + ("\n" if before and not before.endswith("\n") else "")
+    text += ("\n" if before else "") + addition
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        load_config(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write {path}: {exc.strerror or exc}; add these tables by hand:\n{addition}"
+        ) from None
+    except ConfigError:
+        # Never leave a config that no longer loads: put the person's file back.
+        if existed:
+            path.write_text(before, encoding="utf-8")
+        else:
+            path.unlink()
+        raise
+    names = ", ".join(item.name for item in found)
+    out.write(f"Saved {names} to {path}.\n")
     return EXIT_OK
 
 
