@@ -165,7 +165,52 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--all", action="store_true", help="export every conversation")
     export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
     _add_import(commands)
+    _add_install(commands)
     return parser
+
+
+def _add_install(commands: argparse._SubParsersAction[_Parser]) -> None:
+    install = commands.add_parser(
+        "install",
+        help="install plugins into tuichat's own environment (pip)",
+        description=(
+            "Install plugin packages with pip, into the environment tuichat runs in, "
+            "where its plugins are looked for (as 'llm install' does)."
+        ),
+    )
+    install.add_argument(
+        "packages", nargs="+", metavar="NAME", help="package names, paths or URLs, as pip takes"
+    )
+    install.add_argument(
+        "-e", "--editable", action="store_true", help="install these local paths editable"
+    )
+    install.add_argument("-U", "--upgrade", action="store_true", help="upgrade to the newest")
+    install.add_argument("--force-reinstall", action="store_true", help="reinstall anyway")
+    install.add_argument("--pre", action="store_true", help="allow pre-release versions")
+    install.add_argument("--no-cache-dir", action="store_true", help="do not use pip's cache")
+    install.add_argument(
+        "--no-index", action="store_true", help="no package index: paths and --find-links only"
+    )
+    install.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="look for packages in this folder or page too (repeatable)",
+    )
+    install.add_argument("--no-deps", action="store_true", help="do not install dependencies")
+    install.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        help="build from a path with the build tools already installed",
+    )
+    uninstall = commands.add_parser(
+        "uninstall",
+        help="uninstall plugins from tuichat's environment (never tuichat itself)",
+        description="Uninstall plugin packages from the environment tuichat runs in.",
+    )
+    uninstall.add_argument("packages", nargs="+", metavar="NAME", help="package names")
 
 
 #: ``tuichat.importers.FORMATS`` and ``DATABASES``, spelled here so ``--help`` stays cheap.
@@ -248,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             # The store alone: no provider, key or plugin is needed to import.
             return _import(args, sys.stdout, sys.stderr)
+        if args.command in ("install", "uninstall"):
+            # No config or plugin loaded: a broken plugin is what one may want to remove.
+            return _pip(args)
         if args.command is None:
             return _run_tui(args)
         runtime = _load_runtime()
@@ -510,6 +558,28 @@ def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(summary.line() + "\n")
     everything_failed = summary.failed and not (summary.conversations or summary.already)
     return EXIT_PROVIDER if everything_failed else EXIT_OK
+
+
+def _pip(args: argparse.Namespace) -> int:
+    from tuichat import installer
+
+    if args.command == "uninstall":
+        argv = installer.uninstall_argv(args.packages)
+    else:
+        options = installer.PipOptions(
+            editable=args.editable,
+            upgrade=args.upgrade,
+            force_reinstall=args.force_reinstall,
+            pre=args.pre,
+            no_cache_dir=args.no_cache_dir,
+            no_index=args.no_index,
+            no_deps=args.no_deps,
+            no_build_isolation=args.no_build_isolation,
+            find_links=tuple(args.find_links),
+        )
+        argv = installer.install_argv(args.packages, options)
+    # pip has said what went wrong, in its own words, on stderr.
+    return EXIT_OK if installer.run(argv) == 0 else EXIT_PROVIDER
 
 
 def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
