@@ -10,8 +10,6 @@ import sys
 import sysconfig
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ("tuichat-openai", "tuichat-anthropic", "tuichat-gemini")
 
