@@ -166,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
     _add_import(commands)
     _add_install(commands)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description=(
+            'Print the completion script for a shell. bash: eval "$(tuichat completion '
+            'bash)" in ~/.bashrc; zsh: eval "$(tuichat completion zsh)" in ~/.zshrc after '
+            "compinit; fish: tuichat completion fish > ~/.config/fish/completions/tuichat.fish"
+        ),
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     return parser
 
 
@@ -293,6 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             # The store alone: no provider, key or plugin is needed to import.
             return _import(args, sys.stdout, sys.stderr)
+        if args.command == "completion":
+            from tuichat.completion import script
+
+            sys.stdout.write(script(build_parser(), args.shell))
+            return EXIT_OK
         if args.command in ("install", "uninstall"):
             # No config or plugin loaded: a broken plugin is what one may want to remove.
             return _pip(args)
