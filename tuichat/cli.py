@@ -362,10 +362,12 @@ def _run_tui(args: argparse.Namespace) -> int:
         provider=args.provider,
         model=args.model,
     )
-    if kept is not None and kept[1] == digest:
+    if kept is not None and kept[1] == digest and not _names_a_local_server(args):
         runtime = Runtime.later(kept[0])
     else:
         runtime = Runtime.load()
+        if args.provider or args.model:
+            _discover_named(runtime, args.provider, args.model)
         # Fail on a bad provider before the screen switches to the app.
         runtime.resolve(args.provider, args.model)
     open_store(runtime).recover_interrupted()
@@ -376,6 +378,28 @@ def _run_tui(args: argparse.Namespace) -> int:
     if app.startup_error is not None:
         return fail(app.startup_error)
     return app.return_code or 0
+
+
+def _names_a_local_server(args: argparse.Namespace) -> bool:
+    """Whether ``--provider``/``--model`` name a server found only by looking
+    (``tuichat -m ollama/llama3.2``): then the settings load first, to look."""
+    from tuichat.discovery import USUAL_PORTS
+
+    names = (args.provider or "", (args.model or "").partition("/")[0])
+    return any(name in USUAL_PORTS for name in names)
+
+
+def _discover_named(runtime: Runtime, *names: str | None) -> None:
+    import asyncio
+
+    async def look() -> None:
+        try:
+            await runtime.discover_named(*names)
+        finally:
+            # The client belongs to this loop; the app makes its own on its loop.
+            await runtime.aclose()
+
+    asyncio.run(look())
 
 
 def _providers(runtime: Runtime, out: TextIO, *, save_found: bool = False) -> int:

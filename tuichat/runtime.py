@@ -273,6 +273,15 @@ class Runtime:
         self._found.update((found.name, found) for found in new)
         return new
 
+    async def discover_named(self, *names: str | None) -> None:
+        """Look for local servers when one of ``names`` (a provider, or the prefix of a
+        ``provider/model``) is no instance yet but a server's name in ``[discovery]``:
+        ``ask -m ollama/llama3.2`` works with no config, and costs nothing otherwise."""
+        wanted = {name.partition("/")[0] for name in names if name}
+        ports = self.settings.discovery.ports
+        if any(name in ports and name not in self.instance_names() for name in wanted):
+            await self.discover()
+
     def _table(self, name: str) -> tuple[type[Provider], dict[str, Any]]:
         found = self._found.get(name)
         if found is not None and name not in self.settings.providers:

@@ -34,7 +34,7 @@ def _app(make_app, build_runtime, port: int):
 
     settings = {
         "providers": {"demo": {"instant": True}},
-        "discovery": {"ports": {"ollama": port}, "timeout": 2},
+        "discovery": {"ports": {"ollama": port}, "timeout": 5},
     }
     return make_app(runtime=build_runtime(settings, fake=True, plugins=(tuichat_openai,)))
 
