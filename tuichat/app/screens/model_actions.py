@@ -4,6 +4,7 @@ presets, background titles, the theme and the help screen.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ class ModelActions(ChatScreenBase):
         in, so never before the first frame); those found join the picker."""
         if self._discovering or not self.runtime.loaded:
             return
+        if not self.runtime.settings.discovery.enabled:
+            return
         self._discovering = True
         self.run_worker(
             self._discover_now(), group="discovery", exit_on_error=False, name="discovery"
@@ -59,6 +62,9 @@ class ModelActions(ChatScreenBase):
 
     async def _discover_now(self) -> None:
         try:
+            # The client's pool and TLS context are made in a thread, not on the loop
+            # (a start whose config changed gets here before its first frame).
+            await asyncio.to_thread(self.runtime.warm_up)
             found = await self.runtime.discover()
         except TuichatError:
             found = []  # (a bad [http] ca_bundle): the provider that uses it says so
