@@ -47,6 +47,9 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Pa
         monkeypatch.delenv(name, raising=False)
         os.unsetenv(name)
     config = tmp_path / "config.toml"
+    # Never ask this machine's real model-server ports (a developer's Ollama would show
+    # up in snapshots); discovery's own tests turn it on with ports of their servers.
+    monkeypatch.setenv("TUICHAT_DISCOVERY__ENABLED", "false")
     monkeypatch.setenv("TUICHAT_CONFIG", str(config))
     monkeypatch.setenv("TUICHAT_DATA_DIR", str(tmp_path / "data"))
     yield config

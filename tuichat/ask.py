@@ -230,6 +230,9 @@ async def _ask(
         elif args.continue_latest:
             latest = store.latest_conversation_id()
             conversation = session.conversation(latest) if latest is not None else None
+        await runtime.discover_named(
+            args.provider, args.model, conversation.provider if conversation else None
+        )
         provider, model = session.resolve(args.provider, args.model, conversation=conversation)
         session.require_key(provider)
         overrides = Overrides(

@@ -123,7 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_serve_arguments(serve)
 
-    commands.add_parser("providers", help="list configured provider instances")
+    providers = commands.add_parser(
+        "providers",
+        help="list provider instances, and local model servers found",
+        description=(
+            "List the provider instances: the plugins', the config's, and local model "
+            "servers (Ollama, LM Studio, llama.cpp, vLLM) found on their usual ports."
+        ),
+    )
+    providers.add_argument(
+        "--save-found",
+        action="store_true",
+        help="append the local servers found to the config file as [providers.NAME] tables",
+    )
     models = commands.add_parser("models", help="list the models of a provider")
     models.add_argument("-p", "--provider", dest="provider", help="provider instance")
     commands.add_parser("plugins", help="list installed plugins")
@@ -154,7 +166,62 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--all", action="store_true", help="export every conversation")
     export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
     _add_import(commands)
+    _add_install(commands)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description=(
+            'Print the completion script for a shell. bash: eval "$(tuichat completion '
+            'bash)" in ~/.bashrc; zsh: eval "$(tuichat completion zsh)" in ~/.zshrc after '
+            "compinit; fish: tuichat completion fish > ~/.config/fish/completions/tuichat.fish"
+        ),
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     return parser
+
+
+def _add_install(commands: argparse._SubParsersAction[_Parser]) -> None:
+    install = commands.add_parser(
+        "install",
+        help="install plugins into tuichat's own environment (pip)",
+        description=(
+            "Install plugin packages with pip, into the environment tuichat runs in, "
+            "where its plugins are looked for (as 'llm install' does)."
+        ),
+    )
+    install.add_argument(
+        "packages", nargs="+", metavar="NAME", help="package names, paths or URLs, as pip takes"
+    )
+    install.add_argument(
+        "-e", "--editable", action="store_true", help="install these local paths editable"
+    )
+    install.add_argument("-U", "--upgrade", action="store_true", help="upgrade to the newest")
+    install.add_argument("--force-reinstall", action="store_true", help="reinstall anyway")
+    install.add_argument("--pre", action="store_true", help="allow pre-release versions")
+    install.add_argument("--no-cache-dir", action="store_true", help="do not use pip's cache")
+    install.add_argument(
+        "--no-index", action="store_true", help="no package index: paths and --find-links only"
+    )
+    install.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="look for packages in this folder or page too (repeatable)",
+    )
+    install.add_argument("--no-deps", action="store_true", help="do not install dependencies")
+    install.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        help="build from a path with the build tools already installed",
+    )
+    uninstall = commands.add_parser(
+        "uninstall",
+        help="uninstall plugins from tuichat's environment (never tuichat itself)",
+        description="Uninstall plugin packages from the environment tuichat runs in.",
+    )
+    uninstall.add_argument("packages", nargs="+", metavar="NAME", help="package names")
 
 
 #: ``tuichat.importers.FORMATS`` and ``DATABASES``, spelled here so ``--help`` stays cheap.
@@ -237,12 +304,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             # The store alone: no provider, key or plugin is needed to import.
             return _import(args, sys.stdout, sys.stderr)
+        if args.command == "completion":
+            from tuichat.completion import script
+
+            sys.stdout.write(script(build_parser(), args.shell))
+            return EXIT_OK
+        if args.command in ("install", "uninstall"):
+            # No config or plugin loaded: a broken plugin is what one may want to remove.
+            return _pip(args)
         if args.command is None:
             return _run_tui(args)
         runtime = _load_runtime()
         warn(runtime, sys.stderr)
         if args.command == "providers":
-            return _providers(runtime, sys.stdout)
+            return _providers(runtime, sys.stdout, save_found=args.save_found)
         if args.command == "models":
             return _models(runtime, args.provider, sys.stdout)
         if args.command == "plugins":
@@ -288,10 +363,12 @@ def _run_tui(args: argparse.Namespace) -> int:
         provider=args.provider,
         model=args.model,
     )
-    if kept is not None and kept[1] == digest:
+    if kept is not None and kept[1] == digest and not _names_a_local_server(args):
         runtime = Runtime.later(kept[0])
     else:
         runtime = Runtime.load()
+        if args.provider or args.model:
+            _discover_named(runtime, args.provider, args.model)
         # Fail on a bad provider before the screen switches to the app.
         runtime.resolve(args.provider, args.model)
     open_store(runtime).recover_interrupted()
@@ -304,19 +381,96 @@ def _run_tui(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def _providers(runtime: Runtime, out: TextIO) -> int:
+def _names_a_local_server(args: argparse.Namespace) -> bool:
+    """Whether ``--provider``/``--model`` name a server found only by looking
+    (``tuichat -m ollama/llama3.2``): then the settings load first, to look."""
+    from tuichat.discovery import USUAL_PORTS
+
+    names = (args.provider or "", (args.model or "").partition("/")[0])
+    return any(name in USUAL_PORTS for name in names)
+
+
+def _discover_named(runtime: Runtime, *names: str | None) -> None:
+    import asyncio
+
+    async def look() -> None:
+        try:
+            await runtime.discover_named(*names)
+        finally:
+            # The client belongs to this loop; the app makes its own on its loop.
+            await runtime.aclose()
+
+    asyncio.run(look())
+
+
+def _providers(runtime: Runtime, out: TextIO, *, save_found: bool = False) -> int:
+    import asyncio
+
+    from tuichat.sanitize import one_line
+
+    async def discover() -> None:
+        try:
+            await runtime.discover(force=save_found)
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(discover())
     default = runtime.default_provider_name()
     rows = [("", "NAME", "PLUGIN", "KEY", "DEFAULT MODEL", "BASE URL")]
     for name in runtime.instance_names():
         info = runtime.describe(name)
         key = "yes" if info.has_key else ("not needed" if not info.requires_key else "missing")
         mark = "*" if name == default else ""
-        rows.append((mark, name, info.plugin, key, info.default_model, info.base_url or "-"))
+        # A found server's model id is its text, not ours: one plain line.
+        model = one_line(info.default_model, 60)
+        rows.append((mark, name, info.plugin, key, model, info.base_url or "-"))
     _table(rows, out)
     from tuichat import locations
 
     out.write(f"\n* default provider. Config file: {runtime.config.path}\n")
     out.write(f"Data: {locations.database_path()}\n")
+    if save_found:
+        return _save_found(runtime, out)
+    found = runtime.found
+    for item in found:
+        out.write(f"{item.describe()} (not in the config file).\n")
+    if found:
+        out.write("'tuichat providers --save-found' adds them to the config file.\n")
+    return EXIT_OK
+
+
+def _save_found(runtime: Runtime, out: TextIO) -> int:
+    from tuichat import discovery
+    from tuichat.config import load_config
+    from tuichat.errors import ConfigError
+
+    found = runtime.found
+    path = runtime.config.path
+    if not found:
+        ports = ", ".join(str(port) for port in runtime.settings.discovery.ports.values())
+        out.write(f"No new local model server answered on ports {ports}; nothing saved.\n")
+        return EXIT_OK
+    before, existed = runtime.config.text, path.exists()
+    addition = discovery.config_text(found)
+    text = before + ("\n" if before and not before.endswith("\n") else "")
+    text += ("\n" if before else "") + addition
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        load_config(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write {path}: {exc.strerror or exc}; add these tables by hand:\n{addition}"
+        ) from None
+    except ConfigError:
+        # Never leave a config that no longer loads: put the person's file back.
+        if existed:
+            path.write_text(before, encoding="utf-8")
+        else:
+            path.unlink()
+        raise
+    names = ", ".join(item.name for item in found)
+    out.write(f"Saved {names} to {path}.\n")
     return EXIT_OK
 
 
@@ -444,6 +598,28 @@ def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(summary.line() + "\n")
     everything_failed = summary.failed and not (summary.conversations or summary.already)
     return EXIT_PROVIDER if everything_failed else EXIT_OK
+
+
+def _pip(args: argparse.Namespace) -> int:
+    from tuichat import installer
+
+    if args.command == "uninstall":
+        argv = installer.uninstall_argv(args.packages)
+    else:
+        options = installer.PipOptions(
+            editable=args.editable,
+            upgrade=args.upgrade,
+            force_reinstall=args.force_reinstall,
+            pre=args.pre,
+            no_cache_dir=args.no_cache_dir,
+            no_index=args.no_index,
+            no_deps=args.no_deps,
+            no_build_isolation=args.no_build_isolation,
+            find_links=tuple(args.find_links),
+        )
+        argv = installer.install_argv(args.packages, options)
+    # pip has said what went wrong, in its own words, on stderr.
+    return EXIT_OK if installer.run(argv) == 0 else EXIT_PROVIDER
 
 
 def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tuichat import locations
+from tuichat.discovery import USUAL_PORTS
 from tuichat.errors import ConfigError
 from tuichat.serve_settings import ServeSettings
 from tuichat.tool_settings import McpServerSettings, ToolsSettings
@@ -126,6 +127,28 @@ class RetrySettings(BaseModel):
     """Longest wait between two attempts, also the cap on ``Retry-After``."""
 
 
+class DiscoverySettings(BaseModel):
+    """Local model servers found on this machine's usual ports, with no config."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Ask the usual loopback ports whether a model server answers (start, model picker,
+    ``tuichat providers``, ``doctor``)."""
+    timeout: float = Field(default=0.5, gt=0, le=10)
+    """Seconds each port gets to answer."""
+    ports: dict[str, int] = Field(default_factory=lambda: dict(USUAL_PORTS))
+    """Where to look: the instance name a server is offered under, and its port."""
+
+    @field_validator("ports")
+    @classmethod
+    def _valid_ports(cls, ports: dict[str, int]) -> dict[str, int]:
+        for name, port in ports.items():
+            if not 0 < port < 65536:
+                raise ValueError(f"{name!r} = {port} is no TCP port; give one from 1 to 65535")
+        return ports
+
+
 class Settings(BaseSettings):
     """Everything configurable. Documented, option by option, in ``config.toml``."""
 
@@ -182,6 +205,7 @@ class Settings(BaseSettings):
     mcp: dict[str, McpServerSettings] = Field(default_factory=dict)
     """MCP servers whose tools a conversation may offer: ``[mcp.NAME]`` tables."""
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
 
     @classmethod
     def settings_customise_sources(

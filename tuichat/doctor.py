@@ -224,6 +224,36 @@ def check_providers(
     return checks
 
 
+def check_discovery(runtime: Runtime, *, probe: bool = True) -> Check:
+    """Local model servers on their usual ports; those found join the provider checks."""
+    options = runtime.settings.discovery
+    if not options.enabled:
+        return Check(
+            "local servers",
+            "skip",
+            f"not looked for: [discovery] enabled = false in {runtime.config.path}.",
+        )
+    if not probe:
+        return Check("local servers", "skip", "not looked for (--offline).")
+
+    async def discover() -> None:
+        try:
+            await runtime.discover()
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(discover())
+    found = runtime.found
+    if not found:
+        ports = ", ".join(str(port) for port in options.ports.values())
+        return Check("local servers", "ok", f"none answered on 127.0.0.1 ports {ports}")
+    shown = "; ".join(
+        f"{item.describe()} ({len(item.models)} model{'s' if len(item.models) != 1 else ''})"
+        for item in found
+    )
+    return Check("local servers", "ok", f"{shown}; 'tuichat providers --save-found' keeps them")
+
+
 def check_store(runtime: Runtime) -> Check:
     """The conversation store opens (and is ours)."""
     from tuichat import locations
@@ -277,6 +307,7 @@ def run_checks(
         plugins = ", ".join(runtime.registry.names())
         checks.append(Check("plugins", "ok", f"providers: {plugins}"))
         checks.append(check_store(runtime))
+        checks.append(check_discovery(runtime, probe=probe))
         checks.extend(check_providers(runtime, probe=probe))
     checks.append(check_terminal(terminal))
     checks.append(check_colours(env))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from tuichat.config import LoadedConfig, Settings
+    from tuichat.discovery import Found
     from tuichat.plugins import ProviderRegistry
     from tuichat.provider import Provider, ProviderSettings
     from tuichat.store import Store
@@ -37,6 +38,8 @@ class InstanceInfo:
     has_key: bool
     requires_key: bool
     configured: bool
+    found_on: str | None = None
+    """``127.0.0.1:11434`` for a local server found with no config (:mod:`tuichat.discovery`)."""
 
     @property
     def usable(self) -> bool:
@@ -72,6 +75,9 @@ class Runtime:
         self._store = store
         self._database_path = database_path
         self._providers: dict[str, Provider] = {}
+        # Local servers found with no config; kept for the run once found, so a chat
+        # with one never loses its provider when the server blinks.
+        self._found: dict[str, Found] = {}
         self.boot = boot
         """The first frame's values when built by :meth:`later`."""
         self._config_path = config_path
@@ -226,12 +232,62 @@ class Runtime:
     # Provider instances -------------------------------------------------------
 
     def instance_names(self) -> list[str]:
-        """Every provider instance: one per plugin provider, plus named config tables."""
+        """Every provider instance: one per plugin provider, named config tables, then
+        local servers found (:meth:`discover`)."""
         names = self.registry.names()
         names += [name for name in self.settings.providers if name not in names]
+        names += [name for name in self._found if name not in names]
         return names
 
+    @property
+    def found(self) -> list[Found]:
+        """The local servers :meth:`discover` found so far that serve an instance."""
+        return list(self._found.values())
+
+    async def discover(self, *, force: bool = False) -> list[Found]:
+        """Ask the ``[discovery]`` ports for local model servers, on the shared client.
+
+        A server whose name or port a configured instance already has is left out (the
+        config wins). Off when ``[discovery] enabled = false``, unless ``force``; off
+        without the openai plugin, which serves them.
+
+        Returns:
+            The servers found this time that were not known before.
+        """
+        from tuichat import discovery
+
+        options = self.settings.discovery
+        if not (options.enabled or force) or self.registry.get("openai") is None:
+            return []
+        answered = await discovery.probe(self.client, options.ports, timeout=options.timeout)
+        taken: dict[str, str] = {}
+        for name in self.instance_names():
+            if name in self._found:
+                continue
+            try:
+                taken[name] = self.provider_settings(name).base_url
+            except TuichatError:
+                taken[name] = ""  # a broken table still owns its name
+        new = discovery.unshadowed(answered, taken)
+        new = [found for found in new if found.name not in self._found]
+        self._found.update((found.name, found) for found in new)
+        return new
+
+    async def discover_named(self, *names: str | None) -> None:
+        """Look for local servers when one of ``names`` (a provider, or the prefix of a
+        ``provider/model``) is no instance yet but a server's name in ``[discovery]``:
+        ``ask -m ollama/llama3.2`` works with no config, and costs nothing otherwise."""
+        wanted = {name.partition("/")[0] for name in names if name}
+        ports = self.settings.discovery.ports
+        if any(name in ports and name not in self.instance_names() for name in wanted):
+            await self.discover()
+
     def _table(self, name: str) -> tuple[type[Provider], dict[str, Any]]:
+        found = self._found.get(name)
+        if found is not None and name not in self.settings.providers:
+            cls = self.registry.get("openai")
+            assert cls is not None  # discover() finds nothing without it
+            return cls, found.table()
         table = dict(self.settings.providers.get(name, {}))
         plugin = table.get("plugin") or name
         cls = self.registry.get(str(plugin))
@@ -307,6 +363,7 @@ class Runtime:
             has_key=provider.has_key(),
             requires_key=provider.needs_key(),
             configured=name in self.settings.providers,
+            found_on=self._found[name].where if name in self._found else None,
         )
 
     def default_provider_name(self) -> str:

@@ -19,6 +19,8 @@ def app_env(tmp_path: Path) -> dict[str, str]:
     env = {
         "TUICHAT_CONFIG": str(tmp_path / "config.toml"),
         "TUICHAT_DATA_DIR": str(tmp_path / "data"),
+        # Never the machine's own model-server ports (tests/conftest.py says why).
+        "TUICHAT_DISCOVERY__ENABLED": "false",
         "TERM": "xterm-256color",
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", str(tmp_path)),

@@ -86,6 +86,7 @@ def process_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
     base.update(
         TUICHAT_CONFIG=str(tmp_path / "config.toml"),
         TUICHAT_DATA_DIR=str(tmp_path / "data"),
+        TUICHAT_DISCOVERY__ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
 

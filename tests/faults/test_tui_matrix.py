@@ -119,6 +119,8 @@ async def _session(
         retry=RETRY_SETTINGS,
         # A title asked from the model would be one more request to count.
         ui={"title_from_model": False},
+        # Nor would a look for local model servers on the machine's real ports.
+        discovery={"enabled": False},
     )
     runtime = Runtime(
         LoadedConfig(settings, root / "config.toml", ""),

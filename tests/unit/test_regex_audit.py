@@ -29,7 +29,7 @@ import tuichat_anthropic
 import tuichat_gemini
 import tuichat_openai
 
-from tuichat import codeblocks, config, demo, sanitize, titles
+from tuichat import codeblocks, completion, config, demo, installer, sanitize, titles
 from tuichat.app.render import blocks
 from tuichat.app.screens.export import default_export_path
 from tuichat.partial_numbers import is_partial_integer, is_partial_number
@@ -302,6 +302,21 @@ def test_ask_backticks_is_linear() -> None:
     assert_linear(lambda text: re.findall(ASK_BACKTICKS, text), runs("`", "a"))
 
 
+# -- install, uninstall and completion: package names typed, the parser's words -------------
+
+
+@pytest.mark.parametrize("adversarial", [runs("a.", "!"), runs("-_.", "a")], ids=str)
+def test_installer_names_are_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(installer._NAME.match, adversarial)
+    assert_linear(installer.normalize, adversarial)
+
+
+@pytest.mark.parametrize("adversarial", [runs("a-", " "), runs("--a", " ", start="-")], ids=str)
+def test_completion_words_are_linear(adversarial: Callable[[int], str]) -> None:
+    assert_linear(completion._WORD.fullmatch, adversarial)
+    assert_linear(completion._function, adversarial)
+
+
 # -- every pattern in the source is one of those above ---------------------------------------
 
 #: Each regular expression of tuichat and its plugins, and the test that feeds it.
@@ -325,6 +340,12 @@ AUDITED = {
     r"/v1(?:alpha|beta)?\d*$": "test_gemini_versioned_is_linear",
     PRICES_SNAPSHOT: "test_prices_snapshot_is_linear",
     ASK_BACKTICKS: "test_ask_backticks_is_linear",
+    r"[A-Za-z0-9][A-Za-z0-9._-]*": "test_installer_names_are_linear",
+    r"[-_.]+": "test_installer_names_are_linear",
+    r"[A-Za-z0-9_][A-Za-z0-9_.+-]*|-{1,2}[A-Za-z0-9][A-Za-z0-9-]*": (
+        "test_completion_words_are_linear"
+    ),
+    r"\W": "test_completion_words_are_linear",
 }
 
 #: Patterns built at run time, by file: what builds them and the test that feeds them.

@@ -4,6 +4,7 @@ presets, background titles, the theme and the help screen.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ class ModelActions(ChatScreenBase):
 
     def _init_model_actions(self) -> None:
         self._loading_models: set[str] = set()
+        self._discovering = False
         self._picker: ModelPickerScreen | None = None
         # Options chosen for a conversation not saved yet (applied at its first prompt).
         self._pending: ConversationOptions | None = None
@@ -44,6 +46,31 @@ class ModelActions(ChatScreenBase):
             name for name in catalog.usable_instances(self.runtime) if name not in self.catalog
         ]
         self._fetch_models(missing)
+        self._discover()
+
+    def _discover(self) -> None:
+        """Look for local model servers in the background (never before the settings are
+        in, so never before the first frame); those found join the picker."""
+        if self._discovering or not self.runtime.loaded:
+            return
+        if not self.runtime.settings.discovery.enabled:
+            return
+        self._discovering = True
+        self.run_worker(
+            self._discover_now(), group="discovery", exit_on_error=False, name="discovery"
+        )
+
+    async def _discover_now(self) -> None:
+        try:
+            # The client's pool and TLS context are made in a thread, not on the loop
+            # (a start whose config changed gets here before its first frame).
+            await asyncio.to_thread(self.runtime.warm_up)
+            found = await self.runtime.discover()
+        except TuichatError:
+            found = []  # (a bad [http] ca_bundle): the provider that uses it says so
+        finally:
+            self._discovering = False
+        self._fetch_models([item.name for item in found])
 
     def _fetch_models(self, names: list[str]) -> None:
         for name in names:
@@ -119,6 +146,7 @@ class ModelActions(ChatScreenBase):
             loading=sorted(self._loading_models),
         )
         self.app.push_screen(self._picker, closed)
+        self._discover()  # a server started since: its models appear while the picker is open
 
     def _switch_model(self, provider_name: str, model: str, *, quiet: bool = False) -> bool:
         """Chat with ``provider_name``'s ``model`` from now on, in this conversation."""
