@@ -8,13 +8,12 @@ and the conversation gets a title asked of the model in the background.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.kit import kit_server
 from tests.e2e.tmux import TmuxSession
 from tuichat.store import Store
 
@@ -27,21 +26,8 @@ REPLY_START = "Streaming test reply"
 @pytest.fixture
 def kit_url() -> Iterator[str]:
     """A running test-kit server; its base URL."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tuichat.testing", "serve", "--openai-reply-tokens", "60"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
+    with kit_server("--openai-reply-tokens", "60") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.kit import kit_server
 from tests.e2e.tmux import TmuxSession, child_pids, pane_program, process_alive, wait_until
 from tuichat.store import Store
 
@@ -26,31 +26,9 @@ REPLY_START = "Streaming test reply"
 @pytest.fixture
 def kit_url() -> Iterator[str]:
     """A test-kit server whose model calls the first tool offered (add, 2 and 3)."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tuichat.testing",
-            "serve",
-            "--openai-reply-tokens",
-            "40",
-            "--call-tools",
-            "--tool-arguments",
-            '{"a": 2, "b": 3}',
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
+    args = ["--openai-reply-tokens", "40", "--call-tools", "--tool-arguments", '{"a": 2, "b": 3}']
+    with kit_server(*args) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 @pytest.fixture
