@@ -57,6 +57,33 @@ CREATED = 1_700_000_000
 # OpenAI ---------------------------------------------------------------------------------
 
 
+def _openai_end(*, id: str, model: str, usage: tuple[int, int] | None, done: bool) -> list[bytes]:
+    """What ends an OpenAI stream: the usage chunk (no choices) when asked, then [DONE]."""
+    frames: list[bytes] = []
+    if usage is not None:
+        prompt, completion = usage
+        frames.append(
+            sse_event(
+                {
+                    "id": id,
+                    "object": "chat.completion.chunk",
+                    "created": CREATED,
+                    "model": model,
+                    "system_fingerprint": "fp_test",
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": prompt,
+                        "completion_tokens": completion,
+                        "total_tokens": prompt + completion,
+                    },
+                }
+            )
+        )
+    if done:
+        frames.append(sse_event("[DONE]"))
+    return frames
+
+
 def openai_chat_stream(
     deltas: Sequence[str],
     *,
@@ -110,28 +137,7 @@ def openai_chat_stream(
     frames += [chunk(choice({"content": text})) for text in deltas]
     if finish_reason is not None:
         frames.append(chunk(choice({}, finish_reason)))
-    if usage is not None:
-        prompt, completion = usage
-        frames.append(
-            sse_event(
-                {
-                    "id": id,
-                    "object": "chat.completion.chunk",
-                    "created": CREATED,
-                    "model": model,
-                    "system_fingerprint": "fp_test",
-                    "choices": [],
-                    "usage": {
-                        "prompt_tokens": prompt,
-                        "completion_tokens": completion,
-                        "total_tokens": prompt + completion,
-                    },
-                }
-            )
-        )
-    if done:
-        frames.append(sse_event("[DONE]"))
-    return frames
+    return frames + _openai_end(id=id, model=model, usage=usage, done=done)
 
 
 def openai_tool_stream(
@@ -207,28 +213,7 @@ def openai_tool_stream(
     frames += [chunk({"tool_calls": [element]}) for element in elements]
     if finish_reason is not None:
         frames.append(chunk({}, finish_reason))
-    if usage is not None:
-        prompt, completion = usage
-        frames.append(
-            sse_event(
-                {
-                    "id": id,
-                    "object": "chat.completion.chunk",
-                    "created": CREATED,
-                    "model": model,
-                    "system_fingerprint": "fp_test",
-                    "choices": [],
-                    "usage": {
-                        "prompt_tokens": prompt,
-                        "completion_tokens": completion,
-                        "total_tokens": prompt + completion,
-                    },
-                }
-            )
-        )
-    if done:
-        frames.append(sse_event("[DONE]"))
-    return frames
+    return frames + _openai_end(id=id, model=model, usage=usage, done=done)
 
 
 def openai_error(
