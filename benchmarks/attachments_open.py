@@ -105,11 +105,11 @@ async def _child(conversation_id: int, marker: str) -> dict[str, Any]:
         await pilot.pause()
         screen = app.screen_stack[0]
         if getattr(screen, "conversation_id", None) == conversation_id:
-            await screen._open(None)  # type: ignore[attr-defined]
+            await screen.open_conversation(None)  # type: ignore[attr-defined]
             await pilot.pause()
         out["rss_before_mib"] = _rss_mib()
         t0 = time.perf_counter()
-        opening = asyncio.create_task(screen._open(conversation_id))  # type: ignore[attr-defined]
+        opening = asyncio.create_task(screen.open_conversation(conversation_id))  # type: ignore[attr-defined]
         deadline = t0 + 60
         while painted.get("LAST", 0) < t0 and time.perf_counter() < deadline:
             await asyncio.sleep(0.002)

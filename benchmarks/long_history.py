@@ -120,10 +120,10 @@ async def _child(conversation_id: int, marker: str, tokens: int) -> dict[str, An
         screen = app.screen_stack[0]
         if getattr(screen, "conversation_id", None) == conversation_id:
             # The app reopened it at start (it remembers the last one): time a fresh open.
-            await screen._open(None)  # type: ignore[attr-defined]
+            await screen.open_conversation(None)  # type: ignore[attr-defined]
             await pilot.pause()
         t0 = time.perf_counter()
-        opening = asyncio.create_task(screen._open(conversation_id))  # type: ignore[attr-defined]
+        opening = asyncio.create_task(screen.open_conversation(conversation_id))  # type: ignore[attr-defined]
         out["open_s"] = await until("LAST", t0)
         await opening
         await pilot.pause()

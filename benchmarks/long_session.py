@@ -161,7 +161,7 @@ async def _switch(screen: Any, conversations: list[list[Any]], until: Any) -> di
     times: list[float] = []
     for conversation_id, marker in conversations:
         t0 = time.perf_counter()
-        await screen._open(conversation_id)
+        await screen.open_conversation(conversation_id)
         painted = await until(f"LAST-{marker}", 30)
         times.append((painted or t0) - t0)
         gc.collect()

@@ -10,8 +10,9 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
 from tests.fakes import FakeProvider
-from tuichat.app.screens.chat import ChatScreen, settle
+from tuichat.app.screens.chat import ChatScreen
 from tuichat.app.widgets.message import ReplyView
+from tuichat.app.workers import settle
 from tuichat.runtime import Runtime
 
 #: Every Pilot test runs at this terminal size unless it needs another.

@@ -44,7 +44,7 @@ def takes_images(app) -> None:
 
 
 def at(screen: ChatScreen, folder: Path) -> ChatScreen:
-    screen.launch_dir = folder
+    screen.files.launch_dir = folder
     return screen
 
 
@@ -53,10 +53,10 @@ async def test_attached_files_show_as_chips_and_go_with_the_prompt(make_app, fil
     takes_images(app)
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        assert not screen.chips.display
-        assert await screen.attach(["shot.png", "notes.md"])
-        assert screen.chips.display
-        rendered = str(screen.chips.render())
+        assert not screen.files.chips.display
+        assert await screen.files.attach(["shot.png", "notes.md"])
+        assert screen.files.chips.display
+        rendered = str(screen.files.chips.render())
         assert "shot.png · image · 1 KB · 1×1" in rendered
         assert "notes.md · text · 1 KB" in rendered
         screen.prompt.insert("What is this?")
@@ -66,8 +66,8 @@ async def test_attached_files_show_as_chips_and_go_with_the_prompt(make_app, fil
         user = request.messages[-1]
         assert user.parts == (BinaryPart("image", "image/png", PNG_1X1, "shot.png"),)
         assert user.content == "notes.md\n```markdown\n# Notes\n```\n\nWhat is this?"
-        assert screen.attachments == []
-        assert not screen.chips.display
+        assert screen.files.attachments == []
+        assert not screen.files.chips.display
         infos = app.runtime.store.attachment_infos(screen.conversation_id)
         assert [[i.name for i in found] for found in infos.values()] == [["shot.png", "notes.md"]]
 
@@ -76,16 +76,16 @@ async def test_a_chip_is_removed_from_the_keyboard(make_app, files) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["shot.png", "notes.md"])
+        await screen.files.attach(["shot.png", "notes.md"])
         await pilot.pause()
         await pilot.press("shift+tab")
-        assert screen.focused is screen.chips
+        assert screen.focused is screen.files.chips
         await pilot.press("right", "delete")
-        await until(pilot, lambda: len(screen.attachments) == 1, "one chip left")
-        assert [a.name for a in screen.attachments] == ["shot.png"]
+        await until(pilot, lambda: len(screen.files.attachments) == 1, "one chip left")
+        assert [a.name for a in screen.files.attachments] == ["shot.png"]
         await pilot.press("backspace")
-        await until(pilot, lambda: not screen.attachments, "no chip left")
-        assert not screen.chips.display
+        await until(pilot, lambda: not screen.files.attachments, "no chip left")
+        assert not screen.files.chips.display
         assert screen.focused is screen.prompt
 
 
@@ -96,9 +96,9 @@ async def test_a_file_that_cannot_be_attached_is_one_sentence_and_keeps_the_rest
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
         screen.prompt.insert("keep me")
-        await screen.attach(["shot.png"])
-        assert not await screen.attach(["missing.png"])
-        assert not await screen.attach(["blob.bin"])
+        await screen.files.attach(["shot.png"])
+        assert not await screen.files.attach(["missing.png"])
+        assert not await screen.files.attach(["blob.bin"])
         await pilot.pause()
         assert toasts(pilot)[-2:] == [
             "missing.png does not exist; check the path.",
@@ -106,7 +106,7 @@ async def test_a_file_that_cannot_be_attached_is_one_sentence_and_keeps_the_rest
             "UTF-8 text); attach PNG, JPEG, GIF and WebP images, PDF documents and UTF-8 "
             "text files.",
         ]
-        assert [a.name for a in screen.attachments] == ["shot.png"]
+        assert [a.name for a in screen.files.attachments] == ["shot.png"]
         assert screen.prompt.text == "keep me"
 
 
@@ -114,12 +114,12 @@ async def test_a_model_that_refuses_images_keeps_the_prompt_and_its_files(make_a
     app = make_app(Script(["never"]))
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["shot.png"])
+        await screen.files.attach(["shot.png"])
         screen.prompt.insert("Look")
         await pilot.press("enter")
         await until(pilot, lambda: screen.prompt.text == "Look", "the prompt back")
         assert fake(app.runtime).requests == []
-        assert [a.name for a in screen.attachments] == ["shot.png"]
+        assert [a.name for a in screen.files.attachments] == ["shot.png"]
         log = "\n".join(str(w.render()) for w in screen.chat_log.query("InlineError"))
         assert "does not take images" in log
 
@@ -131,17 +131,17 @@ async def test_at_completes_a_path_and_attaches_the_file_chosen(make_app, files)
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
         await pilot.press("r", "e", "a", "d", "space", "@")
-        await until(pilot, lambda: screen.completer.is_open, "the completer")
-        offered = [str(o.prompt) for o in screen.completer.options]
+        await until(pilot, lambda: screen.files.completer.is_open, "the completer")
+        offered = [str(o.prompt) for o in screen.files.completer.options]
         assert offered == ["docs/", "blob.bin", "notes.md", "shot.png"]
         await pilot.press("d", "tab")  # a folder: completion goes on inside it
         await until(pilot, lambda: screen.prompt.text == "read @docs/", "the folder")
-        await until(pilot, lambda: screen.completer.option_count == 1, "its files")
+        await until(pilot, lambda: screen.files.completer.option_count == 1, "its files")
         await pilot.press("enter")
-        await until(pilot, lambda: screen.attachments, "the chip")
-        assert [a.name for a in screen.attachments] == ["docs/plan.txt"]
+        await until(pilot, lambda: screen.files.attachments, "the chip")
+        assert [a.name for a in screen.files.attachments] == ["docs/plan.txt"]
         assert screen.prompt.text == "read "
-        assert not screen.completer.is_open
+        assert not screen.files.completer.is_open
         assert replies(pilot) == []  # Enter chose the path; it did not send
 
 
@@ -151,13 +151,13 @@ async def test_esc_closes_the_completer_and_tilde_expands(make_app, files, monke
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
         await pilot.press("@", "~", "/", "s")
-        await until(pilot, lambda: screen.completer.is_open, "the completer")
-        assert [str(o.prompt) for o in screen.completer.options] == ["~/shot.png"]
+        await until(pilot, lambda: screen.files.completer.is_open, "the completer")
+        assert [str(o.prompt) for o in screen.files.completer.options] == ["~/shot.png"]
         await pilot.press("escape")
-        await until(pilot, lambda: not screen.completer.is_open, "the completer to close")
+        await until(pilot, lambda: not screen.files.completer.is_open, "the completer to close")
         await pilot.press("h")
         await pilot.pause()
-        assert not screen.completer.is_open  # closed for this fragment
+        assert not screen.files.completer.is_open  # closed for this fragment
         assert screen.prompt.text == "@~/sh"
         assert screen.focused is screen.prompt
 
@@ -175,8 +175,8 @@ async def test_a_pasted_path_becomes_an_attachment(make_app, files, paste) -> No
         screen.prompt.insert("see ")
         await pilot.pause()
         app.post_message(events.Paste(paste.format(folder=files)))
-        await until(pilot, lambda: screen.attachments, "the chip")
-        assert [a.name for a in screen.attachments] == [f"{files}/my shot.png"]
+        await until(pilot, lambda: screen.files.attachments, "the chip")
+        assert [a.name for a in screen.files.attachments] == [f"{files}/my shot.png"]
         assert screen.prompt.text == "see "
 
 
@@ -187,7 +187,7 @@ async def test_a_paste_that_is_not_only_paths_stays_text(make_app, files) -> Non
         text = f"look at {files}/shot.png please"
         app.post_message(events.Paste(text))
         await until(pilot, lambda: screen.prompt.text == text, "the text")
-        assert screen.attachments == []
+        assert screen.files.attachments == []
 
 
 async def test_the_file_picker_attaches_the_file_chosen(make_app, files) -> None:
@@ -202,8 +202,8 @@ async def test_the_file_picker_attaches_the_file_chosen(make_app, files) -> None
         assert names == ["blob.bin", "notes.md", "shot.png"]
         tree.focus()
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: screen.attachments, "the chip")
-        assert [a.name for a in screen.attachments] == ["notes.md"]
+        await until(pilot, lambda: screen.files.attachments, "the chip")
+        assert [a.name for a in screen.files.attachments] == ["notes.md"]
         assert app.screen is screen
         assert screen.focused is screen.prompt
 
@@ -232,7 +232,7 @@ async def test_the_viewer_shows_an_image_in_half_blocks_that_fit_80x24(
     takes_images(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["wide.png"])
+        await screen.files.attach(["wide.png"])
         screen.prompt.insert("What is it?")
         await pilot.press("enter")
         await settle_reply(pilot)
@@ -258,7 +258,7 @@ async def test_a_prompt_in_the_log_names_its_files_without_reading_their_bytes(
     takes_images(app)
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["wide.png", "notes.md"])
+        await screen.files.attach(["wide.png", "notes.md"])
         screen.prompt.insert("Both?")
         await pilot.press("enter")
         await settle_reply(pilot)
@@ -275,7 +275,7 @@ async def test_a_prompt_in_the_log_names_its_files_without_reading_their_bytes(
         monkeypatch.setattr(store, "message_attachments", None)  # bytes are not read
         await pilot.press("ctrl+n")
         await until(pilot, lambda: screen.conversation_id is None, "a new conversation")
-        await screen._open(conversation)
+        await screen.open_conversation(conversation)
         await until(pilot, lambda: screen.chat_log.query(AttachmentLines), "the lines")
         [lines] = screen.chat_log.query(AttachmentLines)
         assert lines.names == expected
@@ -287,12 +287,12 @@ async def test_compare_mode_sends_the_files_too(make_app, files) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["notes.md"])
+        await screen.files.attach(["notes.md"])
         compare = await open_compare(pilot)
         await pick_model(pilot, "echo")
         await send_to_all(pilot, "Summarise")
         await until_done(pilot, compare)
-        assert screen.attachments == []
+        assert screen.files.attachments == []
         [conversation] = app.runtime.store.list_conversations()
         [found] = app.runtime.store.attachment_infos(conversation.id).values()
         assert [f.name for f in found] == ["notes.md"]
@@ -307,7 +307,7 @@ async def test_the_export_writes_images_beside_the_markdown(make_app, files) -> 
     takes_images(app)
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["shot.png"])
+        await screen.files.attach(["shot.png"])
         screen.prompt.insert("Look")
         await pilot.press("enter")
         await settle_reply(pilot)
@@ -328,16 +328,16 @@ async def test_the_chips_are_kept_across_a_restart_until_sent(
     app = make_app(runtime=build_runtime(fake=True))
     async with app.run_test(size=SIZE) as pilot:
         screen = at(chat_screen(pilot), files)
-        await screen.attach(["shot.png", "notes.md"])
+        await screen.files.attach(["shot.png", "notes.md"])
         await pilot.pause()
     (files / "notes.md").unlink()  # gone meanwhile: said, and left out
 
     again = make_app(runtime=build_runtime(fake=True))
     async with again.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        await until(pilot, lambda: screen.chips.count == 1, "the chips back")
-        assert [a.name for a in screen.attachments] == ["shot.png"]
-        assert screen.attachments[0].data == PNG_1X1
+        await until(pilot, lambda: screen.files.chips.count == 1, "the chips back")
+        assert [a.name for a in screen.files.attachments] == ["shot.png"]
+        assert screen.files.attachments[0].data == PNG_1X1
         assert toasts(pilot)[-1].startswith("notes.md (attached before tuichat quit) is left out: ")
         assert toasts(pilot)[-1].endswith("notes.md does not exist; check the path.")
         screen.prompt.insert("Now")
@@ -347,4 +347,4 @@ async def test_the_chips_are_kept_across_a_restart_until_sent(
     last = make_app(runtime=build_runtime(fake=True))
     async with last.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert chat_screen(pilot).attachments == []
+        assert chat_screen(pilot).files.attachments == []

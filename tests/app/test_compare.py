@@ -315,7 +315,7 @@ async def test_a_stored_comparison_is_marked_and_shown_again(make_app, build_run
     async with again.run_test(size=SIZE) as pilot:
         chat = chat_screen(pilot)
         [conversation] = again.runtime.store.list_conversations()
-        await chat._open(conversation.id)
+        await chat.open_conversation(conversation.id)
         await pilot.pause()
         [reply] = replies(pilot)
         assert "compared side by side (v shows it)" in str(reply.query_one(".reply-meta").render())

@@ -28,7 +28,7 @@ def with_window(screen, window: int) -> None:
     """The picker's model list says fake-model takes ``window`` tokens."""
     info = ModelInfo(id="fake-model", provider="fake", context_window=window)
     screen.catalog = {"fake": ProviderModels("fake", (info,))}
-    screen._measure_context()
+    screen.status.measure_context()
 
 
 def meter(pilot) -> Label:
@@ -272,8 +272,8 @@ async def test_the_status_bar_and_the_sidebar_show_what_the_conversation_cost(ma
         # A reply of a model nobody priced is said to be unknown, not counted as free.
         store = app.runtime.store
         store.add_message(screen.conversation_id, "assistant", "from elsewhere")
-        await screen._reload_sidebar()
-        screen._measure_context()
+        await screen.conversations.reload()
+        screen.status.measure_context()
         await pilot.pause()
         assert str(cost.render()) == "cost $0.0040 + unknown"
         row = screen.sidebar.option_list.get_option_at_index(1)

@@ -243,7 +243,7 @@ async def test_showing_the_sidebar_leaves_the_typing_in_the_prompt(make_app, bui
     app = make_app(runtime=runtime)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = chat_screen(pilot)
-        await screen._open(chat)
+        await screen.open_conversation(chat)
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert screen.sidebar.display

@@ -71,7 +71,7 @@ async def test_the_cursor_moves_over_messages(make_app) -> None:
             await settle_reply(pilot)
         await select_last(pilot)
         log = screen.chat_log
-        shown = list(screen._shown)
+        shown = list(screen.transcript.shown)
         assert log.selected_id == shown[-1]
         assert "reply selected" in visible_text(pilot)
         assert "c Copy" in visible_text(pilot)  # the footer lists the message actions
@@ -318,7 +318,7 @@ async def test_escape_cancels_an_edit_and_the_draft_comes_back(make_app) -> None
         assert screen.prompt.text == "original"
         await pilot.press("escape")
         assert screen.prompt.text == "my draft"
-        assert screen._editing is None
+        assert screen.messages.editing is None
 
 
 async def test_delete_message_asks_and_keeps_what_followed(make_app) -> None:
@@ -333,7 +333,7 @@ async def test_delete_message_asks_and_keeps_what_followed(make_app) -> None:
         await until(pilot, lambda: isinstance(app.screen, DeleteScreen), "the confirmation")
         assert "Delete this reply?" in visible_text(pilot)
         await pilot.press("y")
-        await until(pilot, lambda: len(screen._shown) == 3, "it deleted")
+        await until(pilot, lambda: len(screen.transcript.shown) == 3, "it deleted")
         contents = [m.content for m in app.runtime.store.messages(screen.conversation_id)]
         assert contents == ["q1", "q2", "r2"]
 
@@ -358,7 +358,7 @@ async def test_reasoning_is_shown_collapsed_and_opens_with_t(make_app) -> None:
         stored = app.runtime.store.messages(screen.conversation_id)[-1]
         assert stored.reasoning == "First I think. Then more."
         # Reopened later, the reasoning is still there, collapsed.
-        await screen._open(screen.conversation_id)
+        await screen.open_conversation(screen.conversation_id)
         [again] = screen.query(ReasoningView)
         assert not again.expanded and again.text == "First I think. Then more."
 
@@ -450,4 +450,4 @@ async def test_esc_in_the_log_while_a_reply_streams_stops_it_and_returns_to_the_
         await pilot.pause()
         assert screen.prompt.text == "after delete"
         assert len(fake(app.runtime).requests) == 4  # no other regenerate reached the server
-        assert screen._editing is None
+        assert screen.messages.editing is None

@@ -88,7 +88,7 @@ async def test_opening_a_conversation_returns_to_its_model(make_app, build_runti
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
         assert screen.model == "fake-model"
-        await screen._open(old.id)
+        await screen.open_conversation(old.id)
         assert (screen.provider.instance_name, screen.model) == ("demo", "echo")
 
 
@@ -227,7 +227,7 @@ async def test_older_turns_left_out_are_announced(make_app, build_runtime) -> No
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
         await wait_for_models(pilot)
-        await screen._open(conversation.id)
+        await screen.open_conversation(conversation.id)
         await send(pilot, "last question")
         await settle_reply(pilot)
         provider = runtime.provider("tiny")
@@ -241,8 +241,8 @@ async def test_older_turns_left_out_are_announced(make_app, build_runtime) -> No
         notice = f"{omitted} earlier messages left out to fit the context window"
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
         # Kept with the reply: reopened later, it still says so.
-        await screen._open(None)
-        await screen._open(conversation.id)
+        await screen.open_conversation(None)
+        await screen.open_conversation(conversation.id)
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
 
 
@@ -282,8 +282,8 @@ async def test_a_setting_the_provider_does_not_send_is_said_under_the_reply(
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
         # Kept with the reply: reopened later, it still says so.
         conversation = screen.conversation_id
-        await screen._open(None)
-        await screen._open(conversation)
+        await screen.open_conversation(None)
+        await screen.open_conversation(conversation)
         assert notice in str(replies(pilot)[-1].query_one(".reply-meta").render())
 
 

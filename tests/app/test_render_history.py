@@ -44,7 +44,7 @@ async def test_a_long_conversation_mounts_lazily_and_loads_older_messages(
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        await screen._open(conversation_id)
+        await screen.open_conversation(conversation_id)
         await pilot.pause()
         log = screen.chat_log
         shown = mounted(log)
@@ -105,7 +105,7 @@ async def test_home_and_end_jump_to_the_ends_of_a_long_conversation(
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        await screen._open(conversation_id)
+        await screen.open_conversation(conversation_id)
         await pilot.pause()
         log = screen.chat_log
         log.focus()
@@ -138,7 +138,7 @@ async def test_opening_at_an_early_message_mounts_a_page_from_it(make_app, build
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        await screen._open(conversation_id, select=target.id)
+        await screen.open_conversation(conversation_id, select=target.id)
         await pilot.pause()
         log = screen.chat_log
         pager = log._tuichat_history
@@ -164,7 +164,7 @@ async def test_home_and_end_keep_what_was_sent_since_the_conversation_opened(
     app = make_app(Script(deltas=["NEW REPLY TEXT"]), runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        await screen._open(conversation_id)
+        await screen.open_conversation(conversation_id)
         await pilot.pause()
         await send(pilot, "NEW PROMPT")
         await settle_reply(pilot)
@@ -186,7 +186,7 @@ async def test_the_page_above_is_rendered_ahead_so_mounting_it_renders_nothing(
     app = make_app(runtime=runtime)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
-        await screen._open(conversation_id)
+        await screen.open_conversation(conversation_id)
         log = screen.chat_log
         pager = log._tuichat_history
         assert isinstance(pager, HistoryPager)

@@ -226,17 +226,17 @@ async def test_a_draft_is_kept_per_conversation_and_across_restarts(
         screen = chat_screen(pilot)
         screen.prompt.insert("unsent for a new chat")
         await pilot.pause()
-        await screen._open(one)
+        await screen.open_conversation(one)
         assert screen.prompt.text == ""
         screen.prompt.insert("half a thought")
         await pilot.pause()
-        await screen._open(two)
+        await screen.open_conversation(two)
         assert screen.prompt.text == ""
-        await screen._open(one)
+        await screen.open_conversation(one)
         assert screen.prompt.text == "half a thought"
-        await screen._open(None)
+        await screen.open_conversation(None)
         assert screen.prompt.text == "unsent for a new chat"
-        await screen._open(one)
+        await screen.open_conversation(one)
         screen.prompt.insert(", and more")
         await pilot.pause()  # (the change is seen; the save after the typing pause is not)
         # Quit before the typing pause: the draft is saved on the way out.
@@ -248,7 +248,7 @@ async def test_a_draft_is_kept_per_conversation_and_across_restarts(
     async with again.run_test(size=SIZE) as pilot:
         screen = chat_screen(pilot)
         assert screen.prompt.text == "unsent for a new chat"
-        await screen._open(one)
+        await screen.open_conversation(one)
         assert screen.prompt.text == "half a thought, and more"
 
 

@@ -139,8 +139,8 @@ async def test_a_reopened_conversation_shows_its_calls_and_o_opens_them(make_app
         await pilot.press("y")
         await settle_reply(pilot)
         conversation = chat.conversation_id
-        await chat._open(None)
-        await chat._open(conversation)
+        await chat.open_conversation(None)
+        await chat.open_conversation(conversation)
         await pilot.pause()
         [block] = chat.chat_log.query(ToolCallView)
         assert (block.state, block.expanded) == ("ok", False)
@@ -195,4 +195,4 @@ async def test_space_ticks_the_highlighted_server_before_the_list_has_the_focus(
         await until(pilot, lambda: bool(app.screen.query("#tools-list")), "the list")
         app.screen.set_focus(None)  # shown, not focused yet: a fast typist's Space
         await pilot.press("space", "enter")
-        await until(pilot, lambda: chat.offered_servers() == ["calc"], "calc offered")
+        await until(pilot, lambda: chat.tools.offered_servers() == ["calc"], "calc offered")

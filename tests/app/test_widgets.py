@@ -96,7 +96,7 @@ async def test_editing_says_esc_cancels_beside_the_sidebar_and_the_demo_badge(ma
         await pilot.press("home")
         await until(pilot, lambda: screen.chat_log.selected_id is not None, "a selection")
         await pilot.press("e")
-        await until(pilot, lambda: screen._editing is not None, "the edit")
+        await until(pilot, lambda: screen.messages.editing is not None, "the edit")
         await pilot.pause()
         [status] = [line for line in visible_text(pilot).splitlines() if "demo · demo" in line]
         assert "Esc cancels" in status, status

@@ -117,7 +117,7 @@ async def test_ask_serve_and_the_tui_send_the_same_request(
     app = TuichatApp(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await chat_screen(pilot)._open(for_tui)
+        await chat_screen(pilot).open_conversation(for_tui)
         await send(pilot, PROMPT)
         await settle_reply(pilot)
     by_tui = [r for r in wire_server.requests if r.bare_path.endswith("/chat/completions")][-1]

@@ -312,7 +312,7 @@ def test_the_sidebar_grouped_by_date(snap_compare, snapshot_runtime: Runtime, si
         await pilot.pause()
         await models_loaded(pilot)
         screen = chat_screen(pilot)
-        await screen._open(lisbon)
+        await screen.open_conversation(lisbon)
         if not screen.sidebar.display:
             await pilot.press("ctrl+b")
         screen.sidebar.option_list.focus()
@@ -425,7 +425,7 @@ def test_a_selected_message_with_an_edited_branch(
         await pilot.pause()
         await models_loaded(pilot)
         screen = chat_screen(pilot)
-        await screen._open(conversation.id)
+        await screen.open_conversation(conversation.id)
         screen.chat_log.focus()
         await pilot.pause()
         screen.chat_log.select(cats.id)
@@ -576,7 +576,7 @@ def test_the_context_meter(snap_compare, snapshot_runtime: Runtime, typed: int, 
         screen = chat_screen(pilot)
         info = ModelInfo(id="fake-model", provider="fake", context_window=2000)
         screen.catalog = {"fake": ProviderModels("fake", (info,))}
-        screen._measure_context()
+        screen.status.measure_context()
         if typed:
             screen.prompt.insert("x" * typed)
         await pilot.pause()
@@ -609,7 +609,7 @@ def test_a_folded_summary(snap_compare, snapshot_runtime: Runtime) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
         await models_loaded(pilot)
-        await chat_screen(pilot)._open(conversation.id)
+        await chat_screen(pilot).open_conversation(conversation.id)
         await pilot.pause()
 
     app = make(snapshot_runtime, provider="fake")
@@ -674,7 +674,7 @@ def test_a_reply_with_its_tool_calls(snap_compare, snapshot_runtime: Runtime) ->
 
         await pilot.pause()
         await models_loaded(pilot)
-        await chat_screen(pilot)._open(conversation.id)
+        await chat_screen(pilot).open_conversation(conversation.id)
         await pilot.pause()
         blocks = list(chat_screen(pilot).chat_log.query(ToolCallView))
         blocks[1].expanded = True
@@ -729,7 +729,7 @@ def test_a_tool_call_waiting_for_approval(
         await pilot.pause()
         await models_loaded(pilot)
         chat = chat_screen(pilot)
-        chat._pending_tools = ["voice"]
+        chat.tools.pending = ["voice"]
         await send(pilot, "Say it loud")
         await until(pilot, lambda: isinstance(pilot.app.screen, ApproveToolScreen), "approval")
         await pilot.pause()
@@ -767,8 +767,8 @@ def test_attachments_above_the_prompt(
         await pilot.pause()
         await models_loaded(pilot)
         screen = chat_screen(pilot)
-        screen.launch_dir = folder
-        await screen.attach(["shot.png", "notes.md"])
+        screen.files.launch_dir = folder
+        await screen.files.attach(["shot.png", "notes.md"])
         screen.prompt.insert("What is in this screenshot?")
         await pilot.pause()
 
@@ -802,7 +802,7 @@ def test_a_prompt_with_attachments_in_the_log(snap_compare, snapshot_runtime: Ru
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
         await models_loaded(pilot)
-        await chat_screen(pilot)._open(conversation)
+        await chat_screen(pilot).open_conversation(conversation)
         await pilot.pause()
 
     app = make(snapshot_runtime, provider="fake")
@@ -826,7 +826,7 @@ def test_the_image_viewer_in_half_blocks_at_80x24(
         await pilot.pause()
         await models_loaded(pilot)
         screen = chat_screen(pilot)
-        await screen._open(conversation)
+        await screen.open_conversation(conversation)
         await pilot.press("shift+tab", "up", "i")
         await until(pilot, lambda: isinstance(pilot.app.screen, ImageViewerScreen), "viewer")
         await pilot.pause()
@@ -858,7 +858,7 @@ def test_what_conversations_cost(snap_compare, snapshot_runtime: Runtime) -> Non
         await pilot.pause()
         await models_loaded(pilot)
         screen = chat_screen(pilot)
-        await screen._open(priced.id)
+        await screen.open_conversation(priced.id)
         await pilot.pause()
 
     app = make(snapshot_runtime, provider="fake")
@@ -911,7 +911,7 @@ def test_a_summary_being_edited(snap_compare, snapshot_runtime: Runtime) -> None
         await pilot.pause()
         await models_loaded(pilot)
         screen = chat_screen(pilot)
-        await screen._open(conversation.id)
+        await screen.open_conversation(conversation.id)
         screen.prompt.focus()
         await pilot.press("shift+tab", "e")
         await until(pilot, lambda: isinstance(pilot.app.screen, EditSummaryScreen), "the editor")

@@ -20,7 +20,7 @@ again before it silently does the wrong thing. Each patch also has a behaviour t
   (``Widget.refresh``, the box model cache).
 
 Not modules of their own (one line each, listed in ``docs/architecture.md``): the
-``focused`` reactive without repaint (``screens/base.py``) and the footer's private
+``focused`` reactive without repaint (``screens/chat.py``) and the footer's private
 ``FooterKey`` import (``widgets/footer.py``).
 """
 

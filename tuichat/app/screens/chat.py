@@ -1,97 +1,75 @@
-"""The chat screen: sidebar | chat log, status bar and prompt. It orchestrates a turn.
+"""The chat screen: sidebar | chat log, status bar and prompt.
 
-The screen is the only place where the store, the providers and the widgets meet: the
-widgets post messages up, the screen reads and writes the store, drives
-:class:`~tuichat.chat.Turn` in a worker and passes data back down. This module holds the
-layout, the log and the turn engine; the actions live in sibling modules (see
-:mod:`.base`).
+The screen composes the widgets and its parts (:mod:`tuichat.app.chat`): it owns what
+they all read (the open conversation, who the chat is with), routes each key and each
+widget's message to the part whose job it is, and starts a turn through the engine
+(:class:`~tuichat.session.Session`), handing it to the reply controller.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import aclosing
-from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.css.query import NoMatches
-from textual.message import Message
+from textual.reactive import Reactive, reactive
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.widgets import TextArea
+from textual.worker import Worker
 
-from tuichat.chat import Turn, title_from_prompt
+from tuichat.catalog import ProviderModels
 from tuichat.chosen import Chosen
 from tuichat.errors import TuichatError
-from tuichat.protocol import ReasoningDelta, Retrying, TextDelta, ToolCall
+from tuichat.keymap import BY_ID, effective_keys
 from tuichat.runtime import Runtime
-from tuichat.session import Overrides, Session, missing_key
-from tuichat.store import Conversation
-from tuichat.store import Message as StoredMessage
-from tuichat.summaries import is_summary
-from tuichat.tool_loop import ToolFinished, ToolStarted, ToolUse
+from tuichat.sanitize import neutralize, one_line, redact
+from tuichat.session import Session
+from tuichat.store import Store
 
-from ..bindings import bindings_for
-from ..input_first import InputFirst
-from ..meta import message_meta, meta_line
+from ..bindings import bindings_for, keys_label
+from ..chat import routed
+from ..chat.comparing import Comparing
+from ..chat.conversations import Conversations
+from ..chat.drafts import Drafts
+from ..chat.files import Files
+from ..chat.fit import Fit
+from ..chat.messages import MessageActions
+from ..chat.models import Models
+from ..chat.replies import Replies, ReplyFailed
+from ..chat.status import StatusLine
+from ..chat.tools import Tools
+from ..chat.transcript import Transcript
+from ..frames import PromptFrames
+from ..meta import Hints
 from ..meter import Meter
+from ..multiplexer import usable_key
 from ..widgets.attachment_chips import AttachmentChips
-from ..widgets.chat_log import ChatLog, message_dom_id
+from ..widgets.chat_log import ChatLog
 from ..widgets.footer import KeysFooter
-from ..widgets.history import HistoryPager, WidgetFactory, first_mounted, fixed, pager_of
-from ..widgets.message import InlineError, ReplyView, SummaryView, UserMessage
+from ..widgets.message import InlineError
 from ..widgets.path_completer import PathCompleter
 from ..widgets.prompt import PromptInput
-from ..widgets.reasoning import ReasoningView
 from ..widgets.sidebar import ConversationList
 from ..widgets.status import StatusBar
-from ..widgets.welcome import WelcomePanel
-from ..workers import settle
-from .attach_actions import AttachActions
-from .base import ActiveReply, ChatScreenBase
-from .compare_actions import CompareActions
-from .context_actions import ContextActions
-from .conversation_actions import ConversationActions
-from .message_actions import MessageActions
-from .model_actions import ModelActions
-from .tool_actions import ToolActions
+from .help import HelpScreen
 
 if TYPE_CHECKING:
     from tuichat.provider import Provider
 
-#: Conversations per sidebar page.
-SIDEBAR_PAGE = 50
-
 #: Below this many columns the sidebar starts hidden.
 NARROW_COLUMNS = 100
-
 
 #: The empty prompt's hint (another one shows while a reply streams).
 PLACEHOLDER = "Message · Enter sends · Ctrl+J new line"
 
 
-def reasoning_dom_id(message_id: int) -> str:
-    """The DOM id of the reasoning shown above reply ``message_id``."""
-    return f"r{message_id}"
-
-
-class ChatScreen(
-    ConversationActions,
-    ModelActions,
-    MessageActions,
-    CompareActions,
-    ToolActions,
-    AttachActions,
-    ContextActions,
-    ChatScreenBase,
-):
+class ChatScreen(PromptFrames, Screen[None]):
     """The main screen: conversations on the left, the chat on the right."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(bindings_for("global"))
@@ -99,14 +77,13 @@ class ChatScreen(
     # Focus the prompt from the first frame: keys typed while the rest loads land there.
     AUTO_FOCUS = "#prompt"
 
-    @dataclass
-    class ReplyFailed(Message):
-        """The reply worker caught an error; ``sentence`` is ready to show."""
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """The focused widget. Textual's own repaints the whole screen when the focus moves
+    (a full-screen update, ~40 ms with long replies on show, on every Tab); the widgets
+    whose look depends on the focus restyle and repaint themselves."""
 
-        message_id: int
-        """The assistant message's row id."""
-        sentence: str
-        """One human sentence, neutralised and redacted."""
+    responding: reactive[bool] = reactive(False)
+    """Whether a reply is streaming (the prompt is locked meanwhile)."""
 
     def __init__(
         self,
@@ -128,26 +105,27 @@ class ChatScreen(
         """
         super().__init__()
         self.runtime = runtime
-        self._clock = clock
         self.now = now or time.time
         # Who the chat is with; the boot cache's two phases stay inside it.
         self.chosen = Chosen(runtime, provider, model)
-        self._sidebar_choice: bool | None = None
         self.conversation_id: int | None = None
         """The conversation in the chat log; None until the first prompt is saved."""
-        self._active: ActiveReply | None = None
-        self._editing: StoredMessage | None = None
-        self._shown: dict[int, StoredMessage] = {}
-        self._live_view: ReplyView | None = None
-        self._counts: dict[int, tuple[int, int]] = {}
-        self._stashed_draft = ""
-        self.catalog = {}
+        self.catalog: dict[str, ProviderModels] = {}
+        """Each provider instance's models, as last fetched."""
         self.session = Session(runtime, models=lambda: self.catalog.values(), clock=clock)
-        self.meter = Meter(self.session, self._show_meter)
-        self._init_conversation_actions()
-        self._init_model_actions()
-        self._init_attach_actions()
-        self._init_context_actions()
+        self._sidebar_choice: bool | None = None
+        self.status = StatusLine(self)
+        self.meter = Meter(self.session, self.status.show_meter)
+        self.transcript = Transcript(self)
+        self.replies = Replies(self)
+        self.conversations = Conversations(self)
+        self.drafts = Drafts(self)
+        self.models = Models(self)
+        self.messages = MessageActions(self)
+        self.comparing = Comparing(self)
+        self.tools = Tools(self)
+        self.files = Files(self)
+        self.fit = Fit(self)
 
     async def runtime_loaded(self) -> None:
         """The settings and plugins are in: resolve the provider, fetch model lists."""
@@ -156,11 +134,85 @@ class ChatScreen(
             shown = (chosen.name, chosen.model, chosen.demo)
             chosen.resolve()
             if shown != (chosen.name, chosen.model, chosen.demo):
-                self._show_model()
-        self._load_catalog()
+                self.status.show_model()
+        self.models.load_catalog()
         if chosen.startup_error:
             await self.chat_log.mount(InlineError(chosen.startup_error))
             chosen.startup_error = None
+
+    # -- widgets and services -----------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The conversation store."""
+        return self.runtime.store
+
+    @property
+    def chat_log(self) -> ChatLog:
+        """The scrolling chat log."""
+        return self.query_one("#chat-log", ChatLog)
+
+    @property
+    def prompt(self) -> PromptInput:
+        """The prompt box."""
+        return self.query_one("#prompt", PromptInput)
+
+    @property
+    def sidebar(self) -> ConversationList:
+        """The conversation list."""
+        return self.query_one("#sidebar", ConversationList)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        """The line above the prompt."""
+        return self.query_one("#status-bar", StatusBar)
+
+    @property
+    def provider(self) -> Provider:
+        """The provider the chat is with (always resolved: see :class:`Chosen`)."""
+        return self.chosen.provider
+
+    @property
+    def model(self) -> str:
+        """The model the chat is with."""
+        return self.chosen.model
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether the offline demo provider answers."""
+        return self.chosen.demo
+
+    @property
+    def provider_name(self) -> str:
+        """The provider instance the chat is with, as the status bar names it."""
+        return self.chosen.name
+
+    def key_hint(self, binding_id: str) -> str:
+        """How the key(s) of an action read, after the person's ``[keymap]`` (``Ctrl+T``)."""
+        keys = effective_keys(BY_ID[binding_id], self.runtime.keymap)
+        # Inside tmux, not a key tmux keeps for itself (Ctrl+B: F4 shows the sidebar).
+        return keys_label(usable_key(keys))
+
+    def hints(self) -> Hints:
+        """The keys offered under an unfinished reply."""
+        return Hints(
+            self.key_hint("continue-last"),
+            self.key_hint("regenerate-last"),
+            self.key_hint("show-comparison"),
+        )
+
+    def sentence(self, error: BaseException, provider: Provider | None = None) -> str:
+        """``error`` as one sentence fit to show (neutralised, ``provider``'s keys redacted)."""
+        secrets = provider.secrets() if provider is not None else []
+        return redact(neutralize(str(error)), secrets)
+
+    def report(self, error: TuichatError) -> None:
+        """An error toast with the error's one sentence."""
+        self.notify(one_line(str(error), 400), severity="error", markup=False)
+
+    def tell(self, text: str, *, severity: str = "information", title: str = "") -> None:
+        """A toast of plain text (never markup: it may hold a title or a model's words)."""
+        self.notify(one_line(text, 400), title=title, severity=severity, markup=False)  # type: ignore[arg-type]
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -179,12 +231,17 @@ class ChatScreen(
     async def on_mount(self) -> None:
         """Apply the UI settings, load the sidebar and show a fresh conversation."""
         self.prompt.focus()
+        self.files.mounted()
         self.apply_ui()
-        self._show_model()
-        await self._reload_sidebar()
-        await self._open(None, save_draft=False)
+        self.status.show_model()
+        await self.conversations.reload()
+        await self.open_conversation(None, save_draft=False)
         if self.runtime.loaded:
             await self.runtime_loaded()
+
+    def on_unmount(self) -> None:
+        """Quitting: keep what was typed."""
+        self.drafts.save_on_quit()
 
     def apply_ui(self) -> None:
         """Apply the ``[ui]`` settings of this screen (the sidebar, the cursor)."""
@@ -216,30 +273,6 @@ class ChatScreen(
         self._sidebar_choice = self.has_class("-no-sidebar")
         self._place_sidebar()
 
-    def _show_model(self) -> None:
-        self.status_bar.show_model(self.provider_name, self.model, demo=self.is_demo)
-        self._measure_context()
-
-    def _measure_context(self) -> None:
-        """Measure the history for the context meter again (it or the model changed)."""
-        self._show_conversation_cost()
-        if not self.runtime.loaded:
-            return  # the first frame waits for nothing: measured once the runtime is in
-        conversation = None
-        try:
-            if self.conversation_id is not None:
-                conversation = self.store.get_conversation(self.conversation_id)
-            history = list(self._shown.values())
-            self.meter.recompute(conversation, self.provider, self.model, history)
-        except TuichatError:
-            return  # only a meter: the store's trouble is reported where it matters
-
-    def _show_meter(self, text: str, level: str) -> None:
-        try:
-            self.status_bar.show_meter(text, level)
-        except NoMatches:  # while the screen is being taken down
-            pass
-
     def watch_responding(self, responding: bool) -> None:
         """While a reply streams: the prompt stays writable (the next message can be
         written meanwhile, Enter does not send it yet) and the footer offers Esc."""
@@ -251,51 +284,32 @@ class ChatScreen(
             if responding
             else PLACEHOLDER
         )
-        self._update_note()
+        self.status.update_note()
         self.refresh_bindings()
-
-    def _update_note(self) -> None:
-        shorter: tuple[str, ...] = ()
-        if self.responding:
-            note = f"responding… {self.key_hint('stop-reply')} stops"
-        elif self._editing is not None:
-            cancel = f"{self.key_hint('focus-prompt')} cancels"
-            note = f"editing a prompt · Enter resends as a new branch · {cancel}"
-            shorter = (f"editing · Enter resends · {cancel}", f"editing · {cancel}")
-        else:
-            note = self._selection_note()
-        try:
-            self.status_bar.show_note(note, *shorter)
-        except NoMatches:  # while the screen is being taken down
-            pass
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Say which actions apply now (the footer dims or hides the others)."""
         try:
-            return self._check(action, parameters)
+            return self._check(action)
         except NoMatches:  # asked before the screen is composed, or while it is removed
             return True
 
-    def _check(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def _check(self, action: str) -> bool | None:
         if action == "stop_reply":
             return self.responding
         if action == "focus_prompt":
             return not self.responding and (
-                self._editing is not None or self.focused is not self.prompt
+                self.messages.editing is not None or self.focused is not self.prompt
             )
-        for check in (
-            self._check_conversation_action,
-            self._check_message_action,
-            self._check_compare_action,
-        ):
+        for check in (self.conversations.check, self.messages.check, self.comparing.check):
             verdict = check(action)
             if verdict is not NotImplemented:
                 return cast("bool | None", verdict)
         return True
 
-    # -- the log ---------------------------------------------------------------------------------
+    # -- a conversation ------------------------------------------------------------------------
 
-    async def _open(
+    async def open_conversation(
         self, conversation_id: int | None, *, select: int | None = None, save_draft: bool = True
     ) -> None:
         """Show a conversation (None: a fresh one, not stored until its first prompt).
@@ -306,489 +320,156 @@ class ChatScreen(
             save_draft: Save the prompt's text as the draft of the conversation left.
         """
         if save_draft:
-            self._save_draft()
+            self.drafts.save()
         conversation = None
         if conversation_id is not None:
             try:
                 conversation = self.store.get_conversation(conversation_id)
             except TuichatError as exc:
-                self._report(exc)
+                self.report(exc)
                 return
             if conversation is None:
                 self.tell("That conversation no longer exists.", severity="warning")
                 conversation_id = None
         self.conversation_id = conversation_id
-        self._editing = None
+        self.messages.editing = None
         if conversation is not None and conversation.provider:
-            self._adopt_model(conversation.provider, conversation.model)
-        await self._render_log(select=select)
-        self._load_draft()
+            self.models.adopt(conversation.provider, conversation.model)
+        await self.transcript.render(select=select)
+        self.drafts.load()
         self.sidebar.mark_active(conversation_id)
         self.refresh_bindings()
-
-    async def _render_log(self, *, live: Turn | None = None, select: int | None = None) -> None:
-        """Draw the branch on show of the open conversation.
-
-        Args:
-            live: A turn whose reply streams: drawn as a live reply, returned through
-                ``self._live_view``.
-            select: A message to select and scroll to.
-        """
-        messages: list[StoredMessage] = []
-        counts: dict[int, tuple[int, int]] = {}
-        if self.conversation_id is not None:
-            try:
-                messages = self.store.messages(self.conversation_id)
-                counts = self.store.alternative_counts(self.conversation_id)
-            except TuichatError as exc:
-                self._report(exc)
-                return
-        self._shown = {message.id: message for message in messages}
-        self._counts = counts
-        self._load_attachment_infos()
-        self._live_view = None
-        # A long history is shown through a window of mounted messages (HistoryPager):
-        # the last ones now, others as the log is scrolled, so 2,000 open as fast as 40.
-        items: list[WidgetFactory] = []
-        pinned: int | None = None
-        for index, message in enumerate(messages):
-            last = index == len(messages) - 1
-            if live is not None and message.id == live.message_id:
-                view = self._live_reply_view(live)
-                self._live_view = view
-                items.append(fixed(view))
-                pinned = index
-                continue
-            items.append(partial(self._message_widgets, message, counts.get(message.id), last))
-        log = self.chat_log
-        pager = HistoryPager(log, items, pinned=pinned)
-        widgets = pager.window(first_mounted([message.id for message in messages], select))
-        welcome = not widgets and self.is_demo
-        if welcome:
-            widgets.append(WelcomePanel(sidebar_key=self.key_hint("toggle-sidebar"), id="welcome"))
-        with self.app.batch_update():
-            await log.remove_children()
-            await log.mount_all(widgets)
-        pager.install()
-        if select is not None and select in self._shown:
-            # After the layout, so the log knows where the message is.
-            self.call_after_refresh(log.select, select, top=True)
-        elif welcome:
-            # Read from its headline (anchored to the end, a short terminal opened the
-            # card halfway down); sending anchors the log again.
-            log.scroll_home(animate=False, immediate=True)
-            log.select(None, scroll=False)
-        else:
-            # Anchored: stays scrolled to the end as the layout settles and replies arrive.
-            log.anchor()
-            log.select(None, scroll=False)
-        self._update_note()
-        self._measure_context()
-
-    def _message_widgets(
-        self, message: StoredMessage, alternative: tuple[int, int] | None, last: bool
-    ) -> list[Widget]:
-        dom_id = message_dom_id(message.id)
-        if is_summary(message):
-            return [SummaryView(message.content, message.meta, id=dom_id)]
-        if message.role != "assistant":
-            widgets: list[Widget] = [
-                UserMessage(message.content, id=dom_id, classes=f"-{message.role}"),
-                *self._attachment_lines(message.id),
-            ]
-            if alternative is not None:
-                widgets.append(self._branch_note(alternative))
-            return widgets
-        widgets = []
-        if message.reasoning:
-            widgets.append(
-                ReasoningView(
-                    message.reasoning,
-                    toggle_key=self.key_hint("toggle-reasoning"),
-                    id=reasoning_dom_id(message.id),
-                )
-            )
-        if message.meta.get("rounds"):
-            widgets.extend(self._tool_call_views(message))
-        error = message.error if message.status in ("error", "interrupted") else None
-        widgets.append(
-            ReplyView(
-                message.content,
-                status=message.status,
-                error=error,
-                meta=message_meta(message, alternative=alternative, hints=self.hints(), last=last),
-                id=dom_id,
-            )
-        )
-        return widgets
-
-    def _branch_note(self, alternative: tuple[int, int]) -> Static:
-        rank, total = alternative
-        return Static(
-            Content(f"edited prompt: version {rank} of {total} · [ ] switch"),
-            markup=False,
-            classes="branch-note",
-        )
-
-    def _live_reply_view(self, turn: Turn) -> ReplyView:
-        return ReplyView(
-            turn.state.content,
-            streaming=True,
-            status="streaming",
-            fps=self.runtime.ui.fps,
-            hold=self.input_pending,
-            typing=self.typing,
-            meta=self._live_meta(turn),
-            id=message_dom_id(turn.message_id),
-        )
 
     # -- one turn ------------------------------------------------------------------------------
 
     @on(PromptInput.Submitted, "#prompt")
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
-        """Save the prompt, start the reply and stream it in a worker."""
-        text = event.text
-        if self.responding:
-            # The next message may be written while a reply streams, but sent only after
-            # it: its history must hold the whole reply. The text stays in the prompt.
-            event.keep()
-            self.tell(
-                "A reply is still streaming: the text stays here; press Enter again once "
-                f"it ends ({self.key_hint('stop-reply')} stops it)."
-            )
-            return
-        if not await self._provider_ready():
-            event.keep()
-            return
-        if self._editing is not None:
-            if not await self._resend_edited(text):
-                event.keep()
-            return
-        decided, self._fit_decided = self._fit_decided, False
-        if self.meter.full and not decided:
-            when_full = self.runtime.settings.context.when_full
-            if when_full != "trim":
-                # Too long to send whole: summarise first, or ask how (the text stays).
-                event.keep()
-                if when_full == "summarise":
-                    self.summarise_older(send_after=True)
-                else:
-                    self.offer_when_full()
-                return
-        provider, model = self.provider, self.model
-        first_exchange = self.conversation_id is None
-        tools = await self._tool_use()
-        try:
-            turn = self._begin_turn(provider, model, text, tools)
-        except TuichatError as exc:
-            event.keep()
-            await self._show_inline_error(self._sentence(exc, provider))
-            return
-        self._draft_sent(was_new=first_exchange)
-        files = self._attachments_sent()
-        self._remember_attachments(turn.user_message, files)
-        view = await self._append_turn(turn, text)
-        if view is None:  # the log was drawn again without the reply: cannot happen
-            turn.abandon()
-            return
-        log = self.chat_log
-        log.select(None, scroll=False)
-        log.anchor()
-        self._start_stream(turn, view, text, first_exchange=first_exchange)
-        if self._active is not None:
-            self._active.files = files
-        await self._reload_sidebar()
-
-    async def _append_turn(self, turn: Turn, text: str) -> ReplyView | None:
-        """Show a new turn's prompt and live reply at the end of the log, through its
-        window of mounted messages (the oldest ones far above go: a long sitting keeps a
-        bounded log); returns the live reply's view."""
-        log = self.chat_log
-        pager = pager_of(log)
-        if pager is None or not pager.at_end:
-            # The window shows older messages (Home): draw the end again, from the store.
-            await self._render_log(live=turn)
-            return self._live_view
-        await log.query("#welcome").remove()
-        view = self._live_reply_view(turn)
-        stored_user = turn.user_message
-        user = UserMessage(text, id=message_dom_id(stored_user.id) if stored_user else None)
-        factory: WidgetFactory = fixed(user)
-        if stored_user is not None:
-            factory = partial(self._message_widgets, stored_user, None, False)
-            self._shown[stored_user.id] = stored_user
-        lines = self._attachment_lines(stored_user.id if stored_user else None)
-        items: list[tuple[WidgetFactory, list[Widget]]] = [
-            (factory, [user, *lines]),
-            (fixed(view), [view]),
-        ]
-        self._shown[turn.message_id] = turn.assistant_message
-        self._live_view = view
-        await pager.extend(items)
-        return view
-
-    async def _provider_ready(self) -> bool:
-        """Whether the provider can be asked; if not, say why in the log."""
-        error = missing_key(self.provider)
-        if error is not None:
-            await self._show_inline_error(f"{error} Then restart tuichat.")
-            return False
-        return True
-
-    def _conversation_for_turn(self) -> Conversation:
-        conversation = None
-        if self.conversation_id is not None:
-            conversation = self.store.get_conversation(self.conversation_id)
-        if conversation is None:
-            pending = self._pending_system_override()
-            conversation = self.session.start_conversation(
-                self.provider,
-                self.model,
-                Overrides(system=pending),
-                params={**self._pending_params(), **self._pending_tool_params()},
-            )
-            self.conversation_id = conversation.id
-            self._clear_pending_options()
-            self._pending_tools = None
-        return conversation
-
-    def _begin_turn(
-        self, provider: Provider, model: str, text: str, tools: ToolUse | None = None
-    ) -> Turn:
-        conversation = self._conversation_for_turn()
-        return self.session.send(
-            conversation, text, provider, model, attachments=self._attachments, tools=tools
-        )
-
-    def _start_stream(
-        self, turn: Turn, view: ReplyView, prompt: str | None, *, first_exchange: bool = False
-    ) -> None:
-        self.responding = True
-        self._active = ActiveReply(turn, view, prompt, first_exchange=first_exchange)
-        self._active.worker = self.stream_reply(turn, view)
-        self.sidebar.mark_active(self.conversation_id)
-        self.refresh_bindings()
-
-    @work(exclusive=True, group="reply", exit_on_error=False)
-    async def stream_reply(self, turn: Turn, view: ReplyView) -> None:
-        """Stream the reply into ``view``; the turn saves it as it goes.
-
-        Provider errors are posted as :class:`ReplyFailed`; anything else ends the
-        worker in the ERROR state, which :meth:`reply_worker_changed` turns into an
-        inline error. Cancelling the worker (Esc) closes the provider's stream at once.
-        """
-        provider = turn.provider
-        retrying = False
-        # A key press waiting to be shown goes before the next delta (see input_first).
-        gate: InputFirst | None = getattr(self.app, "input_first", None)
-        try:
-            async with aclosing(turn.stream()) as events:
-                async for event in events:
-                    if gate is not None and gate.pending:
-                        await gate.wait()
-                    if isinstance(event, TextDelta):
-                        if retrying:
-                            retrying = False
-                            view.set_meta(self._live_meta(turn))
-                        await view.append(event.text)
-                    elif isinstance(event, ReasoningDelta):
-                        await self._show_reasoning(turn, view, event.text)
-                    elif isinstance(event, ToolCall | ToolStarted | ToolFinished):
-                        await self._show_tool_event(turn, view, event)
-                    elif isinstance(event, Retrying):
-                        retrying = True
-                        view.set_meta(
-                            self._live_meta(
-                                turn,
-                                note=f"retrying in {event.delay:.0f} s "
-                                f"(attempt {event.attempt} of {event.attempts})",
-                            )
-                        )
-        except TuichatError as exc:
-            self.post_message(self.ReplyFailed(turn.message_id, self._sentence(exc, provider)))
-        finally:
-            self._end_live_calls()
-
-    async def _show_reasoning(self, turn: Turn, view: ReplyView, text: str) -> None:
-        active = self._active
-        if active is None or active.turn is not turn:
-            return
-        if active.reasoning is None:
-            active.reasoning = ReasoningView(
-                live=True,
-                toggle_key=self.key_hint("toggle-reasoning"),
-                id=reasoning_dom_id(turn.message_id),
-            )
-            if view.is_attached:
-                log = self.chat_log
-                await log.mount(active.reasoning, before=view)
-                pager = pager_of(log)
-                if pager is not None:
-                    pager.join(active.reasoning, view)
-        active.reasoning.append(text)
-
-    def _live_meta(self, turn: Turn, *, note: str | None = None) -> str:
-        return meta_line(
-            provider=turn.provider.instance_name,
-            model=turn.request.model,
-            status="streaming",
-            omitted=turn.omitted,
-            left_out=turn.left_out,
-            note=note,
-        )
-
-    @on(ReplyFailed)
-    def remember_reply_error(self, event: ReplyFailed) -> None:
-        """Keep the worker's error sentence until the worker has ended."""
-        active = self._active
-        if active is not None and active.turn.message_id == event.message_id:
-            active.error = event.sentence
-
-    @on(Worker.StateChanged)
-    async def reply_worker_changed(self, event: Worker.StateChanged) -> None:
-        """End the reply when its worker ends, however it ended."""
-        active = self._active
-        if active is None or event.worker is not active.worker:
-            return
-        if not self.app.is_running:
-            # Quitting: the turn has saved the reply itself; the widgets are going away.
-            return
-        if event.state == WorkerState.ERROR and active.error is None:
-            error = active.turn.state.error
-            active.error = (
-                self._sentence(error, active.turn.provider)
-                if error is not None
-                else "Something unexpected went wrong while streaming "
-                f"({type(event.worker.error).__name__}); the partial reply is kept."
-            )
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            await self._finish_reply(active)
-
-    async def _finish_reply(self, active: ActiveReply) -> None:
-        if self._active is not active:
-            return
-        self._active = None
-        turn = active.turn
-        state = turn.state
-        try:
-            # Cancelled before the stream even started: the turn never finalised its row.
-            turn.abandon()
-        except TuichatError as exc:
-            self._report(exc)
-        sentence = active.error
-        if sentence is None and state.error is not None and state.status != "cancelled":
-            sentence = self._sentence(state.error, turn.provider)
-        stored = self._stored(turn.message_id)
-        if active.reasoning is not None:
-            active.reasoning.finish()
-        alternative = None
-        if active.view.is_attached:
-            if self.conversation_id is not None:
-                try:
-                    alternative = self.store.alternative_counts(self.conversation_id).get(
-                        turn.message_id
-                    )
-                except TuichatError:
-                    alternative = None
-            await active.view.finish(
-                status=state.status,
-                meta=message_meta(stored, alternative=alternative, hints=self.hints(), last=True)
-                if stored is not None
-                else meta_line(
-                    provider=turn.provider.instance_name,
-                    model=turn.request.model,
-                    status=state.status,
-                ),
-            )
-            if sentence:
-                active.view.show_error(sentence)
-        if stored is not None:
-            self._shown[stored.id] = stored
-            self._settle_reply(active.view, stored, alternative)
-        self.responding = False
-        if sentence and active.prompt is not None and not self.prompt.text.strip():
-            # Nothing typed is lost: the prompt comes back for another try.
-            self.prompt.set_text(active.prompt)
-            self._attachments_back(active.files)
-        if self.focused is None:
-            self.prompt.focus()
-        if active.first_exchange and state.status == "complete":
-            self._title_in_background(turn)
-        self._measure_context()
-        await self._reload_sidebar()
-
-    def _settle_reply(
-        self, view: ReplyView, stored: StoredMessage, alternative: tuple[int, int] | None
-    ) -> None:
-        """The reply has ended: the log's window may let it go and re-create it later."""
-        pager = pager_of(self.chat_log)
-        if pager is None:
-            return
-
-        def widgets() -> list[Widget]:
-            return self._message_widgets(stored, alternative, self._is_last(stored))
-
-        pager.settle(view, widgets)
-
-    def _stored(self, message_id: int) -> StoredMessage | None:
-        try:
-            return self.store.get_message(message_id)
-        except TuichatError:
-            return None
-
-    def _title_in_background(self, turn: Turn) -> None:
-        """Ask the model for a better title, when a real provider answered the first prompt."""
-        settings = self.runtime.settings
-        prompt = turn.user_message
-        if not settings.ui.title_from_model or turn.provider.name == "demo" or prompt is None:
-            return
-        self.generate_title(
-            turn.conversation_id,
-            turn.provider,
-            turn.request.model,
-            prompt.content,
-            turn.state.content,
-            title_from_prompt(prompt.content),
-        )
-
-    def action_stop_reply(self) -> None:
-        """Stop the streaming reply; what arrived is kept and marked cancelled.
-
-        From the chat log (or the sidebar) it also goes back to the prompt, as Esc does
-        there once nothing streams: what is typed next is a prompt, not single-letter
-        actions on the selected message (r regenerates, e edits).
-        """
-        active = self._active
-        if active is not None and active.worker is not None:
-            active.worker.cancel()
-        if self.focused is not self.prompt:
-            self.prompt.focus()
+        """Enter in the prompt: the reply controller starts the turn (or says why not)."""
+        await self.replies.send_prompt(event)
 
     def interrupt(self) -> bool:
         """Ctrl+C: stop the streaming reply, as Esc does; False when nothing streams."""
-        if not self.responding:
-            return False
-        self.action_stop_reply()
-        return True
+        return self.replies.interrupt()
+
+    # -- keys: each is one part's job ----------------------------------------------------------
 
     def action_focus_prompt(self) -> None:
         """Esc outside the prompt goes back to it; while editing a prompt, cancels the edit."""
-        if self._editing is not None:
-            self._cancel_edit()
+        if self.messages.editing is not None:
+            self.messages.cancel_edit()
         self.prompt.focus()
 
-    async def _stop_and_settle(self) -> None:
-        active = self._active
-        if active is None:
-            return
-        if active.worker is not None:
-            active.worker.cancel()
-            await settle(active.worker)
-        await self._finish_reply(active)
+    def action_pick_theme(self) -> None:
+        """Choose the colour theme (the app remembers it)."""
+        self.app.action_change_theme()
 
-    # -- errors --------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        """Show every key."""
+        self.app.push_screen(HelpScreen(self.runtime.keymap))
 
-    async def _show_inline_error(self, sentence: str) -> None:
-        log = self.chat_log
-        await log.mount(InlineError(sentence))
-        log.anchor()
+    action_stop_reply = routed("replies", Replies.stop)
+
+    action_toggle_archive = routed("conversations", Conversations.toggle_archive)
+    action_new_conversation = routed("conversations", Conversations.new_conversation)
+    action_rename_conversation = routed("conversations", Conversations.rename_conversation)
+    action_delete_conversation = routed("conversations", Conversations.delete_conversation)
+    action_pin_conversation = routed("conversations", Conversations.pin_conversation)
+    action_archive_conversation = routed("conversations", Conversations.archive_conversation)
+    action_search = routed("conversations", Conversations.search)
+    action_export_conversation = routed("conversations", Conversations.export_conversation)
+
+    action_select_message = routed("messages", MessageActions.select_message)
+    action_select_edge = routed("messages", MessageActions.select_edge)
+    action_copy_message = routed("messages", MessageActions.copy_message)
+    action_copy_code = routed("messages", MessageActions.copy_code)
+    action_regenerate = routed("messages", MessageActions.regenerate)
+    action_regenerate_last = routed("messages", MessageActions.regenerate_last)
+    action_continue_reply = routed("messages", MessageActions.continue_reply)
+    action_continue_last = routed("messages", MessageActions.continue_last)
+    action_edit_prompt = routed("messages", MessageActions.edit_prompt)
+    action_delete_message = routed("messages", MessageActions.delete_message)
+    action_alternative = routed("messages", MessageActions.alternative)
+    action_toggle_reasoning = routed("messages", MessageActions.toggle_reasoning)
+    action_open_editor = routed("messages", MessageActions.open_editor)
+
+    action_pick_model = routed("models", Models.pick_model)
+    action_conversation_options = routed("models", Models.conversation_options)
+
+    action_compare = routed("comparing", Comparing.compare)
+    action_show_comparison = routed("comparing", Comparing.show_comparison)
+
+    action_pick_tools = routed("tools", Tools.pick_tools)
+    action_toggle_tool_calls = routed("tools", Tools.toggle_tool_calls)
+
+    action_attach_file = routed("files", Files.attach_file)
+    action_open_attachment = routed("files", Files.open_attachment)
+
+    action_count_tokens = routed("fit", Fit.count_tokens)
+    action_summarise_conversation = routed("fit", Fit.summarise_conversation)
+
+    # -- what the widgets and workers report ---------------------------------------------------
+
+    @on(ReplyFailed)
+    def reply_failed(self, event: ReplyFailed) -> None:
+        """The reply worker caught an error: kept until the worker has ended."""
+        self.replies.failed(event)
+
+    @on(Worker.StateChanged)
+    async def worker_changed(self, event: Worker.StateChanged) -> None:
+        """A worker ended: if it streamed the reply, the reply ends."""
+        await self.replies.worker_changed(event)
+
+    @on(ConversationList.NeedMore, "#sidebar")
+    async def sidebar_needs_more(self) -> None:
+        """Send the sidebar the next page of conversations."""
+        await self.conversations.load_more()
+
+    @on(ConversationList.Selected, "#sidebar")
+    async def sidebar_selected(self, event: ConversationList.Selected) -> None:
+        """Open the conversation chosen in the sidebar."""
+        await self.conversations.open_selected(event.conversation_id)
+
+    @on(PromptInput.Changed, "#prompt")
+    def prompt_changed(self) -> None:
+        """The prompt's text changed: its draft is saved soon, the meter follows."""
+        self.drafts.changed()
+
+    @on(TextArea.Changed, "#prompt")
+    def complete_path(self) -> None:
+        """Offer the paths that complete an ``@fragment`` before the cursor."""
+        self.files.complete_path()
+
+    @on(PathCompleter.Dismissed)
+    def completion_dismissed(self) -> None:
+        """Esc in the path list: no list for this ``@fragment`` any more."""
+        self.files.completion_dismissed()
+
+    @on(PathCompleter.Chosen)
+    async def path_chosen(self, event: PathCompleter.Chosen) -> None:
+        """A path chosen in the list."""
+        await self.files.path_chosen(event.path)
+
+    @on(PromptInput.PathsPasted)
+    async def paths_pasted(self, event: PromptInput.PathsPasted) -> None:
+        """A dropped file: attached, not typed."""
+        await self.files.attach(event.paths)
+
+    @on(AttachmentChips.Remove)
+    def remove_attachment(self, event: AttachmentChips.Remove) -> None:
+        """Take the chosen file off the next message."""
+        self.files.remove(event.index)
+
+    @on(ChatLog.SelectionChanged, "#chat-log")
+    def selection_changed(self) -> None:
+        """Show what the selected message offers, and which actions apply to it."""
+        self.status.update_note()
+        self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        """Focus moves: the actions that apply change (the footer shows them)."""
+        self.status.update_note()
+
+    def on_descendant_blur(self) -> None:
+        """See :meth:`on_descendant_focus`; the path list closes with the prompt's focus."""
+        self.status.update_note()
+        self.files.prompt_blurred()

@@ -10,9 +10,7 @@ the prompt, then Up/Down), else the last reply: so the command palette and the g
 from __future__ import annotations
 
 import os
-from typing import Any
-
-from textual import on
+from typing import TYPE_CHECKING, Any
 
 from tuichat import clipboard
 from tuichat.chat import Turn
@@ -23,14 +21,16 @@ from tuichat.session import TurnRefused
 from tuichat.store import Message as StoredMessage
 from tuichat.summaries import is_summary
 
-from ..widgets.chat_log import ChatLog, message_dom_id
+from ..screens.delete import DeleteScreen
+from ..screens.editor import edit_text
+from ..screens.pick import PickScreen
+from ..widgets.chat_log import message_dom_id
 from ..widgets.history import pager_of
 from ..widgets.message import ReplyView
 from ..widgets.reasoning import ReasoningView
-from .base import ChatScreenBase
-from .delete import DeleteScreen
-from .editor import edit_text
-from .pick import PickScreen
+
+if TYPE_CHECKING:
+    from ..screens.chat import ChatScreen
 
 #: Actions on the target message, and whether they change the conversation.
 _ON_MESSAGE = {
@@ -49,49 +49,35 @@ _ON_MESSAGE = {
 _CONTINUE = frozenset({"length", "cancelled", "interrupted"})
 
 
-class MessageActions(ChatScreenBase):
+class MessageActions:
     """Actions on one message of the chat log."""
 
-    _counts: dict[int, tuple[int, int]]
-    _stashed_draft: str
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self.editing: StoredMessage | None = None
+        """The prompt being edited in the box (Enter resends it as a new branch)."""
+        self._stashed_draft = ""
 
-    # -- targets -------------------------------------------------------------------------------
+    # -- what applies ----------------------------------------------------------------------------
 
-    def _target_message(self) -> StoredMessage | None:
-        """The selected message while the log has focus, else the last reply."""
-        log = self.chat_log
-        if log.has_focus and log.selected_id is not None:
-            return self._shown.get(log.selected_id)
-        return self._last_reply()
-
-    def _last_reply(self) -> StoredMessage | None:
-        # Asked for every footer binding on every refresh: walk from the end, never the
-        # whole (growing) conversation.
-        for message in reversed(self._shown.values()):
-            if message.role == "assistant":
-                return message
-        return None
-
-    def _is_last(self, message: StoredMessage) -> bool:
-        return next(reversed(self._shown), None) == message.id
-
-    def _check_message_action(self, action: str) -> Any:
+    def check(self, action: str) -> Any:
+        """Whether a message action applies (NotImplemented: not one of these)."""
         # False, not None: an action that does not apply is left out of the footer rather
         # than dimmed, so the footer lists what can be done with this message.
         if action in _ON_MESSAGE:
-            target = self._target_message()
-            if target is None or (self.responding and _ON_MESSAGE[action]):
+            target = self.screen.transcript.target_message()
+            if target is None or (self.screen.responding and _ON_MESSAGE[action]):
                 return False
             return self._applies(action, target)
         if action in ("regenerate_last", "continue_last"):
-            last = self._last_reply()
-            if last is None or self.responding:
+            last = self.screen.transcript.last_reply()
+            if last is None or self.screen.responding:
                 return False
             if action == "continue_last":
                 return self._applies("continue_reply", last)
             return True
         if action == "open_editor":
-            return not self.responding
+            return not self.screen.responding
         return NotImplemented
 
     def _applies(self, action: str, target: StoredMessage) -> bool:
@@ -102,7 +88,7 @@ class MessageActions(ChatScreenBase):
                 target.role == "assistant"
                 and target.status in _CONTINUE
                 and bool(target.content.strip())
-                and self._is_last(target)
+                and self.screen.transcript.is_last(target)
             )
         if action == "edit_prompt":
             return target.role == "user" or is_summary(target)
@@ -111,68 +97,57 @@ class MessageActions(ChatScreenBase):
         if action == "toggle_tool_calls":
             return bool(target.meta.get("rounds"))
         if action == "alternative":
-            return target.id in self._counts
+            return target.id in self.screen.transcript.counts
         return True
 
-    def _selection_note(self) -> str:
-        selected = self.chat_log.selected_id
-        if selected is None or not self.chat_log.has_focus:
+    def selection_note(self) -> str:
+        """What the status bar says of the selected message."""
+        selected = self.screen.chat_log.selected_id
+        if selected is None or not self.screen.chat_log.has_focus:
             return ""
-        message = self._shown.get(selected)
+        message = self.screen.transcript.shown.get(selected)
         if message is None:
             return ""
         if is_summary(message):
-            return f"summary selected · {self.key_hint('edit-prompt')} edits it"
+            return f"summary selected · {self.screen.key_hint('edit-prompt')} edits it"
         kind = "prompt" if message.role == "user" else "reply"
-        alternative = self._counts.get(selected)
+        alternative = self.screen.transcript.counts.get(selected)
         if alternative is None:
             return f"{kind} selected"
         return f"{kind} {alternative[0]}/{alternative[1]} · [ ] switch"
 
     # -- the cursor ----------------------------------------------------------------------------
 
-    def action_select_message(self, step: int) -> None:
+    def select_message(self, step: int) -> None:
         """Select the previous (-1) or next (1) message."""
-        self.chat_log.move_selection(step)
+        self.screen.chat_log.move_selection(step)
 
-    async def action_select_edge(self, last: bool) -> None:
+    async def select_edge(self, last: bool) -> None:
         """Select the first or the last message (of the whole conversation)."""
-        log = self.chat_log
+        log = self.screen.chat_log
         pager = pager_of(log)
-        if pager is not None and (pager.newer if last else pager.older) and not self.responding:
+        if (
+            pager is not None
+            and (pager.newer if last else pager.older)
+            and not self.screen.responding
+        ):
             # Not page by page through a long history: the log is drawn again from the
             # store (prompts sent since it was drawn included) with a window at that end.
             if last:
-                await self._render_log()
+                await self.screen.transcript.render()
             else:
-                first = self._first_message_id()
-                await self._render_log(select=first)
+                first = self.screen.transcript.first_message_id()
+                await self.screen.transcript.render(select=first)
                 if first is not None:
                     return  # selected once laid out (see _render_log)
         log.select_edge(last)
 
-    def _first_message_id(self) -> int | None:
-        return next(iter(self._shown), None)
-
-    @on(ChatLog.SelectionChanged, "#chat-log")
-    def selection_changed(self) -> None:
-        """Show what the selected message offers, and which actions apply to it."""
-        self._update_note()
-        self.refresh_bindings()
-
-    def on_descendant_focus(self) -> None:
-        """Focus moves: the actions that apply change (the footer shows them)."""
-        self._update_note()
-
-    def on_descendant_blur(self) -> None:
-        """See :meth:`on_descendant_focus`."""
-        self._update_note()
-
     # -- copying -------------------------------------------------------------------------------
 
-    def _fresh(self, message: StoredMessage) -> StoredMessage:
+    def fresh(self, message: StoredMessage) -> StoredMessage:
+        """``message`` as the store has it now (the row may have changed since drawn)."""
         try:
-            return self.store.get_message(message.id) or message
+            return self.screen.store.get_message(message.id) or message
         except TuichatError:
             return message
 
@@ -185,38 +160,38 @@ class MessageActions(ChatScreenBase):
         """
         route = clipboard.route(text, os.environ)
         if not route.osc52 and not route.native:
-            self.tell(
+            self.screen.tell(
                 f"{what.capitalize()} is too long for the terminal's clipboard "
                 f"({len(text):,} characters); export the conversation instead.",
                 severity="warning",
             )
             return
-        self.app.copy_to_clipboard(text)
+        self.screen.app.copy_to_clipboard(text)
         count = len(text)
-        self.tell(
+        self.screen.tell(
             f"Copied {what} ({count:,} character{'s' if count != 1 else ''}) "
             f"via {route.describe()}.",
             title="Clipboard",
         )
 
-    def action_copy_message(self) -> None:
+    def copy_message(self) -> None:
         """Copy the selected message (or the last reply) as Markdown source."""
-        target = self._target_message()
+        target = self.screen.transcript.target_message()
         if target is None:
             return
-        message = self._fresh(target)
+        message = self.fresh(target)
         self.copy_text(
             neutralize(message.content), "the prompt" if message.role == "user" else "the reply"
         )
 
-    def action_copy_code(self) -> None:
+    def copy_code(self) -> None:
         """Copy a code block of the selected message; asks which when there are several."""
-        target = self._target_message()
+        target = self.screen.transcript.target_message()
         if target is None:
             return
-        blocks = code_blocks(self._fresh(target).content)
+        blocks = code_blocks(self.fresh(target).content)
         if not blocks:
-            self.tell("This message has no code block.")
+            self.screen.tell("This message has no code block.")
             return
         if len(blocks) == 1:
             self.copy_text(neutralize(blocks[0].code), "the code block")
@@ -226,53 +201,63 @@ class MessageActions(ChatScreenBase):
             if index is not None:
                 self.copy_text(neutralize(blocks[index].code), f"code block {index + 1}")
 
-        self.app.push_screen(
+        self.screen.app.push_screen(
             PickScreen("Copy which code block?", [block.summary for block in blocks]), chosen
         )
 
     # -- turns that rework the conversation ----------------------------------------------------
 
-    async def action_regenerate(self, target: StoredMessage | None = None) -> None:
+    async def regenerate(self, target: StoredMessage | None = None) -> None:
         """Answer the selected reply's prompt again; the old reply stays as an alternative."""
-        target = target or self._target_message()
-        if target is None or self.responding or not await self._provider_ready():
+        target = target or self.screen.transcript.target_message()
+        if (
+            target is None
+            or self.screen.responding
+            or not await self.screen.replies.provider_ready()
+        ):
             return
         try:
-            turn = self.session.regenerate(target, self.provider, self.model)
+            turn = self.screen.session.regenerate(target, self.screen.provider, self.screen.model)
         except TurnRefused as exc:
-            self.tell(str(exc), severity="warning")
+            self.screen.tell(str(exc), severity="warning")
             return
         except TuichatError as exc:
-            self._report(exc)
+            self.screen.report(exc)
             return
         await self._stream_rebuilt(turn, None)
 
-    async def action_regenerate_last(self) -> None:
+    async def regenerate_last(self) -> None:
         """Regenerate the last reply."""
-        await self.action_regenerate(self._last_reply())
+        await self.regenerate(self.screen.transcript.last_reply())
 
-    async def action_continue_reply(self, target: StoredMessage | None = None) -> None:
+    async def continue_reply(self, target: StoredMessage | None = None) -> None:
         """Carry on the selected reply (cut by max tokens, stopped or interrupted)."""
-        target = target or self._target_message()
-        if target is None or self.responding or not await self._provider_ready():
+        target = target or self.screen.transcript.target_message()
+        if (
+            target is None
+            or self.screen.responding
+            or not await self.screen.replies.provider_ready()
+        ):
             return
         try:
-            turn = self.session.continue_reply(self._fresh(target), self.provider, self.model)
+            turn = self.screen.session.continue_reply(
+                self.fresh(target), self.screen.provider, self.screen.model
+            )
         except TurnRefused as exc:
-            self.tell(str(exc), severity="warning")
+            self.screen.tell(str(exc), severity="warning")
             return
         except TuichatError as exc:
-            self._report(exc)
+            self.screen.report(exc)
             return
-        log = self.chat_log
+        log = self.screen.chat_log
         old = log.widget_for(target.id)
         view = ReplyView(
             turn.state.content,
             streaming=True,
             status="streaming",
-            fps=self.runtime.ui.fps,
-            hold=self.input_pending,
-            typing=self.typing,
+            fps=self.screen.runtime.ui.fps,
+            hold=self.screen.input_pending,
+            typing=self.screen.typing,
             meta=f"{turn.provider.instance_name} · {turn.request.model} · continuing…",
             id=message_dom_id(target.id),
         )
@@ -292,77 +277,78 @@ class MessageActions(ChatScreenBase):
             await log.mount(view)
         log.select(None, scroll=False)
         log.anchor()
-        self._start_stream(turn, view, None)
+        self.screen.replies.start(turn, view, None)
 
-    async def action_continue_last(self) -> None:
+    async def continue_last(self) -> None:
         """Continue the last reply."""
-        await self.action_continue_reply(self._last_reply())
+        await self.continue_reply(self.screen.transcript.last_reply())
 
-    def action_edit_prompt(self) -> None:
+    def edit_prompt(self) -> None:
         """Put the selected prompt in the input box; Enter resends it as a new branch."""
-        target = self._target_message()
+        target = self.screen.transcript.target_message()
         if target is not None and is_summary(target):
-            self.edit_summary(self._fresh(target))
+            self.screen.fit.edit_summary(self.fresh(target))
             return
         if target is None or target.role != "user":
-            self.tell("Select a prompt (one of yours) to edit it.", severity="warning")
+            self.screen.tell("Select a prompt (one of yours) to edit it.", severity="warning")
             return
-        if self._editing is None:
-            self._stashed_draft = self.prompt.text
-        self._editing = target
-        prompt = self.prompt
-        prompt.set_text(self._fresh(target).content)
+        if self.editing is None:
+            self._stashed_draft = self.screen.prompt.text
+        self.editing = target
+        prompt = self.screen.prompt
+        prompt.set_text(self.fresh(target).content)
         prompt.add_class("-editing")
         if prompt.has_focus:
-            self._update_note()
+            self.screen.status.update_note()
         else:
             # The note says "editing" once the prompt has the focus (on_descendant_focus):
             # keys typed after it appears land in the prompt.
             prompt.focus()
-        self.refresh_bindings()
+        self.screen.refresh_bindings()
 
-    def _cancel_edit(self) -> None:
-        self._editing = None
-        prompt = self.prompt
+    def cancel_edit(self) -> None:
+        """Leave prompt editing; the draft comes back."""
+        self.editing = None
+        prompt = self.screen.prompt
         prompt.remove_class("-editing")
-        prompt.set_text(getattr(self, "_stashed_draft", ""))
-        self._update_note()
-        self.refresh_bindings()
+        prompt.set_text(self._stashed_draft)
+        self.screen.status.update_note()
+        self.screen.refresh_bindings()
 
-    async def _resend_edited(self, text: str) -> bool:
+    async def resend_edited(self, text: str) -> bool:
         """Send the edited prompt: a new branch from where the old one was; returns
         whether it was sent."""
-        target = self._editing
+        target = self.editing
         if target is None:
             return False
         try:
-            turn = self.session.edit(target, text, self.provider, self.model)
+            turn = self.screen.session.edit(target, text, self.screen.provider, self.screen.model)
         except TurnRefused as exc:
-            self.tell(str(exc), severity="warning")
+            self.screen.tell(str(exc), severity="warning")
             return False
         except TuichatError as exc:
-            self._report(exc)
+            self.screen.report(exc)
             return False
-        self._cancel_edit()
+        self.cancel_edit()
         await self._stream_rebuilt(turn, text)
         return True
 
     async def _stream_rebuilt(self, turn: Turn, prompt: str | None) -> None:
         """Draw the new branch with ``turn``'s reply live, and stream it."""
-        await self._render_log(live=turn)
-        view = self._live_view
+        await self.screen.transcript.render(live=turn)
+        view = self.screen.transcript.live_view
         if view is None:  # the branch does not hold the reply: cannot happen, but never hang
             turn.abandon()
             return
-        self._start_stream(turn, view, prompt)
-        await self._reload_sidebar()
+        self.screen.replies.start(turn, view, prompt)
+        await self.screen.conversations.reload()
 
     # -- deleting and switching versions -------------------------------------------------------
 
-    def action_delete_message(self) -> None:
+    def delete_message(self) -> None:
         """Delete the selected message, after asking (what followed it stays)."""
-        target = self._target_message()
-        if target is None or self.responding:
+        target = self.screen.transcript.target_message()
+        if target is None or self.screen.responding:
             return
         kind = "prompt" if target.role == "user" else "reply"
         excerpt = one_line(target.content, 60) or "(empty)"
@@ -370,19 +356,19 @@ class MessageActions(ChatScreenBase):
         async def delete(confirmed: bool | None) -> None:
             if not confirmed:
                 return
-            ids = list(self._shown)
+            ids = list(self.screen.transcript.shown)
             index = ids.index(target.id) if target.id in ids else -1
             try:
-                self.store.delete_message(target.id)
+                self.screen.store.delete_message(target.id)
             except TuichatError as exc:
-                self._report(exc)
+                self.screen.report(exc)
                 return
             rest = [i for i in ids if i != target.id]
             neighbour = rest[min(index, len(rest) - 1)] if rest and index >= 0 else None
-            await self._render_log(select=neighbour)
-            self.chat_log.focus()
+            await self.screen.transcript.render(select=neighbour)
+            self.screen.chat_log.focus()
 
-        self.app.push_screen(
+        self.screen.app.push_screen(
             DeleteScreen(
                 "",
                 heading=f"Delete this {kind}?",
@@ -391,50 +377,50 @@ class MessageActions(ChatScreenBase):
             delete,
         )
 
-    async def action_alternative(self, step: int) -> None:
+    async def alternative(self, step: int) -> None:
         """Show the previous (-1) or next (1) version of the selected message."""
-        target = self._target_message()
-        if target is None or self.responding:
+        target = self.screen.transcript.target_message()
+        if target is None or self.screen.responding:
             return
         try:
-            versions = self.store.alternatives(target.id)
+            versions = self.screen.store.alternatives(target.id)
         except TuichatError as exc:
-            self._report(exc)
+            self.screen.report(exc)
             return
         ids = [version.id for version in versions]
         if target.id not in ids or len(ids) < 2:
-            self.tell("This message has no other version.")
+            self.screen.tell("This message has no other version.")
             return
         index = ids.index(target.id) + step
         if not 0 <= index < len(ids):
-            self.tell("No older version." if step < 0 else "No newer version.")
+            self.screen.tell("No older version." if step < 0 else "No newer version.")
             return
         try:
-            self.store.show_branch(ids[index])
+            self.screen.store.show_branch(ids[index])
         except TuichatError as exc:
-            self._report(exc)
+            self.screen.report(exc)
             return
-        await self._render_log(select=ids[index])
-        self.chat_log.focus()
+        await self.screen.transcript.render(select=ids[index])
+        self.screen.chat_log.focus()
 
-    def action_toggle_reasoning(self) -> None:
+    def toggle_reasoning(self) -> None:
         """Open or close the selected reply's reasoning."""
-        target = self._target_message()
+        target = self.screen.transcript.target_message()
         if target is None:
             return
-        found = self.chat_log.query(f"#r{target.id}")
+        found = self.screen.chat_log.query(f"#r{target.id}")
         if found:
             view = found.first(ReasoningView)
             view.expanded = not view.expanded
 
     # -- the prompt in $EDITOR -----------------------------------------------------------------
 
-    def action_open_editor(self) -> None:
+    def open_editor(self) -> None:
         """Write the prompt in ``$EDITOR`` (the app steps aside while it runs)."""
-        prompt = self.prompt
+        prompt = self.screen.prompt
         if prompt.read_only:
             return
-        edited = edit_text(self.app, prompt.text)
+        edited = edit_text(self.screen.app, prompt.text)
         if edited is not None:
             # Editors end files with a newline nobody meant to send.
             prompt.set_text(edited.rstrip("\n"))

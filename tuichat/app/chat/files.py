@@ -14,10 +14,8 @@ import asyncio
 import dataclasses
 import os
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from textual import on
-from textual.widgets import TextArea
 from textual.widgets.text_area import Document
 
 from tuichat.attachment_reader import read_attachments, read_path
@@ -27,50 +25,51 @@ from tuichat.store import AttachmentInfo
 from tuichat.store import Message as StoredMessage
 
 from ..attach_paths import AtFragment, at_fragment, completions, pasted_paths, resolve
+from ..screens.file_picker import FilePickerScreen
+from ..screens.image_viewer import ImageViewerScreen
 from ..widgets.attachment_chips import AttachmentChips
 from ..widgets.attachment_lines import AttachmentLines
 from ..widgets.path_completer import PathCompleter
-from ..widgets.prompt import PromptInput
-from .base import ChatScreenBase
-from .file_picker import FilePickerScreen
-from .image_viewer import ImageViewerScreen
+
+if TYPE_CHECKING:
+    from ..screens.chat import ChatScreen
 
 #: The settings key of the chips' files, kept until they are sent.
 DRAFT_ATTACHMENTS_KEY = "draft_attachments"
 
 
-class AttachActions(ChatScreenBase):
+class Files:
     """Attachments in the chat screen."""
 
-    launch_dir: Path
-    """Where relative paths start: the directory tuichat was started in."""
-    _attachments: list[Attachment]
-
-    def _init_attach_actions(self) -> None:
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
         self.launch_dir = Path.cwd()
-        self._attachments = []
+        """Where relative paths start: the directory tuichat was started in."""
+        self._attachments: list[Attachment] = []
         # Where each chip's file was read (by its name): kept so the chips outlive a quit.
         self._read_from: dict[str, str] = {}
         self._attachment_infos: dict[int, list[AttachmentInfo]] = {}
         # The start of an @fragment whose list Esc closed: it stays closed until another.
         self._completion_closed_at: int | None = None
 
-    def on_mount(self) -> None:
+    def mounted(self) -> None:
         """Hand the prompt the completer and the test for pasted paths."""
-        prompt = self.prompt
+        prompt = self.screen.prompt
         prompt.completer = self.completer
         prompt.paths_in_paste = lambda text: pasted_paths(text, self.launch_dir)
-        self.run_worker(self._restore_attachments(), group="attachments", exit_on_error=False)
+        self.screen.run_worker(
+            self._restore_attachments(), group="attachments", exit_on_error=False
+        )
 
     @property
     def completer(self) -> PathCompleter:
         """The @ path completer above the prompt."""
-        return self.query_one("#path-completer", PathCompleter)
+        return self.screen.query_one("#path-completer", PathCompleter)
 
     @property
     def chips(self) -> AttachmentChips:
         """The row of chips above the prompt."""
-        return self.query_one("#attachment-chips", AttachmentChips)
+        return self.screen.query_one("#attachment-chips", AttachmentChips)
 
     @property
     def attachments(self) -> list[Attachment]:
@@ -89,7 +88,9 @@ class AttachActions(ChatScreenBase):
             try:
                 attached = await asyncio.to_thread(read_attachments, [target])
             except AttachmentError as exc:
-                self.tell(str(exc).replace(target, shown), severity="error", title="Attachment")
+                self.screen.tell(
+                    str(exc).replace(target, shown), severity="error", title="Attachment"
+                )
                 return False
             for attachment in attached.attachments:
                 name = attachment.name.replace(target, shown, 1)
@@ -98,7 +99,7 @@ class AttachActions(ChatScreenBase):
                 self._attachments.append(dataclasses.replace(attachment, name=name))
                 self._read_from[name] = attachment.name
             for note in attached.notes:
-                self.tell(note.replace(target, shown), title="Attachment")
+                self.screen.tell(note.replace(target, shown), title="Attachment")
         self._show_chips()
         return True
 
@@ -106,7 +107,7 @@ class AttachActions(ChatScreenBase):
         chips = self.chips
         chips.show(list(self._attachments))
         if not self._attachments and chips.has_focus:
-            self.prompt.focus()
+            self.screen.prompt.focus()
         self._save_attachments()
 
     # -- kept across a restart, like the prompt's draft ----------------------------------------
@@ -119,14 +120,14 @@ class AttachActions(ChatScreenBase):
             if a.name in self._read_from
         ]
         try:
-            self.store.set_setting(DRAFT_ATTACHMENTS_KEY, kept or None)
+            self.screen.store.set_setting(DRAFT_ATTACHMENTS_KEY, kept or None)
         except TuichatError:
             return  # only a draft: not worth a toast
 
     async def _restore_attachments(self) -> None:
         """The chips of the last run, read again from their files (a file gone is said)."""
         try:
-            kept = self.store.get_setting(DRAFT_ATTACHMENTS_KEY, None)
+            kept = self.screen.store.get_setting(DRAFT_ATTACHMENTS_KEY, None)
         except TuichatError:
             return
         if not isinstance(kept, list):
@@ -140,7 +141,7 @@ class AttachActions(ChatScreenBase):
             try:
                 attachment = await asyncio.to_thread(read_path, path)
             except AttachmentError as exc:
-                self.tell(
+                self.screen.tell(
                     f"{name} (attached before tuichat quit) is left out: {exc}",
                     severity="warning",
                     title="Attachment",
@@ -151,20 +152,19 @@ class AttachActions(ChatScreenBase):
                 self._read_from[name] = path
         self._show_chips()
 
-    @on(AttachmentChips.Remove)
-    def remove_attachment(self, event: AttachmentChips.Remove) -> None:
-        """Take the chosen file off the next message."""
-        if 0 <= event.index < len(self._attachments):
-            del self._attachments[event.index]
+    def remove(self, index: int) -> None:
+        """Take the file at ``index`` off the next message."""
+        if 0 <= index < len(self._attachments):
+            del self._attachments[index]
         self._show_chips()
 
-    def _attachments_sent(self) -> list[Attachment]:
+    def sent(self) -> list[Attachment]:
         """The message went with its files: the chips go (returned, for a retry)."""
         sent, self._attachments = self._attachments, []
         self._show_chips()
         return sent
 
-    def _attachments_back(self, files: list[Attachment]) -> None:
+    def back(self, files: list[Attachment]) -> None:
         """A message that failed comes back with its files, before any added since."""
         names = {a.name for a in files}
         self._attachments = [*files, *(a for a in self._attachments if a.name not in names)]
@@ -172,17 +172,17 @@ class AttachActions(ChatScreenBase):
 
     # -- in the log ----------------------------------------------------------------------------
 
-    def _load_attachment_infos(self) -> None:
+    def load_infos(self) -> None:
         """What the log shows of the open conversation's files: one query, no bytes."""
         self._attachment_infos = {}
-        if self.conversation_id is None:
+        if self.screen.conversation_id is None:
             return
         try:
-            self._attachment_infos = self.store.attachment_infos(self.conversation_id)
+            self._attachment_infos = self.screen.store.attachment_infos(self.screen.conversation_id)
         except TuichatError as exc:
-            self._report(exc)
+            self.screen.report(exc)
 
-    def _remember_attachments(self, message: StoredMessage | None, files: list[Attachment]) -> None:
+    def remember(self, message: StoredMessage | None, files: list[Attachment]) -> None:
         """A prompt just sent carries ``files``: the log shows them without a query."""
         if message is None or not files:
             return
@@ -191,22 +191,22 @@ class AttachActions(ChatScreenBase):
             for f in files
         ]
 
-    def _attachment_lines(self, message_id: int | None) -> list[AttachmentLines]:
+    def lines(self, message_id: int | None) -> list[AttachmentLines]:
         """The lines naming a prompt's files (none when it has none)."""
         files = self._attachment_infos.get(message_id) if message_id is not None else None
         return [AttachmentLines(files)] if files else []
 
     # -- the file picker -----------------------------------------------------------------------
 
-    def action_attach_file(self) -> None:
+    def attach_file(self) -> None:
         """Choose a file to attach in a tree of the directory tuichat was started in."""
 
         async def chosen(path: Path | None) -> None:
-            self.prompt.focus()
+            self.screen.prompt.focus()
             if path is not None:
                 await self.attach([self._as_typed(path)])
 
-        self.app.push_screen(FilePickerScreen(self.launch_dir), chosen)
+        self.screen.app.push_screen(FilePickerScreen(self.launch_dir), chosen)
 
     def _as_typed(self, path: Path) -> str:
         """A path as a person would type it: relative to the start directory when inside."""
@@ -217,33 +217,32 @@ class AttachActions(ChatScreenBase):
 
     # -- the image viewer ----------------------------------------------------------------------
 
-    def action_open_attachment(self) -> None:
+    def open_attachment(self) -> None:
         """Open the selected prompt's first image in the viewer."""
-        selected = self.chat_log.selected_id
-        message = self._shown.get(selected) if selected is not None else None
+        selected = self.screen.chat_log.selected_id
+        message = self.screen.transcript.shown.get(selected) if selected is not None else None
         if message is None:
             return
         try:
-            files = self.store.message_attachments([message.id]).get(message.id, [])
+            files = self.screen.store.message_attachments([message.id]).get(message.id, [])
         except TuichatError as exc:
-            self.tell(str(exc), severity="error")
+            self.screen.tell(str(exc), severity="error")
             return
         image = next((f for f in files if f.kind == "image"), None)
         if image is None:
-            self.tell("This message has no image; select a prompt that carries one.")
+            self.screen.tell("This message has no image; select a prompt that carries one.")
             return
-        self.app.push_screen(ImageViewerScreen(image))
+        self.screen.app.push_screen(ImageViewerScreen(image))
 
     # -- @ paths and pasted paths -------------------------------------------------------------
 
     def _fragment(self) -> AtFragment | None:
-        prompt = self.prompt
+        prompt = self.screen.prompt
         if prompt.selection.start != prompt.selection.end:
             return None
         cursor = cast(Document, prompt.document).get_index_from_location(prompt.cursor_location)
         return at_fragment(prompt.text, cursor)
 
-    @on(TextArea.Changed, "#prompt")
     def complete_path(self) -> None:
         """Offer the paths that complete the @fragment before the cursor."""
         fragment = self._fragment()
@@ -255,36 +254,29 @@ class AttachActions(ChatScreenBase):
             return
         completer.show_paths(completions(fragment.path, self.launch_dir))
 
-    @on(PathCompleter.Dismissed)
     def completion_dismissed(self) -> None:
         """Esc: no list for this @fragment any more (another @ opens one)."""
         fragment = self._fragment()
         self._completion_closed_at = fragment.start if fragment is not None else None
 
-    @on(PathCompleter.Chosen)
-    async def path_chosen(self, event: PathCompleter.Chosen) -> None:
+    async def path_chosen(self, path: str) -> None:
         """A folder goes on completing inside it; a file becomes a chip and leaves the text."""
         fragment = self._fragment()
-        prompt = self.prompt
+        prompt = self.screen.prompt
         if fragment is None:
             self.completer.close()
             return
         document = cast(Document, prompt.document)
         start = document.get_location_from_index(fragment.start)
         end = document.get_location_from_index(fragment.end)
-        if event.path.endswith("/"):
-            prompt.replace(f"@{event.path}", start, end)
+        if path.endswith("/"):
+            prompt.replace(f"@{path}", start, end)
             return
         prompt.replace("", start, end)
         self.completer.close()
-        await self.attach([event.path])
+        await self.attach([path])
 
-    def on_descendant_blur(self) -> None:
+    def prompt_blurred(self) -> None:
         """The list closes when the prompt loses the focus."""
-        if not self.prompt.has_focus:
+        if not self.screen.prompt.has_focus:
             self.completer.close()
-
-    @on(PromptInput.PathsPasted)
-    async def paths_pasted(self, event: PromptInput.PathsPasted) -> None:
-        """A dropped file: attached, not typed."""
-        await self.attach(event.paths)
