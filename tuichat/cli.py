@@ -164,7 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
         "id", nargs="?", type=_positive_int, help="conversation ID (default: latest)"
     )
     export.add_argument("--all", action="store_true", help="export every conversation")
-    export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
+    export.add_argument(
+        "--format",
+        choices=("md", "json"),
+        help="output format (default: json for an -o file ending in .json, else md)",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help=(
+            "write to PATH instead of stdout, replacing it (as curl -o does); Markdown's "
+            "images and PDFs go into PATH-files/ beside it, linked"
+        ),
+    )
     _add_import(commands)
     _add_install(commands)
     completion = commands.add_parser(
@@ -547,10 +561,22 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
             )
         items.append((conversation, store.messages(conversation_id)))
     files = store.message_attachments(m.id for _, messages in items for m in messages)
-    if args.format == "json":
-        out.write(export.to_json(items, single=not args.all, attachments=files))
-    else:
-        out.write(export.to_markdown(items, files))
+    target: Path | None = args.output if str(args.output) != "-" else None
+    fmt = args.format or (export.format_for(target) if target is not None else "md")
+    if target is None:
+        # Markdown on stdout names each image and PDF and says how to have it written.
+        if fmt == "json":
+            out.write(export.to_json(items, single=not args.all, attachments=files))
+        else:
+            out.write(export.to_markdown(items, files))
+        return EXIT_OK
+    try:
+        export.write_file(target, items, files, fmt=fmt, single=not args.all)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {exc.filename or target}: {exc.strerror or exc}; "
+            "choose another path with -o."
+        ) from None
     return EXIT_OK
 
 

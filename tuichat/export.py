@@ -3,8 +3,9 @@
 Attachments, given by message id: JSON carries each one whole (base64 with its media
 type), so a backup loses nothing; Markdown shows a text file in its fence, and an image
 or PDF as a link to a file written beside the export (:func:`write_beside`) when it is
-written to a file, else names it with its type and size (the bytes are in the JSON
-export).
+written to a file, else names it with its type and size and says how to have it written
+(the bytes are in the JSON export too). :func:`write_file` is the one way an export
+reaches a file: the app's export dialog and ``tuichat export -o`` both use it.
 """
 
 from __future__ import annotations
@@ -178,6 +179,37 @@ def write_beside(export: Path, attachments: Files) -> dict[str, str]:
     return links
 
 
+#: How to have an image or PDF written, said where a Markdown export printed only its name.
+UNWRITTEN_HINT = "'tuichat export -o FILE.md' writes it into FILE-files/ beside FILE.md"
+
+
+def format_for(path: Path) -> str:
+    """``json`` for a ``.json`` file, else ``md``."""
+    return "json" if path.suffix.lower() == ".json" else "md"
+
+
+def write_file(
+    path: Path,
+    items: Sequence[tuple[Conversation, Sequence[Message]]],
+    attachments: Files,
+    *,
+    fmt: str,
+    single: bool = True,
+) -> None:
+    """Write an export to ``path`` (its folders made, an existing file replaced): JSON
+    whole, or Markdown with its images and PDFs in ``<stem>-files/`` beside it, linked.
+
+    Raises:
+        OSError: ``path``, its folder or a file beside it cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        text = to_json(items, single=single, attachments=attachments)
+    else:
+        text = to_markdown(items, attachments, write_beside(path, attachments))
+    path.write_text(text, encoding="utf-8")
+
+
 def _attachment_lines(
     attachments: Sequence[Attachment], links: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -191,8 +223,10 @@ def _attachment_lines(
             mark = "!" if a.kind == "image" else ""
             lines += [f"{mark}[{label}]({link})", ""]
         else:
+            # Printed, not written to a file: nowhere to put the bytes, so say how to get them.
             lines += [
-                f"_(attached: {neutralize(a.name)}, {a.media_type}, {human_size(a.size)})_",
+                f"_(attached: {neutralize(a.name)}, {a.media_type}, {human_size(a.size)}; "
+                f"not in this text: {UNWRITTEN_HINT})_",
                 "",
             ]
     return lines

@@ -86,8 +86,9 @@ def test_markdown_export_shows_text_files_and_names_the_others(store: Store) -> 
     files = store.message_attachments([prompt.id])
     text = to_markdown([(conversation, store.messages(conversation.id))], files)
     assert (
-        "## You\n\nerr.log\n```\nboom\n```\n\n_(attached: a.pdf, application/pdf, 1 KB)_\n\nWhy?"
-        in text
+        "## You\n\nerr.log\n```\nboom\n```\n\n_(attached: a.pdf, application/pdf, 1 KB; "
+        "not in this text: 'tuichat export -o FILE.md' writes it into FILE-files/ beside "
+        "FILE.md)_\n\nWhy?" in text
     )
 
 

@@ -261,13 +261,8 @@ class ConversationActions(ChatScreenBase):
                 messages = self.store.messages(conversation.id)
                 items = [(conversation, messages)]
                 files = self.store.message_attachments(m.id for m in messages)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if export_format(path) == "json":
-                    text = export.to_json(items, single=True, attachments=files)
-                else:
-                    # Images and PDFs go beside it, as files the Markdown links to.
-                    text = export.to_markdown(items, files, export.write_beside(path, files))
-                path.write_text(text, encoding="utf-8")
+                # One writer with `tuichat export -o`: images and PDFs beside the Markdown.
+                export.write_file(path, items, files, fmt=export_format(path))
             except TuichatError as exc:
                 self._report(exc)
                 return
