@@ -551,7 +551,7 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
         if chosen is None:
             raise UsageError("There are no conversations to export yet.")
         ids = [chosen]
-    items = []
+    conversations = []
     for conversation_id in ids:
         conversation = store.get_conversation(conversation_id)
         if conversation is None:
@@ -559,19 +559,15 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
                 f"There is no conversation {conversation_id}; "
                 "the sidebar and 'tuichat export --all' show them."
             )
-        items.append((conversation, store.messages(conversation_id)))
-    files = store.message_attachments(m.id for _, messages in items for m in messages)
+        conversations.append(conversation)
+    bundle = export.collect(store, conversations)
     target: Path | None = args.output if str(args.output) != "-" else None
     fmt = args.format or (export.format_for(target) if target is not None else "md")
     if target is None:
-        # Markdown on stdout names each image and PDF and says how to have it written.
-        if fmt == "json":
-            out.write(export.to_json(items, single=not args.all, attachments=files))
-        else:
-            out.write(export.to_markdown(items, files))
+        export.write(out, bundle, fmt=fmt, single=not args.all)
         return EXIT_OK
     try:
-        export.write_file(target, items, files, fmt=fmt, single=not args.all)
+        export.write_file(target, bundle, fmt=fmt, single=not args.all)
     except OSError as exc:
         raise UsageError(
             f"Cannot write {exc.filename or target}: {exc.strerror or exc}; "

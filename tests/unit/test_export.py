@@ -143,7 +143,7 @@ def test_exports_carry_each_replys_cost_and_the_total_saying_what_is_unknown(
     store.add_message(conversation.id, "assistant", "Use `[a-z]`.", meta={"cost": 0.0123})
     item = (conversation, store.messages(conversation.id))
     data = json.loads(to_json([item], single=True))
-    assert data["cost"] == {"total": 0.0123, "unknown_replies": 1}
+    assert data["cost"] == {"total": 0.0123, "unknown_replies": 1, "other_requests": []}
     assert [m["cost"] for m in data["messages"]] == [None, None, None, 0.0123]
     assert "_Cost of these replies: $0.0123 + unknown._" in to_markdown([item])
     # Nothing priced: the Markdown says nothing of money; the JSON says null, never 0.

@@ -258,11 +258,9 @@ class ConversationActions(ChatScreenBase):
             if path is None:
                 return
             try:
-                messages = self.store.messages(conversation.id)
-                items = [(conversation, messages)]
-                files = self.store.message_attachments(m.id for m in messages)
                 # One writer with `tuichat export -o`: images and PDFs beside the Markdown.
-                export.write_file(path, items, files, fmt=export_format(path))
+                bundle = export.collect(self.store, [conversation])
+                export.write_file(path, bundle, fmt=export_format(path))
             except TuichatError as exc:
                 self._report(exc)
                 return

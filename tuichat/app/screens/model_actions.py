@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from tuichat import catalog, titles
+from tuichat import catalog
 from tuichat.catalog import ProviderModels
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
@@ -275,7 +275,10 @@ class ModelActions(ChatScreenBase):
 
         Never raises: a failed or slow title leaves the first-prompt title in place.
         """
-        title = await titles.generate_title(provider, model, prompt, reply)
+        # (Through the engine: what the title request cost joins the totals.)
+        title = await self.session.write_title(conversation_id, provider, model, prompt, reply)
+        if conversation_id == self.conversation_id:
+            self._show_conversation_cost()
         if not title:
             return
         try:
