@@ -19,7 +19,7 @@ from tuichat.session import Session
 from tuichat.store import Store
 from tuichat.testing import WireServer, openai_chat_stream, sse_response
 
-from .test_summaries import ask, seed
+from .test_summaries import ask_summarising, seed
 
 PRICE = {"input": 1.0, "output": 2.0}  # dollars per million tokens
 
@@ -110,14 +110,8 @@ def test_the_summary_request_ask_makes_is_in_the_conversations_totals_and_export
     conversation = seed(tmp_path)
     wire_server.enqueue(sse_response(*openai_chat_stream(["Gist."], usage=(3000, 50))))
     wire_server.enqueue(sse_response(*openai_chat_stream(["Fine."], usage=(700, 2))))
-    done = ask(
-        wire_server,
-        tmp_path,
-        "-c",
-        "next question",
-        TUICHAT_CONTEXT__WHEN_FULL="summarise",
-        TUICHAT_CONTEXT__KEEP_RECENT="2",
-        TUICHAT_PRICES=json.dumps({"openai/gpt-small": PRICE}),
+    done = ask_summarising(
+        wire_server, tmp_path, TUICHAT_PRICES=json.dumps({"openai/gpt-small": PRICE})
     )
     assert done.returncode == 0, done.stderr
     summary_request, _ = (r.json() for r in wire_server.requests)

@@ -20,7 +20,7 @@ from ..widgets.prompt import PromptInput
 from ..widgets.sidebar import UNTITLED, ConversationList
 from .base import ChatScreenBase
 from .delete import DeleteScreen
-from .export import ExportScreen, default_export_path, export_format
+from .export import ExportScreen, default_export_path
 from .rename import RenameScreen
 from .search import LIMIT as SEARCH_LIMIT
 from .search import SearchScreen
@@ -260,7 +260,7 @@ class ConversationActions(ChatScreenBase):
             try:
                 # One writer with `tuichat export -o`: images and PDFs beside the Markdown.
                 bundle = export.collect(self.store, [conversation])
-                export.write_file(path, bundle, fmt=export_format(path))
+                export.write_file(path, bundle, fmt=export.format_for(path))
             except TuichatError as exc:
                 self._report(exc)
                 return

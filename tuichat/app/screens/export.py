@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tuichat.export import format_for as export_format  # (one rule with `tuichat export -o`)
+from tuichat.export import format_for  # (one rule with `tuichat export -o`)
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -70,7 +70,7 @@ class ExportScreen(ModalScreen[Path | None]):
         """Switch the file's suffix between .md and .json."""
         field = self.query_one("#export-path", Input)
         path = Path(field.value.strip() or str(self._path))
-        field.value = str(path.with_suffix(".md" if export_format(path) == "json" else ".json"))
+        field.value = str(path.with_suffix(".md" if format_for(path) == "json" else ".json"))
         field.cursor_position = len(field.value)
 
     @on(Input.Submitted, "#export-path")
