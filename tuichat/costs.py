@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tuichat.prices import format_cost
 from tuichat.protocol import TextDelta, Usage
@@ -80,6 +80,20 @@ class SideCost:
     cached_input_tokens: int | None = None
     cost: float | None = None
     """Dollars; None when unknown (no price, or the provider gave no counts)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """As the exports and ``ask --json`` show it (``other_requests``)."""
+        return {
+            "purpose": self.purpose,
+            "provider": self.provider,
+            "model": self.model,
+            "usage": {
+                "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens,
+                "cached_input_tokens": self.cached_input_tokens,
+            },
+            "cost": self.cost,
+        }
 
 
 @dataclass(slots=True)

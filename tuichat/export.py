@@ -78,20 +78,6 @@ def _attachment_dict(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-def _side_dict(spent: SideCost) -> dict[str, Any]:
-    return {
-        "purpose": spent.purpose,
-        "provider": spent.provider,
-        "model": spent.model,
-        "usage": {
-            "input_tokens": spent.input_tokens,
-            "output_tokens": spent.output_tokens,
-            "cached_input_tokens": spent.cached_input_tokens,
-        },
-        "cost": spent.cost,
-    }
-
-
 def conversation_to_dict(
     conversation: Conversation,
     messages: Sequence[Message],
@@ -121,7 +107,7 @@ def conversation_to_dict(
         "cost": {
             "total": spent.known,
             "unknown_replies": replies.unknown,
-            "other_requests": [_side_dict(request) for request in side],
+            "other_requests": [request.to_json() for request in side],
         },
         "messages": [
             {

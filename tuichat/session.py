@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuichat import turns
 from tuichat.chat import Turn
-from tuichat.costs import Purpose, Tally
+from tuichat.costs import Purpose, SideCost, Tally
 from tuichat.errors import MissingKey, TuichatError, UsageError
 from tuichat.turns import TurnRefused
 
@@ -153,6 +153,9 @@ class Session:
         self._models = models
         self._cached_models: list[ProviderModels] | None = None
         self.clock = clock or time.monotonic
+        #: The requests beyond the replies this session made (titles, summaries), in
+        #: order: what ``ask --json`` reports beside its turn.
+        self.side_spent: list[SideCost] = []
 
     @property
     def store(self) -> Store:
@@ -638,6 +641,7 @@ class Session:
         if not tally.billed:
             return
         spent = tally.spent(purpose, provider.instance_name, model, self.price(provider, model))
+        self.side_spent.append(spent)
         try:
             self.store.add_side_cost(conversation_id, spent)
         except TuichatError as exc:

@@ -111,13 +111,19 @@ def test_the_summary_request_ask_makes_is_in_the_conversations_totals_and_export
     wire_server.enqueue(sse_response(*openai_chat_stream(["Gist."], usage=(3000, 50))))
     wire_server.enqueue(sse_response(*openai_chat_stream(["Fine."], usage=(700, 2))))
     done = ask_summarising(
-        wire_server, tmp_path, TUICHAT_PRICES=json.dumps({"openai/gpt-small": PRICE})
+        wire_server, tmp_path, "--json", TUICHAT_PRICES=json.dumps({"openai/gpt-small": PRICE})
     )
     assert done.returncode == 0, done.stderr
     summary_request, _ = (r.json() for r in wire_server.requests)
     assert summary_request["messages"][0]["content"] == summaries.INSTRUCTIONS
     summary_cost = (3000 + 50 * 2.0) / 1_000_000
     reply_cost = (700 + 2 * 2.0) / 1_000_000
+    # ask --json: the reply's own cost, and the summary it needed beside it.
+    report = json.loads(done.stdout)
+    assert report["cost"] == pytest.approx(reply_cost)
+    [other] = report["other_requests"]
+    assert (other["purpose"], other["usage"]["input_tokens"]) == ("summary", 3000)
+    assert other["cost"] == pytest.approx(summary_cost)
     with Store(tmp_path / "tuichat.db") as store:
         [spent] = store.side_costs(conversation)
         assert (spent.purpose, spent.model, spent.input_tokens, spent.output_tokens) == (

@@ -46,12 +46,13 @@ def ask(wire_server: WireServer, data_dir: Path, *args: str, **env: str):
     )
 
 
-def ask_summarising(wire_server: WireServer, data_dir: Path, **env: str):
-    """``ask -c "next question"`` set to summarise all but the last two messages."""
+def ask_summarising(wire_server: WireServer, data_dir: Path, *args: str, **env: str):
+    """``ask -c [args] "next question"`` set to summarise all but the last two messages."""
     return ask(
         wire_server,
         data_dir,
         "-c",
+        *args,
         "next question",
         TUICHAT_CONTEXT__WHEN_FULL="summarise",
         TUICHAT_CONTEXT__KEEP_RECENT="2",
