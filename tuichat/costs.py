@@ -13,7 +13,7 @@ per request (``side_costs``), which the totals add under the same rules.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tuichat.prices import format_cost
@@ -109,19 +109,8 @@ class Tally:
         if isinstance(event, TextDelta) and event.text:
             self.text = True
         elif isinstance(event, Usage):
-            before = self.usage
-            self.usage = Usage(
-                *(
-                    new if new is not None else old
-                    for new, old in (
-                        (event.input_tokens, before.input_tokens),
-                        (event.output_tokens, before.output_tokens),
-                        (event.cached_input_tokens, before.cached_input_tokens),
-                        (event.reasoning_tokens, before.reasoning_tokens),
-                        (event.cache_write_tokens, before.cache_write_tokens),
-                    )
-                )
-            )
+            pairs = zip(astuple(event), astuple(self.usage), strict=True)
+            self.usage = Usage(*(new if new is not None else old for new, old in pairs))
 
     @property
     def billed(self) -> bool:

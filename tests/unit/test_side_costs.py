@@ -12,8 +12,9 @@ import pytest
 import tuichat_openai
 
 from tuichat import summaries, titles
-from tuichat.costs import CostTotal, SideCost, total
+from tuichat.costs import CostTotal, SideCost, Tally, total
 from tuichat.export import collect, to_json, to_markdown
+from tuichat.protocol import Usage
 from tuichat.runtime import Runtime
 from tuichat.session import Session
 from tuichat.store import Store
@@ -168,3 +169,14 @@ def test_side_costs_go_with_their_conversation_and_count_under_the_replies_rules
         assert store.cost_totals([kept, gone]) == {kept: CostTotal(0.25, 1)}
         assert total([], store.side_costs(kept)) == CostTotal(0.25, 1)
         assert store.side_costs(gone) == []
+
+
+def test_a_tally_keeps_the_latest_known_counts_and_bills_only_what_produced_something() -> None:
+    tally = Tally()
+    tally.see(Usage(input_tokens=10, cached_input_tokens=3))  # Anthropic: input first
+    assert not tally.billed  # nothing came out yet: providers do not bill it
+    tally.see(Usage(output_tokens=5))  # then the output, the input left unknown
+    assert tally.usage == Usage(input_tokens=10, output_tokens=5, cached_input_tokens=3)
+    assert tally.billed
+    assert Tally(text=True).billed
+    assert Tally(text=True).spent("title", "p", "m", None).cost is None
