@@ -307,7 +307,9 @@ async def _ask(
             failure = turn.state.error
         if args.json:
             sentence = None if failure is None else strip_controls(str(failure))
-            report = turn_report(turn, error=sentence, saved=not args.no_save)
+            report = turn_report(
+                turn, error=sentence, saved=not args.no_save, other=session.side_spent
+            )
             stdout.write(json.dumps(report, ensure_ascii=True) + "\n")
             stdout.flush()
             if failure is not None:

@@ -164,7 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
         "id", nargs="?", type=_positive_int, help="conversation ID (default: latest)"
     )
     export.add_argument("--all", action="store_true", help="export every conversation")
-    export.add_argument("--format", choices=("md", "json"), default="md", help="output format")
+    export.add_argument(
+        "--format",
+        choices=("md", "json"),
+        help="output format (default: json for an -o file ending in .json, else md)",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help=(
+            "write to PATH instead of stdout, replacing it (as curl -o does); Markdown's "
+            "images and PDFs go into PATH-files/ beside it, linked"
+        ),
+    )
     _add_import(commands)
     _add_install(commands)
     completion = commands.add_parser(
@@ -537,7 +551,7 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
         if chosen is None:
             raise UsageError("There are no conversations to export yet.")
         ids = [chosen]
-    items = []
+    conversations = []
     for conversation_id in ids:
         conversation = store.get_conversation(conversation_id)
         if conversation is None:
@@ -545,12 +559,20 @@ def _export(runtime: Runtime, args: argparse.Namespace, out: TextIO) -> int:
                 f"There is no conversation {conversation_id}; "
                 "the sidebar and 'tuichat export --all' show them."
             )
-        items.append((conversation, store.messages(conversation_id)))
-    files = store.message_attachments(m.id for _, messages in items for m in messages)
-    if args.format == "json":
-        out.write(export.to_json(items, single=not args.all, attachments=files))
-    else:
-        out.write(export.to_markdown(items, files))
+        conversations.append(conversation)
+    bundle = export.collect(store, conversations)
+    target: Path | None = args.output if str(args.output) != "-" else None
+    fmt = args.format or (export.format_for(target) if target is not None else "md")
+    if target is None:
+        export.write(out, bundle, fmt=fmt, single=not args.all)
+        return EXIT_OK
+    try:
+        export.write_file(target, bundle, fmt=fmt, single=not args.all)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {exc.filename or target}: {exc.strerror or exc}; "
+            "choose another path with -o."
+        ) from None
     return EXIT_OK
 
 

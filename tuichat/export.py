@@ -3,8 +3,9 @@
 Attachments, given by message id: JSON carries each one whole (base64 with its media
 type), so a backup loses nothing; Markdown shows a text file in its fence, and an image
 or PDF as a link to a file written beside the export (:func:`write_beside`) when it is
-written to a file, else names it with its type and size (the bytes are in the JSON
-export).
+written to a file, else names it with its type and size and says how to have it written
+(the bytes are in the JSON export too). :func:`write_file` is the one way an export
+reaches a file: the app's export dialog and ``tuichat export -o`` both use it.
 """
 
 from __future__ import annotations
@@ -12,18 +13,41 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from tuichat import costs
 from tuichat.attachments import Attachment, fenced, human_size, text_block
+from tuichat.costs import SideCost
 from tuichat.sanitize import neutralize
-from tuichat.store import Conversation, Message
+from tuichat.store import Conversation, Message, Store
 
 #: Attachments by message id (see :meth:`tuichat.store.Store.message_attachments`).
 Files = Mapping[int, Sequence[Attachment]]
+
+#: Requests beyond the replies (titles, summaries) by conversation id.
+SideCosts = Mapping[int, Sequence[SideCost]]
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """What an export of some conversations holds, read from the store at once."""
+
+    items: list[tuple[Conversation, list[Message]]]
+    """Each conversation with the messages of its branch on show."""
+    files: Files
+    side: SideCosts
+
+
+def collect(store: Store, conversations: Sequence[Conversation]) -> Bundle:
+    """Read what exporting ``conversations`` needs: messages, attachments, side costs."""
+    items = [(c, store.messages(c.id)) for c in conversations]
+    files = store.message_attachments(m.id for _, messages in items for m in messages)
+    return Bundle(items, files, {c.id: store.side_costs(c.id) for c in conversations})
+
 
 #: How an unfinished reply is marked in a Markdown export.
 STATUS_NOTES = {
@@ -55,15 +79,20 @@ def _attachment_dict(attachment: Attachment) -> dict[str, Any]:
 
 
 def conversation_to_dict(
-    conversation: Conversation, messages: Sequence[Message], attachments: Files | None = None
+    conversation: Conversation,
+    messages: Sequence[Message],
+    attachments: Files | None = None,
+    side: Sequence[SideCost] = (),
 ) -> dict[str, Any]:
     """A JSON-ready dict of the conversation and its messages (no keys, ever).
 
     Each message lists its ``attachments``: name, kind, media type, size, SHA-256,
-    pixel size of an image, and ``data`` in base64.
+    pixel size of an image, and ``data`` in base64. ``cost`` is the total of the
+    replies and of the ``side`` requests (titles, summaries), listed in it.
     """
     files = attachments or {}
-    spent = costs.total(messages)
+    spent = costs.total(messages, side)
+    replies = costs.total(messages)
     return {
         "id": conversation.id,
         "title": conversation.title,
@@ -73,8 +102,13 @@ def conversation_to_dict(
         "model": conversation.model,
         "system_prompt": conversation.system_prompt,
         "params": conversation.params,
-        # The replies exported (the branch on show): dollars known, and how many not.
-        "cost": {"total": spent.known, "unknown_replies": spent.unknown},
+        # The replies exported (the branch on show) and the requests beyond them:
+        # dollars known, and how many replies not (a request's own cost says it).
+        "cost": {
+            "total": spent.known,
+            "unknown_replies": replies.unknown,
+            "other_requests": [request.to_json() for request in side],
+        },
         "messages": [
             {
                 "id": m.id,
@@ -138,9 +172,10 @@ def to_json(
     *,
     single: bool,
     attachments: Files | None = None,
+    side: SideCosts | None = None,
 ) -> str:
     """JSON text: one conversation object, or ``{"conversations": [...]}``."""
-    dicts = [conversation_to_dict(c, m, attachments) for c, m in items]
+    dicts = [conversation_to_dict(c, m, attachments, (side or {}).get(c.id, ())) for c, m in items]
     data: Any = dicts[0] if single and dicts else {"conversations": dicts}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -178,6 +213,40 @@ def write_beside(export: Path, attachments: Files) -> dict[str, str]:
     return links
 
 
+#: How to have an image or PDF written, said where a Markdown export printed only its name.
+UNWRITTEN_HINT = "'tuichat export -o FILE.md' writes it into FILE-files/ beside FILE.md"
+
+
+def format_for(path: Path) -> str:
+    """``json`` for a ``.json`` file, else ``md``."""
+    return "json" if path.suffix.lower() == ".json" else "md"
+
+
+def write_file(path: Path, bundle: Bundle, *, fmt: str, single: bool = True) -> None:
+    """Write an export to ``path`` (its folders made, an existing file replaced): JSON
+    whole, or Markdown with its images and PDFs in ``<stem>-files/`` beside it, linked.
+
+    Raises:
+        OSError: ``path``, its folder or a file beside it cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        text = to_json(bundle.items, single=single, attachments=bundle.files, side=bundle.side)
+    else:
+        links = write_beside(path, bundle.files)
+        text = to_markdown(bundle.items, bundle.files, links, side=bundle.side)
+    path.write_text(text, encoding="utf-8")
+
+
+def write(out: TextIO, bundle: Bundle, *, fmt: str, single: bool = True) -> None:
+    """Print an export to ``out``: Markdown names each image and PDF and says how to have
+    it written (there is no place for its bytes), JSON carries them."""
+    if fmt == "json":
+        out.write(to_json(bundle.items, single=single, attachments=bundle.files, side=bundle.side))
+    else:
+        out.write(to_markdown(bundle.items, bundle.files, side=bundle.side))
+
+
 def _attachment_lines(
     attachments: Sequence[Attachment], links: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -191,11 +260,25 @@ def _attachment_lines(
             mark = "!" if a.kind == "image" else ""
             lines += [f"{mark}[{label}]({link})", ""]
         else:
+            # Printed, not written to a file: nowhere to put the bytes, so say how to get them.
             lines += [
-                f"_(attached: {neutralize(a.name)}, {a.media_type}, {human_size(a.size)})_",
+                f"_(attached: {neutralize(a.name)}, {a.media_type}, {human_size(a.size)}; "
+                f"not in this text: {UNWRITTEN_HINT})_",
                 "",
             ]
     return lines
+
+
+def _cost_line(messages: Sequence[Message], side: Sequence[SideCost]) -> list[str]:
+    spent = costs.total(messages, side)
+    if spent.known is None:  # (no line at all for a local model nobody prices)
+        return []
+    what = "these replies"
+    if side:
+        purposes = sorted({request.purpose for request in side})
+        many = "requests" if len(side) > 1 else "request"
+        what += f" and of the {' and '.join(purposes)} {many}"
+    return [f"_Cost of {what}: {spent.label()}._", ""]
 
 
 def conversation_to_markdown(
@@ -203,17 +286,17 @@ def conversation_to_markdown(
     messages: Sequence[Message],
     attachments: Files | None = None,
     links: Mapping[str, str] | None = None,
+    side: Sequence[SideCost] = (),
 ) -> str:
     """A readable Markdown transcript; control characters are neutralised. An image or
-    PDF whose SHA-256 ``links`` holds is a link to it (see :func:`write_beside`)."""
+    PDF whose SHA-256 ``links`` holds is a link to it (see :func:`write_beside`); the
+    cost adds the ``side`` requests (titles, summaries) to the replies'."""
     files = attachments or {}
     lines = [f"# {neutralize(conversation.title) or 'Untitled conversation'}", ""]
     created = _iso(conversation.created_at)
     if created:
         lines += [f"_Exported from tuichat; started {created}._", ""]
-    spent = costs.total(messages)
-    if spent.known is not None:  # (no line at all for a local model nobody prices)
-        lines += [f"_Cost of these replies: {spent.label()}._", ""]
+    lines += _cost_line(messages, side)
     if conversation.system_prompt:
         lines += ["## System", "", neutralize(conversation.system_prompt), ""]
     for m in messages:
@@ -241,6 +324,11 @@ def to_markdown(
     items: Sequence[tuple[Conversation, Sequence[Message]]],
     attachments: Files | None = None,
     links: Mapping[str, str] | None = None,
+    *,
+    side: SideCosts | None = None,
 ) -> str:
     """Markdown text of one or more conversations, separated by rules."""
-    return "\n---\n\n".join(conversation_to_markdown(c, m, attachments, links) for c, m in items)
+    return "\n---\n\n".join(
+        conversation_to_markdown(c, m, attachments, links, (side or {}).get(c.id, ()))
+        for c, m in items
+    )

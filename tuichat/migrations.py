@@ -167,8 +167,32 @@ BEGIN
 END;
 """
 
+# Version 4: what the requests beyond the replies cost.
+#
+# A conversation's title asked of the model and a summary of its older turns are paid for
+# like replies but are not replies: each such request is a row here, with the tokens the
+# provider reported and its cost (NULL when nobody can say: no price, or no counts), so
+# the totals (sidebar, status bar, exports) add them. A row stays when the summary message
+# it wrote is deleted (it was paid for) and goes with its conversation.
+_V4 = """
+CREATE TABLE side_costs (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    purpose TEXT NOT NULL CHECK (purpose IN ('title', 'summary')),
+    provider TEXT,
+    model TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cached_input_tokens INTEGER,
+    cost REAL,
+    created_at REAL
+);
+
+CREATE INDEX side_costs_conversation ON side_costs (conversation_id);
+"""
+
 #: Every migration, oldest first; the schema version after ``MIGRATIONS[i]`` is ``i + 1``.
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4]
 
 #: The schema version this tuichat writes.
 LATEST_VERSION = len(MIGRATIONS)

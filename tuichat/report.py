@@ -4,7 +4,8 @@ DESIGN.md 5a fixes the shape: ``id``, ``provider`` (the instance), ``model`` (as
 provider reported it), ``content``, ``finish_reason`` (normalised, ``error`` on a
 failure), ``provider_finish_reason``, ``usage``, ``cost`` (None when unknown),
 ``tool_calls``, ``timings``; ``error`` when the reply failed. Fields added here beyond
-it (``reasoning``, ``conversation_id``, ``message_id``, ``left_out``) only extend it.
+it (``reasoning``, ``conversation_id``, ``message_id``, ``left_out``,
+``other_requests``) only extend it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tuichat.chat import Turn, TurnState
+    from tuichat.costs import SideCost
 
 
 def usage_fields(state: TurnState) -> dict[str, int | None]:
@@ -25,13 +29,21 @@ def usage_fields(state: TurnState) -> dict[str, int | None]:
     }
 
 
-def turn_report(turn: Turn, *, error: str | None = None, saved: bool = True) -> dict[str, Any]:
+def turn_report(
+    turn: Turn,
+    *,
+    error: str | None = None,
+    saved: bool = True,
+    other: Sequence[SideCost] = (),
+) -> dict[str, Any]:
     """The whole of a finished (or failed) turn.
 
     Args:
         turn: The turn, after its stream ended.
         error: The sentence a failure was reported with, if it failed.
         saved: Whether the turn was saved (its ids mean something).
+        other: The requests made for it beyond the reply (a summary of older turns):
+            ``other_requests``, each with its usage and cost (``cost`` is the reply's).
     """
     state = turn.state
     report: dict[str, Any] = {
@@ -52,6 +64,7 @@ def turn_report(turn: Turn, *, error: str | None = None, saved: bool = True) -> 
         "conversation_id": turn.conversation_id if saved else None,
         "message_id": turn.message_id if saved else None,
         "left_out": [{"name": item.name, "reason": item.reason} for item in turn.left_out],
+        "other_requests": [request.to_json() for request in other],
     }
     if error is not None:
         report["error"] = error

@@ -18,6 +18,7 @@ Headless: no Textual, no HTTP here (the provider and the turn do that).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from tuichat import turns
 from tuichat.chat import Turn
+from tuichat.costs import Purpose, SideCost, Tally
 from tuichat.errors import MissingKey, TuichatError, UsageError
 from tuichat.turns import TurnRefused
 
 __all__ = ["MissingKey", "Overrides", "Session", "TurnOptions", "TurnRefused", "missing_key"]
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tuichat.attachments import Attachment
@@ -149,6 +153,9 @@ class Session:
         self._models = models
         self._cached_models: list[ProviderModels] | None = None
         self.clock = clock or time.monotonic
+        #: The requests beyond the replies this session made (titles, summaries), in
+        #: order: what ``ask --json`` reports beside its turn.
+        self.side_spent: list[SideCost] = []
 
     @property
     def store(self) -> Store:
@@ -596,11 +603,49 @@ class Session:
         if settings.summary_model:
             writer, writer_model = self.resolve(None, settings.summary_model)
         self.require_key(writer)
-        text = await summaries.write(writer, writer_model, messages)
+        tally = Tally()
+        try:
+            text = await summaries.write(writer, writer_model, messages, tally=tally)
+        finally:
+            # Paid for even when it failed halfway or the fork took its text elsewhere:
+            # the cost of summarising a conversation is that conversation's.
+            self._record_spent(conversation.id, "summary", writer, writer_model, tally)
         if not text:
             return None
         covers = len(covered) + (previous.covers if previous is not None else 0)
         return text, summaries.meta(covered[-1].id, covers, writer.instance_name, writer_model)
+
+    async def write_title(
+        self, conversation_id: int, provider: Provider, model: str, prompt: str, reply: str
+    ) -> str | None:
+        """Ask ``model`` for a title of a first exchange (see :mod:`tuichat.titles`) and
+        add what the request cost to the conversation's totals.
+
+        Returns:
+            The title, or None when the model gave nothing usable (never raises but for
+            cancellation: a title is a nicety).
+        """
+        from tuichat import titles
+
+        tally = Tally()
+        try:
+            return await titles.generate_title(provider, model, prompt, reply, tally=tally)
+        finally:
+            self._record_spent(conversation_id, "title", provider, model, tally)
+
+    def _record_spent(
+        self, conversation_id: int, purpose: Purpose, provider: Provider, model: str, tally: Tally
+    ) -> None:
+        """Keep what a side request cost, if it was billed; a store that cannot take it
+        is logged, never raised: the figure must not cost the person a title or summary."""
+        if not tally.billed:
+            return
+        spent = tally.spent(purpose, provider.instance_name, model, self.price(provider, model))
+        self.side_spent.append(spent)
+        try:
+            self.store.add_side_cost(conversation_id, spent)
+        except TuichatError as exc:
+            log.warning("the cost of a %s request was not kept: %s", purpose, exc)
 
     def _options_for(
         self, message: Message, provider: Provider, model: str, overrides: Overrides | None

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar, get_args
 
 from tuichat.attachments import Attachment
-from tuichat.costs import CostTotal
+from tuichat.costs import CostTotal, SideCost
 from tuichat.errors import StoreError, StoreUnusable
 from tuichat.migrations import LATEST_VERSION, migrate, newer_schema_error, user_version
 
@@ -860,23 +860,75 @@ class Store:
         marks = ", ".join("?" * len(conversation_ids))
 
         def query(conn: sqlite3.Connection) -> list[tuple[int, float | None, int]]:
-            # (The same rule as tuichat.costs.counts: a reply with text or output tokens.)
+            # (The same rule as tuichat.costs.counts: a reply with text or output tokens;
+            # a side request is only stored when it was billed.)
             return conn.execute(
-                "SELECT conversation_id, SUM(cost), "
-                "SUM(cost IS NULL AND status != 'streaming' "
-                "    AND (content != '' OR COALESCE(output_tokens, 0) > 0)) "
-                "FROM (SELECT conversation_id, status, content, output_tokens, "
-                "      CASE WHEN json_type(meta, '$.cost') IN ('integer', 'real') "
-                "           THEN json_extract(meta, '$.cost') END AS cost "
-                f"      FROM messages WHERE role = 'assistant' AND conversation_id IN ({marks})) "
-                "GROUP BY conversation_id",
-                tuple(conversation_ids),
+                "SELECT conversation_id, SUM(cost), SUM(unknown) FROM ("
+                "  SELECT conversation_id, cost, "
+                "  cost IS NULL AND status != 'streaming' "
+                "    AND (content != '' OR COALESCE(output_tokens, 0) > 0) AS unknown "
+                "  FROM (SELECT conversation_id, status, content, output_tokens, "
+                "        CASE WHEN json_type(meta, '$.cost') IN ('integer', 'real') "
+                "             THEN json_extract(meta, '$.cost') END AS cost "
+                f"       FROM messages WHERE role = 'assistant' AND conversation_id IN ({marks})) "
+                "  UNION ALL "
+                "  SELECT conversation_id, cost, cost IS NULL FROM side_costs "
+                f"  WHERE conversation_id IN ({marks})"
+                ") GROUP BY conversation_id",
+                (*conversation_ids, *conversation_ids),
             ).fetchall()
 
         return {
             owner: CostTotal(known, int(unknown or 0))
             for owner, known, unknown in self._read(query)
         }
+
+    def add_side_cost(self, conversation_id: int, spent: SideCost) -> None:
+        """Keep what a request beyond the replies (a title, a summary) used and cost, for
+        the conversation's totals.
+
+        Args:
+            conversation_id: The conversation it was made for.
+            spent: Its purpose, provider, model, token counts and cost.
+
+        Raises:
+            StoreError: The conversation is gone, or the database cannot be written.
+        """
+        now = self._clock()
+
+        def insert(conn: sqlite3.Connection) -> None:
+            self._fetch_conversation(conn, conversation_id)
+            conn.execute(
+                "INSERT INTO side_costs (conversation_id, purpose, provider, model, "
+                "input_tokens, output_tokens, cached_input_tokens, cost, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    spent.purpose,
+                    spent.provider,
+                    spent.model,
+                    spent.input_tokens,
+                    spent.output_tokens,
+                    spent.cached_input_tokens,
+                    spent.cost,
+                    now,
+                ),
+            )
+
+        self._write(insert)
+
+    def side_costs(self, conversation_id: int) -> list[SideCost]:
+        """What the requests beyond the replies of a conversation cost, oldest first."""
+
+        def query(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(
+                "SELECT purpose, provider, model, input_tokens, output_tokens, "
+                "cached_input_tokens, cost FROM side_costs WHERE conversation_id = ? "
+                "ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+
+        return [SideCost(*row) for row in self._read(query)]
 
     def alternative_counts(self, conversation_id: int) -> dict[int, tuple[int, int]]:
         """For each message with alternatives: its rank among them and how many there are.

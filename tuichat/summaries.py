@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tuichat.protocol import ChatMessage, ChatRequest, TextDelta
 
 if TYPE_CHECKING:
+    from tuichat.costs import Tally
     from tuichat.provider import Provider
     from tuichat.store import Message
 
@@ -89,8 +90,15 @@ def request(model: str, messages: Sequence[ChatMessage]) -> ChatRequest:
     )
 
 
-async def write(provider: Provider, model: str, messages: Sequence[ChatMessage]) -> str:
-    """Ask ``model`` for the summary of ``messages``; its text (stripped).
+async def write(
+    provider: Provider,
+    model: str,
+    messages: Sequence[ChatMessage],
+    *,
+    tally: Tally | None = None,
+) -> str:
+    """Ask ``model`` for the summary of ``messages``; its text (stripped). ``tally`` is
+    fed every event, to price the request (see :mod:`tuichat.costs`).
 
     Raises:
         ProviderError: The request failed (nothing is stored then).
@@ -98,6 +106,8 @@ async def write(provider: Provider, model: str, messages: Sequence[ChatMessage])
     pieces: list[str] = []
     async with aclosing(provider.stream_chat(request(model, messages))) as events:
         async for event in events:
+            if tally is not None:
+                tally.see(event)
             if isinstance(event, TextDelta):
                 pieces.append(event.text)
             await asyncio.sleep(0)

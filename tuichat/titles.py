@@ -18,6 +18,7 @@ from tuichat.protocol import ChatMessage, ChatRequest, TextDelta
 from tuichat.sanitize import one_line, redact
 
 if TYPE_CHECKING:
+    from tuichat.costs import Tally
     from tuichat.provider import Provider
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,13 @@ def clean_title(text: str) -> str | None:
 
 
 async def generate_title(
-    provider: Provider, model: str, prompt: str, reply: str, *, timeout: float = 30.0
+    provider: Provider,
+    model: str,
+    prompt: str,
+    reply: str,
+    *,
+    timeout: float = 30.0,
+    tally: Tally | None = None,
 ) -> str | None:
     """Ask the model for a title; None on any failure (logged, never raised).
 
@@ -90,6 +97,7 @@ async def generate_title(
         prompt: The first prompt.
         reply: The first reply.
         timeout: Seconds before giving up.
+        tally: Fed every event, to price the request (see :mod:`tuichat.costs`).
 
     Returns:
         The cleaned title, or None.
@@ -100,6 +108,8 @@ async def generate_title(
         async with asyncio.timeout(timeout):
             async with aclosing(provider.stream_chat(request)) as events:
                 async for event in events:
+                    if tally is not None:
+                        tally.see(event)
                     if isinstance(event, TextDelta):
                         pieces.append(event.text)
                         if sum(map(len, pieces)) > 400:

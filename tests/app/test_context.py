@@ -280,6 +280,28 @@ async def test_the_status_bar_and_the_sidebar_show_what_the_conversation_cost(ma
         assert str(row.prompt).endswith(" $0.0040+?")
 
 
+async def test_the_title_request_is_in_the_conversations_cost(make_app) -> None:
+    """The reply and the title request cost $0.0020 each: the status bar and the sidebar
+    show both once the title has come."""
+    usage = Usage(input_tokens=1000, output_tokens=500)
+    app = make_app(
+        Script(["An answer."], usage=usage),
+        Script(["Lisbon tips"], usage=usage),
+        settings={
+            "prices": {"fake/fake-model": {"input": 1.0, "output": 2.0}},
+            "ui": {"title_from_model": True},
+        },
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        cost = screen.query_one("#conversation-cost", Label)
+        await send(pilot, "Where to go in Lisbon?")
+        await settle_reply(pilot)
+        await until(pilot, lambda: str(cost.render()) == "cost $0.0040", "the title's cost")
+        row = screen.sidebar.option_list.get_option_at_index(1)  # (0: the date heading)
+        assert "Lisbon tips" in str(row.prompt) and str(row.prompt).endswith(" $0.0040")
+
+
 async def test_f5_asks_the_provider_for_the_exact_count_and_the_meter_shows_it(make_app) -> None:
     app = make_app(Script(["An answer."]))
     async with app.run_test(size=SIZE) as pilot:

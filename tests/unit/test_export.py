@@ -86,8 +86,9 @@ def test_markdown_export_shows_text_files_and_names_the_others(store: Store) -> 
     files = store.message_attachments([prompt.id])
     text = to_markdown([(conversation, store.messages(conversation.id))], files)
     assert (
-        "## You\n\nerr.log\n```\nboom\n```\n\n_(attached: a.pdf, application/pdf, 1 KB)_\n\nWhy?"
-        in text
+        "## You\n\nerr.log\n```\nboom\n```\n\n_(attached: a.pdf, application/pdf, 1 KB; "
+        "not in this text: 'tuichat export -o FILE.md' writes it into FILE-files/ beside "
+        "FILE.md)_\n\nWhy?" in text
     )
 
 
@@ -142,7 +143,7 @@ def test_exports_carry_each_replys_cost_and_the_total_saying_what_is_unknown(
     store.add_message(conversation.id, "assistant", "Use `[a-z]`.", meta={"cost": 0.0123})
     item = (conversation, store.messages(conversation.id))
     data = json.loads(to_json([item], single=True))
-    assert data["cost"] == {"total": 0.0123, "unknown_replies": 1}
+    assert data["cost"] == {"total": 0.0123, "unknown_replies": 1, "other_requests": []}
     assert [m["cost"] for m in data["messages"]] == [None, None, None, 0.0123]
     assert "_Cost of these replies: $0.0123 + unknown._" in to_markdown([item])
     # Nothing priced: the Markdown says nothing of money; the JSON says null, never 0.

@@ -24,7 +24,7 @@ def test_migrate_empty_database_to_latest(tmp_path: Path) -> None:
     conn = _connect(tmp_path / "db.sqlite")
     try:
         assert user_version(conn) == 0
-        assert migrate(conn) == LATEST_VERSION == 3
+        assert migrate(conn) == LATEST_VERSION == 4
         assert user_version(conn) == LATEST_VERSION
         assert {"conversations", "messages", "messages_fts"} <= _names(conn, "table")
         assert {"conversations_list", "messages_streaming"} <= _names(conn, "index")

@@ -46,20 +46,27 @@ def ask(wire_server: WireServer, data_dir: Path, *args: str, **env: str):
     )
 
 
+def ask_summarising(wire_server: WireServer, data_dir: Path, *args: str, **env: str):
+    """``ask -c [args] "next question"`` set to summarise all but the last two messages."""
+    return ask(
+        wire_server,
+        data_dir,
+        "-c",
+        *args,
+        "next question",
+        TUICHAT_CONTEXT__WHEN_FULL="summarise",
+        TUICHAT_CONTEXT__KEEP_RECENT="2",
+        **env,
+    )
+
+
 def test_a_full_conversation_is_summarised_and_the_summary_sent_in_its_place(
     wire_server: WireServer, tmp_path: Path
 ) -> None:
     conversation = seed(tmp_path)
     wire_server.enqueue(sse_response(*openai_chat_stream(["They asked 3 questions."])))
     wire_server.enqueue(sse_response(*openai_chat_stream(["Fine."])))
-    done = ask(
-        wire_server,
-        tmp_path,
-        "-c",
-        "next question",
-        TUICHAT_CONTEXT__WHEN_FULL="summarise",
-        TUICHAT_CONTEXT__KEEP_RECENT="2",
-    )
+    done = ask_summarising(wire_server, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "4 earlier message(s) were summarised by openai/gpt-small" in done.stderr
     summary_request, chat_request = (r.json() for r in wire_server.requests)

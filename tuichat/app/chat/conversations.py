@@ -13,7 +13,7 @@ from tuichat.sanitize import one_line
 from tuichat.store import Conversation, SearchHit
 
 from ..screens.delete import DeleteScreen
-from ..screens.export import ExportScreen, default_export_path, export_format
+from ..screens.export import ExportScreen, default_export_path
 from ..screens.rename import RenameScreen
 from ..screens.search import LIMIT as SEARCH_LIMIT
 from ..screens.search import SearchScreen
@@ -248,16 +248,9 @@ class Conversations:
             if path is None:
                 return
             try:
-                messages = self.screen.store.messages(conversation.id)
-                items = [(conversation, messages)]
-                files = self.screen.store.message_attachments(m.id for m in messages)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if export_format(path) == "json":
-                    text = export.to_json(items, single=True, attachments=files)
-                else:
-                    # Images and PDFs go beside it, as files the Markdown links to.
-                    text = export.to_markdown(items, files, export.write_beside(path, files))
-                path.write_text(text, encoding="utf-8")
+                # One writer with `tuichat export -o`: images and PDFs beside the Markdown.
+                bundle = export.collect(self.screen.store, [conversation])
+                export.write_file(path, bundle, fmt=export.format_for(path))
             except TuichatError as exc:
                 self.screen.report(exc)
                 return

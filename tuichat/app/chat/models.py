@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
 
-from tuichat import catalog, titles
+from tuichat import catalog
 from tuichat.catalog import ProviderModels
 from tuichat.errors import TuichatError
 from tuichat.sanitize import one_line
@@ -293,7 +293,12 @@ class Models:
         reply: str,
         expected: str,
     ) -> None:
-        title = await titles.generate_title(provider, model, prompt, reply)
+        # (Through the engine: what the title request cost joins the totals.)
+        title = await self.screen.session.write_title(
+            conversation_id, provider, model, prompt, reply
+        )
+        if conversation_id == self.screen.conversation_id:
+            self.screen.fit.show_conversation_cost()
         if not title:
             return
         try:

@@ -14,6 +14,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tuichat.export import format_for  # (one rule with `tuichat export -o`)
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -22,11 +24,6 @@ def default_export_path(directory: Path, conversation_id: int, title: str) -> Pa
     may be ``Path()``: the name alone)."""
     slug = _SLUG.sub("-", title.lower()).strip("-")[:40] or "conversation"
     return directory / f"{conversation_id}-{slug}.md"
-
-
-def export_format(path: Path) -> str:
-    """``json`` for a ``.json`` file, else ``md``."""
-    return "json" if path.suffix.lower() == ".json" else "md"
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -73,7 +70,7 @@ class ExportScreen(ModalScreen[Path | None]):
         """Switch the file's suffix between .md and .json."""
         field = self.query_one("#export-path", Input)
         path = Path(field.value.strip() or str(self._path))
-        field.value = str(path.with_suffix(".md" if export_format(path) == "json" else ".json"))
+        field.value = str(path.with_suffix(".md" if format_for(path) == "json" else ".json"))
         field.cursor_position = len(field.value)
 
     @on(Input.Submitted, "#export-path")
