@@ -82,7 +82,7 @@ def _rss_mib() -> float:
 
 async def _child(conversation_id: int, marker: str) -> dict[str, Any]:
     from tuichat.app.app import make_app
-    from tuichat.app.widgets.message import MarkdownText
+    from tuichat.app.widgets.markdown_text import MarkdownText
 
     painted: dict[str, float] = {}
     real_line = MarkdownText.render_line

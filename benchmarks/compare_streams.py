@@ -54,7 +54,7 @@ async def _child(mode: str, tokens: int) -> dict[str, Any]:
     from textual.app import App
 
     from tuichat.app.app import make_app
-    from tuichat.app.widgets.message import MarkdownText
+    from tuichat.app.widgets.markdown_text import MarkdownText
 
     run = run_id()
     end_marker = f"END-{run}"

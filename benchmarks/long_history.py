@@ -86,7 +86,7 @@ FIRST_PAGE_GUESS = 30
 
 async def _child(conversation_id: int, marker: str, tokens: int) -> dict[str, Any]:
     from tuichat.app.app import make_app
-    from tuichat.app.widgets.message import MarkdownText
+    from tuichat.app.widgets.markdown_text import MarkdownText
 
     painted: dict[str, float] = {}
     run = run_id()

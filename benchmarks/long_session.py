@@ -95,7 +95,7 @@ def summarise(durations: list[float], marks: dict[int, dict[str, float]]) -> dic
 
 async def _headless(turns: int, switch_dir: str | None) -> dict[str, Any]:
     from tuichat.app.app import make_app
-    from tuichat.app.widgets.message import MarkdownText
+    from tuichat.app.widgets.markdown_text import MarkdownText
 
     painted: dict[str, float] = {}
     real_line = MarkdownText.render_line

@@ -99,7 +99,7 @@ async def _headless(tokens: int, rate: float, timeout: float) -> dict[str, Any]:
     from textual.app import App
 
     from tuichat.app.app import make_app
-    from tuichat.app.widgets.message import MarkdownText
+    from tuichat.app.widgets.markdown_text import MarkdownText
 
     run = run_id()
     marker = re.compile(rf"(BEGIN|END)-{run}|CKP(\d+) ")

@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.strip import Strip
 
 from tests.app.support import ReplyApp
-from tuichat.app.widgets.message import MarkdownText, ReplyView
+from tuichat.app.widgets.markdown_text import MarkdownText
+from tuichat.app.widgets.message import ReplyView
 
 CSS = Path(__file__).resolve().parents[2] / "tuichat" / "app" / "tuichat.tcss"
 

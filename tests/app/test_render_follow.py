@@ -9,7 +9,8 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
-from tuichat.app.widgets.message import MarkdownText, ReplyView
+from tuichat.app.widgets.markdown_text import MarkdownText
+from tuichat.app.widgets.message import ReplyView
 
 SIZE = (80, 24)
 

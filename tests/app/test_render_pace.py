@@ -10,12 +10,12 @@ import pytest
 
 from tests.app.support import ReplyApp, until
 from tuichat.app.render import MarkdownDocument
-from tuichat.app.widgets.message import (
+from tuichat.app.widgets.markdown_text import (
     CATCH_UP_GAP,
     CATCH_UP_GAP_TYPING,
     MarkdownText,
-    ReplyView,
 )
+from tuichat.app.widgets.message import ReplyView
 
 FPS = 20
 

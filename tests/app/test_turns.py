@@ -19,7 +19,8 @@ from tests.app.support import (
 )
 from tests.fakes import FakeProvider, Script, failing, frozen
 from tuichat.app.widgets.history import FIRST_PAGE
-from tuichat.app.widgets.message import MarkdownText, UserMessage
+from tuichat.app.widgets.markdown_text import MarkdownText
+from tuichat.app.widgets.message import UserMessage
 from tuichat.app.widgets.welcome import WelcomePanel
 from tuichat.errors import AuthError, StreamInterrupted
 from tuichat.hookspecs import hookimpl

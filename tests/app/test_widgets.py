@@ -6,7 +6,8 @@ from textual.widgets import Markdown
 
 from tests.app.support import ReplyApp, chat_screen, send, settle_reply, until, visible_text
 from tests.fakes import Script
-from tuichat.app.widgets.message import MarkdownText, ReplyView, reply_meta
+from tuichat.app.widgets.markdown_text import MarkdownText
+from tuichat.app.widgets.message import ReplyView, reply_meta
 
 
 async def test_a_streaming_reply_batches_deltas_and_seals_into_one_widget() -> None:

@@ -1,7 +1,7 @@
 """One column of compare mode: which model, its live figures, and its reply scrolling below.
 
 The reply is an ordinary :class:`~.message.ReplyView` (its body one streaming
-:class:`~.message.MarkdownText`, redrawn at most once a frame), so three fast streams
+:class:`~.markdown_text.MarkdownText`, redrawn at most once a frame), so three fast streams
 cost three coalesced redraws per frame, as one does in the chat log.
 """
 

@@ -35,7 +35,8 @@ from textual.containers import ScrollableContainer
 from textual.widget import Widget
 
 from .. import heap
-from .message import MarkdownText, ReplyView
+from .markdown_text import MarkdownText
+from .message import ReplyView
 
 if TYPE_CHECKING:
     from ..render import RenderContext
