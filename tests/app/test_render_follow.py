@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
-from tuichat.app.widgets.markdown_text import MarkdownText
+from tuichat.app.widgets.markdown_text import MarkdownText, reserved_height
 from tuichat.app.widgets.message import ReplyView
 
 SIZE = (80, 24)
@@ -120,3 +120,48 @@ async def test_a_reply_stays_one_body_widget_while_streaming_and_after() -> None
         await pilot.pause()
         assert len(list(view.query("*"))) == 2
         assert "x = 1" in screen_text(pilot)
+
+
+def test_a_streaming_body_makes_room_in_steps() -> None:
+    assert [reserved_height(lines, 10) for lines in (0, 3, 9, 10, 11, 20, 21)] == [
+        0,
+        3,
+        9,
+        10,
+        20,
+        20,
+        30,
+    ]
+    assert reserved_height(57, 0) == 57  # not laid out yet: no steps
+
+
+async def test_the_log_following_a_reply_scrolls_once_per_step_not_once_per_line() -> None:
+    """A log that scrolls at every new line re-sends every cell of itself each time (over
+    SSH most of the bytes); the reply makes room a step at a time, and the room goes
+    when it ends."""
+    app = LogApp()
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one("#log", VerticalScroll)
+        view = app.view
+        positions: list[float] = []
+        for n in range(60):
+            await view.append(f"Line {n} of the reply.\n\n")
+            await view.flush()
+            await pilot.pause()
+            if log.max_scroll_y > 0:  # (before, the reply fits: nothing scrolls)
+                positions.append(log.scroll_y)
+        body = view.body
+        assert body is not None
+        scrolls = sum(1 for a, b in zip(positions, positions[1:], strict=False) if b != a)
+        lines = body.document.height(body.size.width, body._render_context())
+        step = body._step
+        assert step >= 4 and lines >= 110
+        # (A line at a time, 110 lines in a 24-line view scrolled ~90 times.)
+        assert scrolls <= lines // step + 1, (scrolls, lines, step)
+        assert "Line 59 of the reply." in screen_text(pilot)
+
+        await view.finish(status="complete", meta="done")
+        await pilot.pause(0.1)
+        assert body.size.height == lines  # the room made ahead is gone
+        assert log.scroll_y == log.max_scroll_y
+        assert "Line 59 of the reply." in screen_text(pilot) and "done" in screen_text(pilot)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.style import Style
+from textual.containers import ScrollableContainer
 from textual.geometry import Region, Size
 from textual.strip import Strip
 
@@ -37,6 +38,28 @@ CATCH_UP_GAP = 0.001
 #: The same while the person is typing: as long as a slice, so the keys and frames get at
 #: least half the time (the rest of a fast 20k reply shows ~0.7 s later).
 CATCH_UP_GAP_TYPING = RENDER_BUDGET_TYPING
+
+#: A streaming body taller than this share of the height of the log it scrolls in grows
+#: by steps of that many lines (blank until the text reaches them), not line by line.
+RESERVE_SHARE = 0.6
+
+#: Never steps smaller than this.
+RESERVE_MIN = 4
+
+
+def reserved_height(lines: int, step: int) -> int:
+    """The height a streaming body of ``lines`` takes: rounded up to a multiple of
+    ``step`` once it is that tall (0: no steps).
+
+    Why: a log that follows a reply growing a line at a time scrolls at every line, and
+    a scroll changes every cell of the log (re-sent to the terminal: most of the bytes
+    over SSH, and most of the compositor's work). Room made ``step`` lines at a time
+    (as a terminal's jump scroll does) scrolls once per ``step`` lines; in between,
+    only the new text is painted.
+    """
+    if step <= 0 or lines < step:
+        return lines
+    return -(-lines // step) * step
 
 
 class MarkdownText(KeptLines):
@@ -105,6 +128,10 @@ class MarkdownText(KeptLines):
         self._unchanged = 0
         self._style_cache: Style | None = None
         self._context_cache: RenderContext | None = None
+        # The step of the room made for a streaming body (set at its first layout, from
+        # the terminal's height; 0 until then, and once the text is finished).
+        self._step = 0
+        self._lines = 0  # the text's lines at the last redraw
 
     @property
     def source(self) -> str:
@@ -210,6 +237,11 @@ class MarkdownText(KeptLines):
         # Drawn in a slice of its own, not inside the caller's handler (the screen's, as
         # the reply ends: with the rest of that handler, 10 ms no key got between).
         self._catch_up.arm(CATCH_UP_GAP)
+        if self._step:
+            # The room made ahead goes (the text's own height from now on), at the
+            # redraws' own pace.
+            self._step = 0
+            self._want_redraw()
 
     async def drawn(self) -> None:
         """Wait until every block received is drawn (the event loop runs meanwhile)."""
@@ -240,8 +272,12 @@ class MarkdownText(KeptLines):
         self._final_lines = document.final_height(width, context)
         self._final_width = width
         old = self.size.height
-        changed = Region(0, first, width, max(1, old - first))
-        if document.height(width, context) == old:
+        # (The room made ahead is blank before and after: not painted again.)
+        lines = document.height(width, context)
+        bottom = min(old, max(lines, self._lines))
+        self._lines = lines
+        changed = Region(0, first, width, max(1, bottom - first))
+        if self._height(width, context) == old:
             # Same height: repaint only.
             if first < old:
                 self.refresh(changed)
@@ -271,8 +307,24 @@ class MarkdownText(KeptLines):
         return self.document.prepare(width, context, budget)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """The number of lines at ``width`` (closed blocks are measured once per width)."""
-        return self.document.height(width, self._render_context())
+        """The number of lines at ``width`` (closed blocks are measured once per width);
+        while streaming, rounded up to the next step (see :func:`reserved_height`)."""
+        if not self.document.finished:
+            self._step = max(RESERVE_MIN, int(self._scroller_height(viewport) * RESERVE_SHARE))
+        return self._height(width, self._render_context())
+
+    def _scroller_height(self, viewport: Size) -> int:
+        """The height of the view this body scrolls in (the terminal's, outside one)."""
+        for node in self.ancestors:
+            if isinstance(node, ScrollableContainer) and node.size.height:
+                return node.scrollable_content_region.height
+        return viewport.height
+
+    def _height(self, width: int, context: RenderContext) -> int:
+        lines = self.document.height(width, context)
+        if self.document.finished:
+            return lines
+        return reserved_height(lines, self._step)
 
     def render_line(self, y: int) -> Strip:
         """Line ``y``, from the kept lines of its block."""
