@@ -164,7 +164,7 @@ def _number(value: Any, kind: type) -> Any:
 
 def import_llm(folder: Path, library: Path, *, replace: bool = False) -> Iterator[ImportLine]:
     """Import every ``*.yaml`` of llm's templates folder into the library folder."""
-    import yaml  # only this command reads YAML
+    import yaml  # type: ignore[import-untyped]  # only this command reads YAML
 
     if not folder.is_dir():
         raise UsageError(

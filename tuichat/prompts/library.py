@@ -198,3 +198,23 @@ def _string(text: str) -> str:
 def _key(key: str) -> str:
     bare = key.replace("_", "a").replace("-", "a")
     return key if key and bare.isascii() and bare.isalnum() else json.dumps(key)
+
+
+def presets_of(library: Library) -> dict[str, Any]:
+    """The prompts that set a system prompt, a model or parameters, as the options
+    dialog's presets (``tuichat.config.PresetSettings``): one list in both places."""
+    from tuichat.config import PresetSettings
+
+    return {
+        template.name: PresetSettings(
+            model=template.model,
+            system_prompt=template.system,
+            temperature=template.temperature,
+            max_tokens=template.max_tokens,
+        )
+        for template in library
+        if template.system is not None
+        or template.model
+        or template.temperature is not None
+        or template.max_tokens is not None
+    }

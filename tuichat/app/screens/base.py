@@ -44,6 +44,8 @@ from ..widgets.status import StatusBar
 if TYPE_CHECKING:
     from tuichat.provider import Provider
 
+    from .prompt_library import PromptLibraryPart
+
 
 @dataclass
 class ActiveReply:
@@ -90,6 +92,7 @@ class ChatScreenBase(PromptFrames, Screen[None]):
     _shown: dict[int, StoredMessage]
     _counts: dict[int, tuple[int, int]]
     _live_view: ReplyView | None
+    prompt_library: PromptLibraryPart  # issue 17: /, Up and Ctrl+R (made on mount)
 
     # -- widgets and services -----------------------------------------------------------------
 

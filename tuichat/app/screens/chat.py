@@ -61,6 +61,7 @@ from .context_actions import ContextActions
 from .conversation_actions import ConversationActions
 from .message_actions import MessageActions
 from .model_actions import ModelActions
+from .prompt_library import PromptLibraryPart
 from .tool_actions import ToolActions
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ class ChatScreen(
 
     async def on_mount(self) -> None:
         """Apply the UI settings, load the sidebar and show a fresh conversation."""
+        self.prompt_library = PromptLibraryPart(self)  # issue 17: /, Up and Ctrl+R
         self.prompt.focus()
         self.apply_ui()
         self._show_model()
@@ -770,6 +772,17 @@ class ChatScreen(
             return False
         self.action_stop_reply()
         return True
+
+    # -- the prompt library and recall (issue 17; the work is in .prompt_library) ------------
+
+    @on(PromptInput.LibraryRequested, "#prompt")
+    def open_prompt_library(self) -> None:
+        """``/`` at the start of an empty prompt: pick a saved prompt."""
+        self.prompt_library.open_picker()
+
+    def action_search_prompts(self) -> None:
+        """Search every prompt sent; the one chosen goes into the prompt."""
+        self.prompt_library.search_sent()
 
     def action_focus_prompt(self) -> None:
         """Esc outside the prompt goes back to it; while editing a prompt, cancels the edit."""

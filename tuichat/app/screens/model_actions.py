@@ -208,7 +208,7 @@ class ModelActions(ChatScreenBase):
             )
         screen = OptionsScreen(
             current,
-            settings.presets,
+            self.prompt_library.presets(),  # issue 17: the library's, presets included
             model_label=f"{self.provider.instance_name} · {self.model}",
             conversation_id=self.conversation_id,
         )
