@@ -248,3 +248,24 @@ async def test_ctrl_r_no_longer_regenerates_f12_does(make_app) -> None:
         await settle_reply(pilot)
         [_, reply] = app.runtime.store.messages(screen.conversation_id)
         assert reply.content == "second take"
+
+
+async def test_the_options_dialog_offers_the_librarys_prompts_that_set_something(
+    make_app,
+) -> None:
+    from textual.widgets import Select
+
+    from tuichat.app.screens.options import OptionsScreen
+
+    save_prompts(explain=EXPLAIN, haiku=HAIKU)
+    presets = {"terse": {"system_prompt": "Answer in one line."}}
+    app = make_app(settings={"presets": presets})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, OptionsScreen), "the options")
+        select = app.screen.query_one("#options-preset", Select)
+        # haiku sets nothing but text: it is no preset.
+        assert [value for _, value in select._options if value != Select.NULL] == [
+            "explain",
+            "terse",
+        ]

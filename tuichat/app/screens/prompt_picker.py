@@ -47,7 +47,7 @@ class PromptPickerScreen(FuzzyListScreen[PromptTemplate, Picked]):
         for template in templates:
             kind = _kind(template)
             line = Content.assemble(
-                (template.name, "bold"),
+                (one_line(template.name, 40), "bold"),
                 (f"  {kind}" if kind else "", "italic"),
                 (f"  {one_line(template.summary, 90)}", "dim"),
             )

@@ -15,7 +15,7 @@ from .fuzzy_list import FuzzyListScreen
 
 #: Characters of a prompt matched against the filter: its start is what one remembers,
 #: and a pasted file must not make every key press slow.
-MATCHED = 200
+MATCHED = 120
 
 
 class RecallSearchScreen(FuzzyListScreen[str, "str | None"]):
@@ -35,8 +35,9 @@ class RecallSearchScreen(FuzzyListScreen[str, "str | None"]):
         """
         rows = []
         for prompt in prompts:
-            flat = one_line(prompt, MATCHED)
-            rows.append((prompt, flat, Content(one_line(prompt, 104))))
+            # Only the start is read: a prompt may hold a whole pasted file.
+            start = prompt[: MATCHED * 4]
+            rows.append((prompt, one_line(start, MATCHED), Content(one_line(start, 104))))
         super().__init__(rows, query=query, dialog_id="recall-search")
         if not prompts:
             self.empty = "No prompt sent yet."
