@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app.support import SIZE, chat_screen, fake, send, settle_reply, until
+from tests.app.support import SIZE, chat_screen, fake, send, settle_reply, toasts, until
 from tests.fakes import Script
 from tuichat import locations
 from tuichat.app.screens.prompt_form import VariableFormScreen
@@ -269,3 +269,14 @@ async def test_the_options_dialog_offers_the_librarys_prompts_that_set_something
             "explain",
             "terse",
         ]
+
+
+async def test_a_prompt_file_that_cannot_be_read_is_said_when_the_picker_opens(make_app) -> None:
+    save_prompts(haiku=HAIKU, broken="prompt = [1\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await until(pilot, lambda: isinstance(app.screen, PromptPickerScreen), "the picker")
+        assert [t.name for t in app.screen.shown] == ["haiku"]
+        [toast] = toasts(pilot)
+        assert "broken.toml: not valid TOML" in toast

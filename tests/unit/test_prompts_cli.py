@@ -105,6 +105,8 @@ def test_prompts_lists_the_files_and_the_presets_as_one_library(run, library) ->
     assert lines[0].split() == ["NAME", "VARIABLES", "ABOUT"]
     assert lines[1].split()[:2] == ["explain", "topic,"]
     assert lines[2].split()[:3] == ["terse", "-", "preset"]
+    unknown = run("prompts", "show", "nope")
+    assert unknown.returncode == 2 and "No saved prompt is called 'nope'" in unknown.stderr
     shown = run("prompts", "show", "explain").stdout
     assert "variables: topic, reader" in shown and "[prompt]\nExplain {{topic}}" in shown
 

@@ -79,6 +79,13 @@ class PromptLibraryPart:
         if not typed.startswith("/") or "\n" in typed:
             return
         library = self.library()
+        if library.problems:
+            # A file left out is said, not hidden: the person wrote it to use it.
+            more = len(library.problems) - 1
+            also = (
+                f" (and {more} more file{'s' if more > 1 else ''}: tuichat prompts)" if more else ""
+            )
+            self.screen.tell(library.problems[0] + also, severity="warning")
         if not len(library):
             return  # nothing to pick: the / is just a character
         self.screen.app.push_screen(PromptPickerScreen(library, query=typed[1:]), self._picked)
