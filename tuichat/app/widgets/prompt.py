@@ -162,9 +162,12 @@ class PromptInput(TextArea):
             return False
         row = self.cursor_location[0]
         walking = self._walk.showing(self.text)
-        if step < 0 and not (walking and row == 0) and (walking or self.text):
-            return False
-        if step > 0 and not (walking and row == self.document.line_count - 1):
+        if step < 0:
+            # Anywhere else Up moves the cursor: the text is the person's.
+            allowed = (walking and row == 0) or (not walking and not self.text)
+        else:
+            allowed = walking and row == self.document.line_count - 1
+        if not allowed:
             return False
         if not walking:
             self._walk.start(self.recall())
