@@ -89,6 +89,10 @@ def test_a_library_file_round_trips_through_toml(tmp_path: Path) -> None:
     path.write_text(to_toml(template), encoding="utf-8")
     back = read_template(path)
     assert back == PromptTemplate(**{**template.__dict__, "source": str(path)})
+    # Texts a literal multi-line string cannot hold go as basic strings.
+    for awkward in ("a '''quoted''' block\nend", "ends with a quote\n'", "cr\r\nlf\n"):
+        path.write_text(to_toml(PromptTemplate(name="x", prompt=awkward)), encoding="utf-8")
+        assert read_template(path).prompt == awkward
 
 
 def test_presets_are_prompts_of_the_library_and_a_file_cannot_shadow_one(tmp_path: Path) -> None:
