@@ -112,6 +112,38 @@ def read_prompt(prompt: str | None, stdin: TextIO | None, stderr: TextIO | None 
     return prompt
 
 
+def template_input(prompt: str | None, stdin: TextIO | None, stderr: TextIO) -> str | None:
+    """``ask -t``'s input (PROMPT, stdin or both, as :func:`read_prompt` reads them), or
+    None when there is none: a saved prompt may need no input."""
+    piped = stdin is not None and not _is_terminal(stdin)
+    if prompt is None and not piped:
+        return None
+    try:
+        return read_prompt(prompt, stdin, stderr)
+    except UsageError:
+        if prompt is not None and prompt != "-":
+            raise
+        return None  # an empty pipe (</dev/null in a script) is no input
+
+
+def apply_template(runtime: Runtime, args: argparse.Namespace, input_text: str | None) -> str:
+    """Fill ``ask -t``'s saved prompt; its system prompt, model and parameters apply
+    where the command line sets none. Returns the text to send."""
+    from tuichat.prompts.command import fill_for_ask, library_for
+
+    library, _ = library_for(runtime.settings.presets)
+    rendered = fill_for_ask(library, args.template, args.variables, input_text)
+    if args.system is None and rendered.system is not None:
+        args.system = rendered.system
+    if args.model is None and args.provider is None and rendered.model:
+        args.model = rendered.model
+    if args.temperature is None:
+        args.temperature = rendered.params.get("temperature")
+    if args.max_tokens is None:
+        args.max_tokens = rendered.params.get("max_tokens")
+    return rendered.text
+
+
 #: Seconds a PROMPT waits on a silent stdin pipe before saying what it waits for.
 STDIN_HINT_AFTER = 1.0
 
@@ -168,9 +200,16 @@ def run_ask(
         paths = getattr(args, "attachments", None) or []
         files = read_files(paths, args.prompt, stdin, stderr)
         # stdin went to the attachment: the prompt is the argument alone.
-        prompt = read_prompt(args.prompt, None if "-" in paths else stdin, stderr)
+        text_in = None if "-" in paths else stdin
+        template = getattr(args, "template", None)
+        prompt = template_input(args.prompt, text_in, stderr) if template else None
+        if not template:
+            prompt = read_prompt(args.prompt, text_in, stderr)
         runtime = runtime or Runtime.load()
         warn(runtime, stderr)
+        if template:
+            prompt = apply_template(runtime, args, prompt)
+        assert prompt is not None
         if not args.no_save:
             open_store(runtime)
         return asyncio.run(_ask(runtime, args, prompt, stdout, stderr, signals, files))

@@ -86,6 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="attach a file or a folder's text files (repeatable; '-' reads one from stdin)",
     )
+    ask.add_argument(
+        "-t",
+        "--template",
+        metavar="NAME",
+        help="a saved prompt (tuichat prompts); PROMPT or stdin fills its {{input}}",
+    )
+    ask.add_argument(
+        "-v",
+        "--var",
+        dest="variables",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for the saved prompt's {{NAME}} (repeatable)",
+    )
     ask.add_argument("--no-save", action="store_true", help="do not save this turn")
     ask.add_argument(
         "--raw", action="store_true", help="do not neutralise control characters in the reply"
@@ -191,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
+    from tuichat.prompts.command import add_prompts
+
+    add_prompts(commands)
     return parser
 
 
@@ -323,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stdout.write(script(build_parser(), args.shell))
             return EXIT_OK
+        if args.command == "prompts":
+            return _prompts(args)
         if args.command in ("install", "uninstall"):
             # No config or plugin loaded: a broken plugin is what one may want to remove.
             return _pip(args)
@@ -620,6 +640,15 @@ def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(summary.line() + "\n")
     everything_failed = summary.failed and not (summary.conversations or summary.already)
     return EXIT_PROVIDER if everything_failed else EXIT_OK
+
+
+def _prompts(args: argparse.Namespace) -> int:
+    # The config alone (its presets are prompts too): no plugin or store is needed.
+    from tuichat.config import load_config
+    from tuichat.prompts.command import library_for, run_prompts
+
+    library, folder = library_for(load_config().settings.presets)
+    return run_prompts(args, library, folder, sys.stdout, sys.stderr)
 
 
 def _pip(args: argparse.Namespace) -> int:

@@ -84,8 +84,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "export-conversation", "ctrl+s", "export_conversation", "Export as Markdown or JSON"
     ),
     ActionSpec("open-editor", "ctrl+g", "open_editor", "Write the prompt in $EDITOR"),
+    # Ctrl+R is the shells' (and readline's) history search, so it searches the prompts
+    # sent; regenerating the last reply moved to F12 (and stays r on a selected reply).
     ActionSpec(
-        "regenerate-last", "ctrl+r", "regenerate_last", "Regenerate the last reply (keeps the old)"
+        "search-prompts",
+        "ctrl+r",
+        "search_prompts",
+        "Search every prompt you sent (fuzzy); the one chosen goes into the prompt",
+    ),
+    ActionSpec(
+        "regenerate-last", "f12", "regenerate_last", "Regenerate the last reply (keeps the old)"
     ),
     ActionSpec(
         "continue-last", "ctrl+t", "continue_last", "Continue the last reply (cut or stopped)"

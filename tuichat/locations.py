@@ -39,3 +39,8 @@ def boot_path() -> Path:
 def log_path() -> Path:
     """tuichat's log: a busy main loop and what it ran, a hang-up it could not answer."""
     return data_dir() / "tuichat.log"
+
+
+def prompts_dir() -> Path:
+    """The prompt library: one TOML file per saved prompt, beside the config file."""
+    return config_path().parent / "prompts"

@@ -1246,6 +1246,39 @@ class Store:
 
         return self._read(run)
 
+    def recent_prompts(self, *, limit: int = 1000) -> list[str]:
+        """Every prompt ever sent, newest first, each text once (the app's Ctrl+R).
+
+        Walks the messages from the newest row back (the rowid order, no sort) and
+        stops at ``limit`` distinct prompts, so the time follows ``limit``, not the
+        size of the store.
+
+        Args:
+            limit: Most prompts returned.
+
+        Returns:
+            The prompts' texts; blank ones left out.
+        """
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            found: dict[str, None] = {}
+            cursor = conn.execute(
+                "SELECT content FROM messages WHERE role = 'user' ORDER BY id DESC"
+            )
+            while len(found) < limit:
+                rows = cursor.fetchmany(256)
+                if not rows:
+                    break
+                for (content,) in rows:
+                    if content.strip() and content not in found:
+                        found[content] = None
+                        if len(found) >= limit:
+                            break
+            cursor.close()
+            return list(found)
+
+        return self._read(run)
+
     # -- settings ------------------------------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:

@@ -90,7 +90,7 @@ async def test_the_command_palette_offers_the_actions(make_app) -> None:
         await until(
             pilot, lambda: "Regenerate the last reply" in visible_text(pilot), "the command"
         )
-        assert "Ctrl+R" in visible_text(pilot)
+        assert "F12" in visible_text(pilot)
         await pilot.press("enter")
         await settle_reply(pilot)
         store = app.runtime.store
@@ -103,7 +103,7 @@ def keymap_settings(keymap: dict[str, str]) -> dict:
 
 
 async def test_keys_are_rebound_from_the_keymap(make_app) -> None:
-    app = make_app(settings=keymap_settings({"search": "f12", "copy-message": "w"}))
+    app = make_app(settings=keymap_settings({"search": "f10", "copy-message": "w"}))
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "echo me")
         await settle_reply(pilot)
@@ -115,7 +115,7 @@ async def test_keys_are_rebound_from_the_keymap(make_app) -> None:
         await pilot.press("ctrl+f")
         await pilot.pause()
         assert not isinstance(app.screen, SearchScreen)
-        await pilot.press("f12")
+        await pilot.press("f10")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search on F6")
         await pilot.press("escape")
         await pilot.press("f1")
@@ -126,14 +126,14 @@ async def test_keys_are_rebound_from_the_keymap(make_app) -> None:
 
 def test_an_unknown_action_in_the_keymap_is_a_config_error(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[keymap]\nserach = "f12"\n')
+    config.write_text('[keymap]\nserach = "f10"\n')
     with pytest.raises(ConfigError, match=r"line 1.*unknown action 'serach'"):
         load_config(config)
 
 
 def test_a_key_another_action_has_is_a_config_error_at_its_line(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[keymap]\nsearch = "f12"\nquit = "ctrl+n"\n')
+    config.write_text('[keymap]\nsearch = "f10"\nquit = "ctrl+n"\n')
     with pytest.raises(ConfigError, match=r"line 3.*'quit' = 'ctrl\+n' is already the key of"):
         load_config(config)
 

@@ -163,7 +163,7 @@ async def test_regenerate_keeps_the_old_reply_as_an_alternative(make_app) -> Non
         await settle_reply(pilot)
         store = app.runtime.store
         [_, old] = store.messages(screen.conversation_id)
-        await pilot.press("ctrl+r")
+        await pilot.press("f12")
         await settle_reply(pilot)
         [_, new] = store.messages(screen.conversation_id)
         assert (old.content, new.content) == ("first take", "second take")
@@ -256,7 +256,7 @@ async def test_an_interrupted_reply_offers_continue_and_regenerate(make_app) -> 
         [reply] = replies(pilot)
         meta = str(reply.query_one(".reply-meta").render())
         assert "interrupted" in meta
-        assert "Ctrl+T continues" in meta and "Ctrl+R regenerates" in meta
+        assert "Ctrl+T continues" in meta and "F12 regenerates" in meta
 
 
 async def test_edit_and_resend_keeps_the_later_turns_as_a_branch(make_app) -> None:

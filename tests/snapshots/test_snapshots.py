@@ -225,7 +225,7 @@ def test_an_error_shown_inline(snap_compare, snapshot_runtime: Runtime, size) ->
 
     The log shows the prompt "Hello?" and, under it, a reply with a red left bar holding
     the partial text "I was about to" and the error sentence in red: "openai rejected the
-    API key (HTTP 401); check OPENAI_API_KEY.", then the meta line ending "failed · Ctrl+R
+    API key (HTTP 401); check OPENAI_API_KEY.", then the meta line ending "failed · F12
     regenerates". The prompt holds "Hello?" again, ready to resend.
     """
     fake(snapshot_runtime).queue(
@@ -274,7 +274,7 @@ def test_an_interrupted_reply(snap_compare, snapshot_runtime: Runtime, size) -> 
 
     The partial text "Packets travel through" with a red bar, the red sentence "The
     connection dropped mid-reply; the partial reply is kept." and a meta line ending
-    "interrupted · Ctrl+T continues · Ctrl+R regenerates".
+    "interrupted · Ctrl+T continues · F12 regenerates".
     """
     fake(snapshot_runtime).queue(
         failing(
@@ -919,3 +919,80 @@ def test_a_summary_being_edited(snap_compare, snapshot_runtime: Runtime) -> None
 
     app = make(snapshot_runtime, provider="fake")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def save_prompts() -> None:
+    """Three saved prompts in the library folder beside the test's config."""
+    from tuichat import locations
+
+    folder = locations.prompts_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "explain.toml").write_text(
+        'description = "Explain a topic to someone new to it"\n'
+        'prompt = "Explain {{topic}} to {{reader}}:\\n\\n{{input}}"\n'
+        "[defaults]\n"
+        'reader = "a newcomer"\n',
+        encoding="utf-8",
+    )
+    (folder / "haiku.toml").write_text('prompt = "Write a haiku about the sea."\n')
+    (folder / "reviewer.toml").write_text('system = "You review code: bugs first."\n')
+
+
+def test_the_saved_prompts_picker(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see the "Saved prompts" dialog over the app, its filter empty, listing
+    "explain  {topic}, {reader}  Explain a topic to someone new to it" (highlighted),
+    "haiku  Write a haiku about the sea." and "reviewer  sets the system prompt  You
+    review code: bugs first.", and the hint "Enter picks · ↑↓ move · Esc keeps what you
+    typed". The prompt behind holds the "/" typed."""
+    from tuichat.app.screens.prompt_picker import PromptPickerScreen
+
+    save_prompts()
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PromptPickerScreen), "picker")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_variable_form(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see a dialog "Fill in explain" with two labelled fields: "topic" holding
+    "TLS" with the cursor after it, and "reader" holding its default "a newcomer"; under
+    them the hint "Tab moves · Enter on the last fills the prompt · Esc cancels"."""
+    from tuichat.app.screens.prompt_form import VariableFormScreen
+
+    save_prompts()
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("slash", "e", "x", "p", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, VariableFormScreen), "form")
+        await pilot.press(*"TLS")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_the_search_of_prompts_sent(snap_compare, snapshot_runtime: Runtime) -> None:
+    """You should see the "Prompts sent (newest first)" dialog with "lis" typed: one row,
+    "Three things to see in Lisbon?", its matched letters highlighted (the other prompt,
+    "And to eat?", does not match); the hint "Enter puts it in the prompt · ↑↓ move · Esc
+    closes"."""
+    from tuichat.app.screens.recall_search import RecallSearchScreen
+
+    seed_sidebar(snapshot_runtime)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await models_loaded(pilot)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(pilot.app.screen, RecallSearchScreen), "search")
+        await pilot.press(*"lis")
+        await until(pilot, lambda: len(pilot.app.screen.shown) == 1, "the filter")
+        await pilot.pause()
+
+    assert snap_compare(make(snapshot_runtime), terminal_size=(80, 24), run_before=run_before)

@@ -64,7 +64,7 @@ def test_the_bash_script_is_valid_bash(bash_script: Path) -> None:
 
 
 def test_bash_completes_the_commands(bash_script: Path) -> None:
-    assert complete_bash(bash_script, "tuichat", "pro") == ["providers"]
+    assert complete_bash(bash_script, "tuichat", "prov") == ["providers"]
     every = complete_bash(bash_script, "tuichat", "")
     assert {"ask", "providers", "install", "uninstall", "completion", "import"} <= set(every)
 
@@ -128,7 +128,7 @@ def test_the_fish_script_is_valid_and_completes(tmp_path: Path) -> None:
     path.write_text(script("fish"), encoding="utf-8")
     subprocess.run(["fish", "--no-execute", str(path)], check=True)
 
-    assert complete_fish(path, "tuichat pro", tmp_path) == ["providers"]
+    assert complete_fish(path, "tuichat prov", tmp_path) == ["providers"]
     assert complete_fish(path, "tuichat ask --no", tmp_path) == ["--no-save"]
     assert sorted(complete_fish(path, "tuichat export --format ", tmp_path)) == ["json", "md"]
 

@@ -12,8 +12,8 @@ def test_ids_are_unique_kebab_case() -> None:
 
 
 def test_validate_keymap() -> None:
-    assert validate_keymap({"search": "f12", "new-conversation": "ctrl+k,f11"}) == []
-    [problem] = validate_keymap({"serch": "f12"})
+    assert validate_keymap({"search": "f10", "new-conversation": "ctrl+k,f11"}) == []
+    [problem] = validate_keymap({"serch": "f10"})
     assert "unknown action 'serch'" in problem
     [empty] = validate_keymap({"search": " , "})
     assert "needs keys" in empty
@@ -21,7 +21,7 @@ def test_validate_keymap() -> None:
 
 def test_effective_keys() -> None:
     assert effective_keys(BY_ID["search"], {}) == "ctrl+f"
-    assert effective_keys(BY_ID["search"], {"search": "f12"}) == "f12"
+    assert effective_keys(BY_ID["search"], {"search": "f10"}) == "f10"
 
 
 def test_config_toml_documents_every_action_and_the_new_options() -> None:

@@ -25,7 +25,7 @@ class Hints:
 
     continue_key: str = "Ctrl+T"
     """Continues the last reply."""
-    regenerate_key: str = "Ctrl+R"
+    regenerate_key: str = "F12"
     """Regenerates the last reply."""
     compare_key: str = "v"
     """Shows the comparison a reply is part of (chat log focused)."""

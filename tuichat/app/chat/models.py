@@ -211,13 +211,15 @@ class Models:
             )
         screen = OptionsScreen(
             current,
-            settings.presets,
+            self.screen.prompt_library.presets(),  # the library's, presets included
             model_label=f"{self.screen.provider.instance_name} · {self.screen.model}",
             conversation_id=self.screen.conversation_id,
         )
-        self.screen.app.push_screen(screen, self._apply_options)
+        self.screen.app.push_screen(screen, self.apply_options)
 
-    def _apply_options(self, options: ConversationOptions | None) -> None:
+    def apply_options(self, options: ConversationOptions | None) -> None:
+        """Apply the options chosen (a model, a system prompt, parameters, a preset) to
+        the open conversation, or keep them for one not saved yet."""
         if options is None:
             return
         if options.model:
@@ -248,6 +250,11 @@ class Models:
                 return
         preset = f" (preset {options.preset})" if options.preset else ""
         self.screen.tell(f"Conversation options saved{preset}.")
+
+    @property
+    def pending_options(self) -> ConversationOptions | None:
+        """The options chosen for a conversation not saved yet."""
+        return self._pending
 
     def pending_params(self) -> dict[str, Any]:
         return _params(self._pending) if self._pending is not None else {}

@@ -41,6 +41,7 @@ from ..chat.files import Files
 from ..chat.fit import Fit
 from ..chat.messages import MessageActions
 from ..chat.models import Models
+from ..chat.prompt_library import PromptLibraryPart
 from ..chat.replies import Replies, ReplyFailed
 from ..chat.status import StatusLine
 from ..chat.tools import Tools
@@ -126,6 +127,7 @@ class ChatScreen(PromptFrames, Screen[None]):
         self.tools = Tools(self)
         self.files = Files(self)
         self.fit = Fit(self)
+        self.prompt_library = PromptLibraryPart(self)
 
     async def runtime_loaded(self) -> None:
         """The settings and plugins are in: resolve the provider, fetch model lists."""
@@ -232,6 +234,7 @@ class ChatScreen(PromptFrames, Screen[None]):
         """Apply the UI settings, load the sidebar and show a fresh conversation."""
         self.prompt.focus()
         self.files.mounted()
+        self.prompt_library.mounted()
         self.apply_ui()
         self.status.show_model()
         await self.conversations.reload()
@@ -404,6 +407,8 @@ class ChatScreen(PromptFrames, Screen[None]):
     action_attach_file = routed("files", Files.attach_file)
     action_open_attachment = routed("files", Files.open_attachment)
 
+    action_search_prompts = routed("prompt_library", PromptLibraryPart.search_sent)
+
     action_count_tokens = routed("fit", Fit.count_tokens)
     action_summarise_conversation = routed("fit", Fit.summarise_conversation)
 
@@ -458,6 +463,11 @@ class ChatScreen(PromptFrames, Screen[None]):
     def remove_attachment(self, event: AttachmentChips.Remove) -> None:
         """Take the chosen file off the next message."""
         self.files.remove(event.index)
+
+    @on(PromptInput.LibraryRequested, "#prompt")
+    def open_prompt_library(self) -> None:
+        """``/`` at the start of an empty prompt: pick a saved prompt."""
+        self.prompt_library.open_picker()
 
     @on(ChatLog.SelectionChanged, "#chat-log")
     def selection_changed(self) -> None:

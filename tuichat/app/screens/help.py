@@ -21,6 +21,8 @@ from ..multiplexer import taken_by, usable_key
 FIXED_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the prompt"),
     ("Ctrl+J / Shift+Enter", "New line in the prompt"),
+    ("/", "Pick a saved prompt (empty prompt)"),
+    ("Up / Down", "Earlier prompts (empty prompt)"),
     ("Tab / Shift+Tab", "Next / previous pane"),
     ("Ctrl+P", "Command palette: any action by name"),
     ("Ctrl+C", "Copy the text selected with the mouse"),

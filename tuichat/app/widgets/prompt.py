@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, cast
 
@@ -70,10 +70,24 @@ class PromptInput(TextArea):
             """The prompt box (for ``@on(..., selector)``)."""
             return self.prompt_input
 
+    @dataclass
+    class LibraryRequested(Message):
+        """``/`` was typed at the start of an empty prompt: the saved prompts may be picked
+        (the ``/`` is in the box; a handler that opens nothing leaves it as typed)."""
+
+        prompt_input: PromptInput
+
+        @property
+        def control(self) -> PromptInput:
+            """The prompt box (for ``@on(..., selector)``)."""
+            return self.prompt_input
+
     completer: PathCompleter | None = None
     """Gets the keys it answers while its list is open (the ``@`` completer)."""
     paths_in_paste: Callable[[str], list[str] | None] | None = None
     """Tells a paste of file paths (attached, not typed) from text; None: all is text."""
+    recall: Callable[[], Sequence[str]] | None = None
+    """This conversation's prompts, newest first, for Up in an empty box; None: no recall."""
 
     def __init__(
         self,
@@ -95,6 +109,7 @@ class PromptInput(TextArea):
         )
         self._burst = EnterInBurst()
         self._settle: Timer | None = None
+        self._walk = RecallWalk()
 
     def on_mount(self) -> None:
         """A text given at the start (carried over to compare mode) is added to at its end."""
@@ -131,6 +146,36 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
+        elif event.key in ("up", "down") and self._recall_step(-1 if event.key == "up" else 1):
+            event.stop()
+            event.prevent_default()
+        elif event.character == "/" and not self.text and not self.read_only:
+            # The / goes in as typed (TextArea's handler runs next): a message may start
+            # with one, and the screen decides whether a picker opens over it.
+            self.post_message(self.LibraryRequested(self))
+
+    def _recall_step(self, step: int) -> bool:
+        """Up (-1) or Down (1) through this conversation's prompts, as a shell's history:
+        Up only from an empty box or from the first line of a prompt recalled and not
+        edited since, Down from its last line. Returns whether the key was used."""
+        if self.read_only or self.recall is None:
+            return False
+        row = self.cursor_location[0]
+        walking = self._walk.showing(self.text)
+        if step < 0:
+            # Anywhere else Up moves the cursor: the text is the person's.
+            allowed = (walking and row == 0) or (not walking and not self.text)
+        else:
+            allowed = walking and row == self.document.line_count - 1
+        if not allowed:
+            return False
+        if not walking:
+            self._walk.start(self.recall())
+        text = self._walk.step(-step)
+        if text is None:
+            return walking  # at the oldest: the key is spent, the text stays
+        self.set_text(text)
+        return True
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own handler (Textual calls each class's in turn):
@@ -165,6 +210,7 @@ class PromptInput(TextArea):
         if self.read_only or not self.text.strip():
             return
         text = self.text
+        self._walk.stop()
         taken = not self.has_class("-responding")
         if taken:
             self.clear()
@@ -190,3 +236,37 @@ class PromptInput(TextArea):
         """Replace the content and put the cursor at its end."""
         self.load_text(text)
         self.move_cursor(self.document.end)
+
+
+class RecallWalk:
+    """Where Up and Down are in the list of earlier prompts (-1: the empty box)."""
+
+    def __init__(self) -> None:
+        self._prompts: list[str] = []
+        self._index = -1
+        self._shown: str | None = None
+
+    def start(self, prompts: Sequence[str]) -> None:
+        """Begin a walk over ``prompts`` (newest first), from the empty box."""
+        self._prompts = list(prompts)
+        self._index = -1
+        self._shown = ""
+
+    def stop(self) -> None:
+        """Forget the walk (the prompt was sent)."""
+        self._index = -1
+        self._shown = None
+
+    def showing(self, text: str) -> bool:
+        """Whether the box still holds what the walk put there (not edited since)."""
+        return self._shown is not None and self._index >= 0 and text == self._shown
+
+    def step(self, older: int) -> str | None:
+        """The text one older (1) or newer (-1) prompt away, '' past the newest; None
+        past the oldest."""
+        index = self._index + older
+        if index >= len(self._prompts) or index < -1:
+            return None
+        self._index = index
+        self._shown = self._prompts[index] if index >= 0 else None
+        return self._prompts[index] if index >= 0 else ""
