@@ -6,18 +6,19 @@ who the chat is with); each part owns its own state and reaches another part onl
 through the screen's attribute for it (``screen.replies``, ``screen.transcript``...),
 so a missing method is a type error, not a runtime surprise.
 
-=================  ==========================================================
-``transcript``     what the log shows: the branch, its window, the live reply
-``replies``        the reply controller: one stream from its start to its end
-``conversations``  the sidebar and the actions on one conversation
-``drafts``         the unsent text of each conversation
-``models``         the model catalog and picker, per-conversation options, titles
-``messages``       actions on the selected message (copy, regenerate, edit...)
-``comparing``      compare mode, seen from the chat
-``tools``          the tool servers offered, approvals, calls in the log
-``files``          attachments: chips, ``@`` paths, pasted paths, the picker
-``fit``            costs, a conversation too long for the window, summaries
-=================  ==========================================================
+==================  ==========================================================
+``transcript``      what the log shows: the branch, its window, the live reply
+``replies``         the reply controller: one stream from its start to its end
+``conversations``   the sidebar and the actions on one conversation
+``drafts``          the unsent text of each conversation
+``models``          the model catalog and picker, per-conversation options, titles
+``messages``        actions on the selected message (copy, regenerate, edit...)
+``comparing``       compare mode, seen from the chat
+``tools``           the tool servers offered, approvals, calls in the log
+``files``           attachments: chips, ``@`` paths, pasted paths, the picker
+``fit``             costs, a conversation too long for the window, summaries
+``prompt_library``  saved prompts (``/``), prompt recall (Up, Ctrl+R)
+==================  ==========================================================
 """
 
 from __future__ import annotations
