@@ -2,7 +2,7 @@
 byte it writes and carries them at a given rate and latency to a terminal emulator (pyte)
 at the far end, as an SSH session over a slow link would.
 
-usage: python -m benchmarks.thin_link [--quick] [--runs N] [--links local,1mbit,256kbit]
+usage: python -m benchmarks.thin_link [--quick] [--runs N] [--links local,1mbit,1mbit-100ms,256kbit]
                                       [--cases 2k@200,2k@50,20k,2k@100,typing]
                                       [--clients tuichat,tuichat-full,floor,llm]
 
@@ -69,6 +69,9 @@ LINK_BUFFER = 64 * 1024
 LINKS: dict[str, tuple[float | None, tuple[float, float]]] = {
     "local": (None, (0.0, 0.0)),
     "1mbit": (1_000_000 / 8, (0.05, 0.15)),
+    # The issue's own link: 1 Mbit/s and 100 ms each way, no jitter (RTT 200 ms: with
+    # 50-150 ms of jitter each way the link alone puts the p95 of an echo near 270 ms).
+    "1mbit-100ms": (1_000_000 / 8, (0.1, 0.1)),
     "256kbit": (256_000 / 8, (0.05, 0.15)),
 }
 
@@ -94,7 +97,7 @@ DUMP = os.environ.get("THIN_LINK_DUMP")
 CASE_LINKS: dict[str, tuple[str, ...]] = {
     "2k@100": ("local",),
     "2k@50": ("1mbit",),
-    "2k@200+keys": ("local", "1mbit"),
+    "2k@200+keys": ("local", "1mbit", "1mbit-100ms"),
     "20k": ("local", "1mbit"),
     "typing": ("local", "1mbit"),
 }
@@ -372,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 run, no 2k@50")
     parser.add_argument("--runs", type=int, default=None)
-    parser.add_argument("--links", default="local,1mbit,256kbit")
+    parser.add_argument("--links", default="local,1mbit,1mbit-100ms,256kbit")
     parser.add_argument("--cases", default=None)
     parser.add_argument("--clients", default="tuichat,tuichat-full,floor,llm")
     args = parser.parse_args(argv)
