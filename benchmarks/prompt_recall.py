@@ -17,9 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tuichat.app.screens.prompt_library import RECALL_LIMIT
-
 from benchmarks._common import median
+from tuichat.app.chat.prompt_library import RECALL_LIMIT
 from tuichat.app.fuzzy import BoundedMatcher
 from tuichat.app.screens.recall_search import MATCHED
 from tuichat.sanitize import one_line

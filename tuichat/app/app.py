@@ -31,6 +31,7 @@ from .commands import ActionCommands
 from .input_first import InputFirst
 from .lifecycle import hangup_safe
 from .multiplexer import keymap_for_terminal
+from .patches import render_crop
 from .patches.thin_output import ThinOutput
 from .screens.chat import ChatScreen
 from .screens.help import HelpScreen
@@ -87,6 +88,8 @@ class TuichatApp(ThinOutput, App[None]):
             remember: Where to keep what the next start's first frame needs
                 (:mod:`tuichat.boot`), once this start has loaded.
         """
+        # Partial updates render only the widgets they touch (see the patch).
+        render_crop.install()
         super().__init__()
         self.runtime = runtime
         self._remember = remember

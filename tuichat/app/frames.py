@@ -63,6 +63,7 @@ class PromptFrames:
         if name == SCREEN_UPDATE and type(timer) is Timer:
             # Its task has not started yet: it runs this class's loop from the start.
             timer.__class__ = FrameTimer
+            assert isinstance(timer, FrameTimer)
             gate = getattr(getattr(self, "app", None), "input_first", None)
             if gate is not None:
                 timer.key_in_transit = lambda: gate.in_transit

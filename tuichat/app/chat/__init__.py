@@ -41,7 +41,7 @@ def routed(part: str, method: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @wraps(method)
-    def action(self: Any, *args: Any) -> Any:
-        return method(getattr(self, part), *args)
+    def action(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(getattr(self, part), *args, **kwargs)
 
     return action

@@ -8,6 +8,7 @@ the request it belongs to is actually made.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.css.query import NoMatches
@@ -108,7 +109,7 @@ class Fit:
         """Summarise this whole conversation into a new one, in a worker (see
         :meth:`_fork_with_summary`)."""
         return self.screen.run_worker(
-            self._fork_with_summary(), group="summary", exclusive=True, exit_on_error=False
+            self._fork_with_summary, group="summary", exclusive=True, exit_on_error=False
         )
 
     async def _fork_with_summary(self) -> None:
@@ -143,13 +144,19 @@ class Fit:
 
     # -- an exact count --------------------------------------------------------------------
 
-    def count_tokens(self) -> None:
-        """Ask the provider for the exact size of the next request (never done per key)."""
+    def count_tokens(self) -> Worker[None] | None:
+        """Ask the provider for the exact size of the next request (never done per key),
+        in a worker (returned; None when it cannot be asked yet)."""
         if not self.screen.runtime.loaded:
             self.screen.tell("Still starting: try again in a moment.")
-            return
-        self.screen.run_worker(
-            self.count_next_request(self.screen.conversation_id, self.screen.prompt.text),
+            return None
+        conversation_id, prompt = self.screen.conversation_id, self.screen.prompt.text
+
+        async def count() -> None:
+            await self.count_next_request(conversation_id, prompt)
+
+        return self.screen.run_worker(
+            count,
             group="count",
             exclusive=True,
             exit_on_error=False,
@@ -220,7 +227,7 @@ class Fit:
     def summarise_older(self, *, send_after: bool) -> Worker[None]:
         """Summarise the older turns in a worker (see :meth:`_summarise_older`)."""
         return self.screen.run_worker(
-            self._summarise_older(send_after=send_after),
+            partial(self._summarise_older, send_after=send_after),
             group="summary",
             exclusive=True,
             exit_on_error=False,

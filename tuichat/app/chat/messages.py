@@ -139,7 +139,7 @@ class MessageActions:
                 first = self.screen.transcript.first_message_id()
                 await self.screen.transcript.render(select=first)
                 if first is not None:
-                    return  # selected once laid out (see _render_log)
+                    return  # selected once laid out (see Transcript.render)
         log.select_edge(last)
 
     # -- copying -------------------------------------------------------------------------------

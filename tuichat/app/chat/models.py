@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
@@ -286,7 +287,9 @@ class Models:
         Never raises: a failed or slow title leaves the first-prompt title in place.
         """
         return self.screen.run_worker(
-            self._generate_title(conversation_id, provider, model, prompt, reply, expected),
+            partial(
+                self._generate_title, conversation_id, provider, model, prompt, reply, expected
+            ),
             group="title",
             exit_on_error=False,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -180,7 +181,7 @@ class Replies:
         self.screen.responding = True
         self.active = ActiveReply(turn, view, prompt, first_exchange=first_exchange)
         self.active.worker = self.screen.run_worker(
-            self.stream(turn, view), group="reply", exclusive=True, exit_on_error=False
+            partial(self.stream, turn, view), group="reply", exclusive=True, exit_on_error=False
         )
         self.screen.sidebar.mark_active(self.screen.conversation_id)
         self.screen.refresh_bindings()

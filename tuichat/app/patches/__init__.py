@@ -18,6 +18,8 @@ again before it silently does the wrong thing. Each patch also has a behaviour t
   follow what the terminal drains).
 * :mod:`.relayout`: a widget measured again when it grew while a layout was pending
   (``Widget.refresh``, the box model cache).
+* :mod:`.render_crop`: a partial update renders only the widgets it touches
+  (``Compositor._get_renders``).
 
 Not modules of their own (one line each, listed in ``docs/architecture.md``): the
 ``focused`` reactive without repaint (``screens/chat.py``) and the footer's private
@@ -49,6 +51,8 @@ RELIES_ON: dict[str, str] = {
     # relayout: clears the box model cache refresh(layout=True) leaves stale.
     "textual.widget:Widget.refresh": "b1ce3392c9c00870",
     "textual.widget:Widget._get_box_model": "2af27ebacc60142b",
+    # render_crop: replaces _get_renders with a copy that skips untouched widgets.
+    "textual._compositor:Compositor._get_renders": "8ac93299aa5d3bef",
     # writer_backlog: reads the writer thread's queue.
     "textual.drivers._writer_thread:WriterThread.run": "314021aab4f52726",
 }

@@ -51,7 +51,7 @@ class FrameTimer(Timer):
 
     async def _run(self) -> None:
         interval = self._interval
-        active = self._active
+        active: asyncio.Event = self._active
         last = -interval
         count = 0
         while self._repeat is None or count < self._repeat:

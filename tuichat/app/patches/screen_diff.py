@@ -184,7 +184,7 @@ class Looks:
     def sgr(self, look: str) -> Sgr | None:
         """``look`` as attributes and colours, or None for a look that is not a plain SGR
         (a hyperlink): that one is written whole, from and back to no attributes."""
-        parsed = self._sgr.get(look, False)
+        parsed: Sgr | bool | None = self._sgr.get(look, False)
         if parsed is False:
             prefix, suffix = self._parts[look]
             parsed = None
@@ -193,7 +193,7 @@ class Looks:
             elif prefix.startswith("\x1b[") and prefix.endswith("m") and suffix == "\x1b[0m":
                 parsed = Sgr.parse(prefix[2:-1])
             self._sgr[look] = parsed
-        return parsed
+        return parsed if isinstance(parsed, Sgr) else None
 
 
 class ScreenDiff:
@@ -292,7 +292,7 @@ class ScreenDiff:
         if cells is _MISSING:
             cells = self._cells(strip, width)
         self._recent[key] = cells
-        return cells  # type: ignore[return-value]
+        return cells
 
     def _apply(self, update: ChopsUpdate) -> list[Row] | None:
         """The rows after ``update``: its spans over what is shown."""
