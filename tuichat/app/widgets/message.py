@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
 
+#: Most seconds the heap stays frozen after a reply ended, its last lines not drawn yet.
+THAW_AFTER = 2.0
+
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
     "streaming": "streaming…",
@@ -331,7 +334,14 @@ class ReplyView(KeptLines):
                 await body.remove()
         self._set_status(status)
         self.set_meta(meta)
-        self._thaw()
+        if self._body is None:
+            self._thaw()
+        else:
+            # The heap thaws (and a due full collection may run: a second with a long
+            # history) once the last lines are on screen, not before they are drawn.
+            self._body.when_drawn(lambda: self.call_after_refresh(self._thaw))
+            # (And whatever happens: a body never laid out, behind another screen.)
+            self.set_timer(THAW_AFTER, self._thaw)
 
     def show_error(self, sentence: str) -> None:
         """Show one human sentence about what went wrong, under the text received.
