@@ -131,3 +131,29 @@ def test_streaming_freezes_the_heap_and_hands_the_gil_over_more_often() -> None:
     assert heap.streaming_replies() == 0
     assert gc.get_freeze_count() == 0
     assert sys.getswitchinterval() == interval
+
+
+def test_a_reply_not_drawn_yet_holds_the_check_until_it_is_or_the_next_one_starts() -> None:
+    """The heap thaws as the reply ends; the collection waits for its last lines."""
+    asked: list[bool] = []
+    collector = IdleCollector(lambda: 0.0, pending=lambda: DUE, collect=lambda: asked.append(True))
+    collector._last -= AFTER_REPLY
+    collector.install()
+    try:
+        heap.stream_started()
+        heap.stream_ended(drawn=False)
+        assert gc.get_freeze_count() == 0, "thawed at once"
+        assert not asked
+        heap.reply_drawn()
+        assert asked == [True]
+        heap.reply_drawn()
+        assert asked == [True], "once"
+
+        collector._last -= AFTER_REPLY
+        heap.stream_started()
+        heap.stream_ended(drawn=False)
+        heap.stream_started()  # the next prompt went before the last lines were drawn
+        assert asked == [True, True], "run before the next reply freezes the heap"
+        heap.stream_ended()
+    finally:
+        collector.uninstall()

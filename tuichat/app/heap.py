@@ -18,7 +18,10 @@ freeze over 100 ms was one of them. So, while the app runs:
 * when the last reply stops streaming, a due collection runs if the last one is
   :data:`AFTER_REPLY` seconds old: someone who sends the next prompt as soon as a reply
   ends leaves the periodic tick no gap, and a long sitting's garbage (the messages the
-  log let go, frozen with the heap while each reply streamed) grew by gigabytes;
+  log let go, frozen with the heap while each reply streamed) grew by gigabytes. It
+  waits until the reply's last lines are on screen (:func:`reply_drawn`), or the next
+  reply starts, whichever comes first: run inside the reply's end, it held back the last
+  lines by a second with a long conversation open;
 * while a reply streams (:func:`streaming`) the heap is frozen (``gc.freeze``): a
   collection, forced or young, skips everything that existed before the reply.
 """
@@ -58,6 +61,8 @@ _streams = 0
 _switch_interval = 0.0
 _on_quiet: list[Callable[[], object]] = []
 """Called when the last streaming reply ends (the collectors' checks)."""
+_quiet_held = False
+"""The last reply ended, its checks wait until it is drawn (:func:`reply_drawn`)."""
 
 
 def streaming_replies() -> int:
@@ -69,15 +74,22 @@ def stream_started() -> None:
     """A reply starts streaming: freeze the heap and hand the GIL over more often."""
     global _streams, _switch_interval
     if _streams == 0:
+        if _quiet_held:
+            _quiet()  # the last reply's checks before this one freezes the heap
         gc.freeze()
         _switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(_switch_interval, SWITCH_INTERVAL))
     _streams += 1
 
 
-def stream_ended() -> None:
-    """A reply stopped streaming; after the last one, thaw the heap."""
-    global _streams
+def stream_ended(*, drawn: bool = True) -> None:
+    """A reply stopped streaming; after the last one, thaw the heap.
+
+    Args:
+        drawn: Whether its text is all on screen; if not, the collectors' checks wait
+            for :func:`reply_drawn` (or the next reply's start).
+    """
+    global _streams, _quiet_held
     if _streams == 0:
         return
     _streams -= 1
@@ -85,8 +97,23 @@ def stream_ended() -> None:
         gc.unfreeze()
         if _switch_interval:
             sys.setswitchinterval(_switch_interval)
-        for callback in list(_on_quiet):
-            callback()
+        if drawn:
+            _quiet()
+        else:
+            _quiet_held = True
+
+
+def reply_drawn() -> None:
+    """The reply that ended last is on screen: run the checks held back for it."""
+    if _quiet_held and _streams == 0:
+        _quiet()
+
+
+def _quiet() -> None:
+    global _quiet_held
+    _quiet_held = False
+    for callback in list(_on_quiet):
+        callback()
 
 
 @contextmanager

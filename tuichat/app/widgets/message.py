@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
 
-#: Most seconds the heap stays frozen after a reply ended, its last lines not drawn yet.
-THAW_AFTER = 2.0
+#: Most seconds a due full collection waits after a reply ended for its last lines.
+DRAWN_AFTER = 2.0
 
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
@@ -264,10 +264,10 @@ class ReplyView(KeptLines):
         """Removed while streaming (another conversation opened): thaw the heap."""
         self._thaw()
 
-    def _thaw(self) -> None:
+    def _thaw(self, *, drawn: bool = True) -> None:
         if self._froze:
             self._froze = False
-            heap.stream_ended()
+            heap.stream_ended(drawn=drawn)
 
     async def append(self, text: str) -> None:
         """Add a piece of the reply; it is drawn within one frame interval.
@@ -337,11 +337,12 @@ class ReplyView(KeptLines):
         if self._body is None:
             self._thaw()
         else:
-            # The heap thaws (and a due full collection may run: a second with a long
-            # history) once the last lines are on screen, not before they are drawn.
-            self._body.when_drawn(lambda: self.call_after_refresh(self._thaw))
+            # A due full collection (a second with a long history open) waits until the
+            # last lines are on screen, not before they are drawn.
+            self._thaw(drawn=False)
+            self._body.when_drawn(lambda: self.call_after_refresh(heap.reply_drawn))
             # (And whatever happens: a body never laid out, behind another screen.)
-            self.set_timer(THAW_AFTER, self._thaw)
+            self.set_timer(DRAWN_AFTER, heap.reply_drawn)
 
     def show_error(self, sentence: str) -> None:
         """Show one human sentence about what went wrong, under the text received.
