@@ -136,13 +136,14 @@ def test_streaming_freezes_the_heap_and_hands_the_gil_over_more_often() -> None:
 def test_a_reply_not_drawn_yet_holds_the_check_until_it_is_or_the_next_one_starts() -> None:
     """The heap thaws as the reply ends; the collection waits for its last lines."""
     asked: list[bool] = []
-    collector = IdleCollector(lambda: 0.0, pending=lambda: DUE, collect=lambda: asked.append(True))
+    collector = IdleCollector(lambda: IDLE, pending=lambda: DUE, collect=lambda: asked.append(True))
     collector._last -= AFTER_REPLY
     collector.install()
     try:
         heap.stream_started()
         heap.stream_ended(drawn=False)
         assert gc.get_freeze_count() == 0, "thawed at once"
+        assert not collector.tick(), "nor does the idle tick run it"
         assert not asked
         heap.reply_drawn()
         assert asked == [True]

@@ -131,7 +131,8 @@ class IdleCollector:
 
     Args:
         idle_for: Seconds since the last input.
-        busy: Whether something must not be interrupted (a reply streams).
+        busy: Whether something must not be interrupted (a reply streams, or has
+            ended with its last lines not drawn yet).
         pending: Young-generation collections since the last full one.
         collect: Runs a full collection.
         clock: Monotonic clock.
@@ -141,7 +142,7 @@ class IdleCollector:
         self,
         idle_for: Callable[[], float],
         *,
-        busy: Callable[[], bool] = lambda: _streams > 0,
+        busy: Callable[[], bool] = lambda: _streams > 0 or _quiet_held,
         pending: Callable[[], int] = lambda: gc.get_count()[2],
         collect: Callable[[], object] = gc.collect,
         clock: Callable[[], float] = time.monotonic,

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
 
+#: Seconds between a finished reply's last redraw and the full collection then due: the
+#: log scrolls to the new lines and paints them over the next frames (run right after
+#: the redraw, the collection still came before them).
+DRAWN_SETTLE = 0.25
+
 #: Most seconds a due full collection waits after a reply ended for its last lines.
 DRAWN_AFTER = 2.0
 
@@ -340,7 +345,7 @@ class ReplyView(KeptLines):
             # A due full collection (a second with a long history open) waits until the
             # last lines are on screen, not before they are drawn.
             self._thaw(drawn=False)
-            self._body.when_drawn(lambda: self.call_after_refresh(heap.reply_drawn))
+            self._body.when_drawn(lambda: self.set_timer(DRAWN_SETTLE, heap.reply_drawn))
             # (And whatever happens: a body never laid out, behind another screen.)
             self.set_timer(DRAWN_AFTER, heap.reply_drawn)
 
