@@ -63,6 +63,18 @@ _on_quiet: list[Callable[[], object]] = []
 """Called when the last streaming reply ends (the collectors' checks)."""
 _quiet_held = False
 """The last reply ended, its checks wait until it is drawn (:func:`reply_drawn`)."""
+_carried = 0
+"""Young-generation collections counted before the heap was last frozen."""
+
+
+def pending_collections() -> int:
+    """Young-generation collections since the last full one, across freezes.
+
+    ``gc.freeze`` sets Python's own counts back to 0: with every reply freezing the heap,
+    a sitting of short replies never had a full collection due (none in 100 turns, RSS
+    330 MB at turn 100, 990 MB at turn 300), so what freezing forgets is carried here.
+    """
+    return _carried + gc.get_count()[2]
 
 
 def streaming_replies() -> int:
@@ -72,10 +84,11 @@ def streaming_replies() -> int:
 
 def stream_started() -> None:
     """A reply starts streaming: freeze the heap and hand the GIL over more often."""
-    global _streams, _switch_interval
+    global _streams, _switch_interval, _carried
     if _streams == 0:
         if _quiet_held:
             _quiet()  # the last reply's checks before this one freezes the heap
+        _carried += gc.get_count()[2]
         gc.freeze()
         _switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(_switch_interval, SWITCH_INTERVAL))
@@ -143,7 +156,7 @@ class IdleCollector:
         idle_for: Callable[[], float],
         *,
         busy: Callable[[], bool] = lambda: _streams > 0 or _quiet_held,
-        pending: Callable[[], int] = lambda: gc.get_count()[2],
+        pending: Callable[[], int] = pending_collections,
         collect: Callable[[], object] = gc.collect,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -196,8 +209,10 @@ class IdleCollector:
         return self._run()
 
     def _run(self) -> bool:
+        global _carried
         started = time.perf_counter()
         self._collect()
+        _carried = 0
         self._last = self._clock()
         self.longest = max(self.longest, time.perf_counter() - started)
         self.collections += 1
