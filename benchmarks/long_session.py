@@ -146,6 +146,9 @@ async def _headless(turns: int, switch_dir: str | None) -> dict[str, Any]:
             if n in points:
                 marks[n] = {"rss": rss_mib(), "cpu": cpu_s(), "wall": time.perf_counter() - started}
         out.update(summarise(durations, marks))
+        # Full collections run by the app's collector in the sitting (heap.IdleCollector).
+        out["collections"] = app.collector.collections
+        out["collection_longest_s"] = app.collector.longest
         log = screen.chat_log  # type: ignore[attr-defined]
         out["mounted_children"] = len(log.children)
         out["durations"] = [round(d, 4) for d in durations]

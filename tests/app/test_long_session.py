@@ -9,10 +9,14 @@ when the log is scrolled up to them.
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 
-from tests.app.support import SIZE, chat_screen, send, settle_reply, until, visible_text
+from tests.app.support import SIZE, chat_screen, replies, send, settle_reply, until, visible_text
 from tests.fakes import FakeProvider
+from tuichat.app import heap
 from tuichat.app.widgets import history
 from tuichat.app.widgets.chat_log import message_id_of
 from tuichat.app.widgets.history import HistoryPager
@@ -88,3 +92,23 @@ def pager_of_log(log) -> HistoryPager:  # type: ignore[no-untyped-def]
     pager = log._tuichat_history
     assert isinstance(pager, HistoryPager)
     return pager
+
+
+async def test_the_replies_a_long_sitting_let_go_are_freed(make_app) -> None:
+    """Unmounted replies leave nothing holding them (the window's groups, the screen's
+    records, the heap frozen while a reply streamed): after a full collection, none of
+    the first half of the sitting lives. (The last few let go may: Textual keeps the
+    log's last arrangements, a bounded cache.)"""
+    app = make_app(provider="fake")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat_screen(pilot)
+        seen: list[weakref.ref[ReplyView]] = []
+        for n in range(TURNS):
+            await send(pilot, f"prompt number {n}")
+            seen.append(weakref.ref(replies(pilot)[-1]))
+            await settle_reply(pilot)
+        await until(pilot, lambda: heap.streaming_replies() == 0, "the heap to thaw")
+        gc.collect()
+        assert len(screen.chat_log.query(ReplyView)) <= LIVE_MOUNTED
+        assert [ref for ref in seen[: TURNS // 2] if ref() is not None] == []
+        assert len([ref for ref in seen if ref() is not None]) <= LIVE_MOUNTED

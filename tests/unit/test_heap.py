@@ -131,3 +131,56 @@ def test_streaming_freezes_the_heap_and_hands_the_gil_over_more_often() -> None:
     assert heap.streaming_replies() == 0
     assert gc.get_freeze_count() == 0
     assert sys.getswitchinterval() == interval
+
+
+def test_a_reply_not_drawn_yet_holds_the_check_until_it_is_or_the_next_one_starts() -> None:
+    """The heap thaws as the reply ends; the collection waits for its last lines."""
+    asked: list[bool] = []
+    collector = IdleCollector(lambda: IDLE, pending=lambda: DUE, collect=lambda: asked.append(True))
+    collector._last -= AFTER_REPLY
+    collector.install()
+    try:
+        heap.stream_started()
+        heap.stream_ended(drawn=False)
+        assert gc.get_freeze_count() == 0, "thawed at once"
+        assert not collector.tick(), "nor does the idle tick run it"
+        assert not asked
+        heap.reply_drawn()
+        assert asked == [True]
+        heap.reply_drawn()
+        assert asked == [True], "once"
+
+        collector._last -= AFTER_REPLY
+        heap.stream_started()
+        heap.stream_ended(drawn=False)
+        heap.stream_started()  # the next prompt went before the last lines were drawn
+        assert asked == [True, True], "run before the next reply freezes the heap"
+        heap.stream_ended()
+    finally:
+        collector.uninstall()
+
+
+def test_a_full_collection_stays_due_across_the_freezes_of_a_sitting(monkeypatch) -> None:
+    """``gc.freeze`` sets Python's counts back to 0: with each reply freezing the heap, a
+    sitting of short replies never had a full collection due, and never had one."""
+    monkeypatch.setattr(heap, "_carried", 0)
+    was_enabled = gc.isenabled()
+    gc.disable()  # no automatic collection resets the counts meanwhile
+    try:
+        gc.collect()
+        for _ in range(DUE):
+            gc.collect(1)
+        assert heap.pending_collections() >= DUE
+        heap.stream_started()
+        try:
+            assert gc.get_count()[2] == 0, "what Python itself counts"
+            assert heap.pending_collections() >= DUE
+        finally:
+            heap.stream_ended()
+        asked: list[bool] = []
+        collector = IdleCollector(lambda: IDLE, collect=lambda: asked.append(True))
+        assert collector.tick() and asked == [True]
+        assert heap.pending_collections() < DUE, "counted afresh after a full collection"
+    finally:
+        if was_enabled:
+            gc.enable()

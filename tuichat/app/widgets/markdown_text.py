@@ -132,6 +132,7 @@ class MarkdownText(KeptLines):
         # the terminal's height; 0 until then, and once the text is finished).
         self._step = 0
         self._lines = 0  # the text's lines at the last redraw
+        self._on_drawn: Callable[[], object] | None = None
 
     @property
     def source(self) -> str:
@@ -173,7 +174,29 @@ class MarkdownText(KeptLines):
         behind = self._advance()
         if changed or self.document.backlog != shown:
             self._want_redraw()
+        if not self._redraw_later.armed:
+            self._check_drawn()
         return behind
+
+    def when_drawn(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the finished text is all drawn (its last redraw done),
+        or at once if it is already."""
+        self._on_drawn = callback
+        if not self._redraw_later.armed:
+            self._check_drawn()
+
+    def _check_drawn(self) -> None:
+        callback = self._on_drawn
+        if callback is None or not self.document.finished:
+            return
+        if self.is_mounted and (not self.size.width or self.document.backlog):
+            return  # (not laid out yet: its first layout renders it all, see on_resize)
+        self._on_drawn = None
+        callback()
+
+    def on_resize(self) -> None:
+        """Laid out (the first time: with all its lines rendered)."""
+        self._check_drawn()
 
     def _want_redraw(self) -> None:
         """Redraw now, or once an interval has passed since the last redraw: slices of
@@ -195,6 +218,7 @@ class MarkdownText(KeptLines):
         self._last_redraw = time.monotonic()
         self.frames += 1
         self._redraw()
+        self._check_drawn()
 
     def _advance(self) -> bool:
         """Render within budget; returns whether closed blocks are still waiting."""

@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 #: Most seconds a streaming reply takes deltas in before letting other work run.
 YIELD_EVERY = 0.004
 
+#: Seconds between a finished reply's last redraw and the full collection then due: the
+#: log scrolls to the new lines and paints them over the next frames (run right after
+#: the redraw, the collection still came before them).
+DRAWN_SETTLE = 0.25
+
+#: Most seconds a due full collection waits after a reply ended for its last lines.
+DRAWN_AFTER = 2.0
+
 #: How each final status of a reply is put to the person.
 STATUS_LABELS: dict[str, str] = {
     "streaming": "streaming…",
@@ -261,10 +269,10 @@ class ReplyView(KeptLines):
         """Removed while streaming (another conversation opened): thaw the heap."""
         self._thaw()
 
-    def _thaw(self) -> None:
+    def _thaw(self, *, drawn: bool = True) -> None:
         if self._froze:
             self._froze = False
-            heap.stream_ended()
+            heap.stream_ended(drawn=drawn)
 
     async def append(self, text: str) -> None:
         """Add a piece of the reply; it is drawn within one frame interval.
@@ -331,7 +339,15 @@ class ReplyView(KeptLines):
                 await body.remove()
         self._set_status(status)
         self.set_meta(meta)
-        self._thaw()
+        if self._body is None:
+            self._thaw()
+        else:
+            # A due full collection (a second with a long history open) waits until the
+            # last lines are on screen, not before they are drawn.
+            self._thaw(drawn=False)
+            self._body.when_drawn(lambda: self.set_timer(DRAWN_SETTLE, heap.reply_drawn))
+            # (And whatever happens: a body never laid out, behind another screen.)
+            self.set_timer(DRAWN_AFTER, heap.reply_drawn)
 
     def show_error(self, sentence: str) -> None:
         """Show one human sentence about what went wrong, under the text received.
