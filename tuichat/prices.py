@@ -10,11 +10,9 @@ A model without a price, or a reply whose token counts were not reported, costs
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 #: What a snapshot adds to a model id: a date, a three-digit version, or "latest".
 #: (No nested quantifiers: linear on any input.)
@@ -60,6 +58,10 @@ class Price:
 @cache
 def shipped() -> dict[str, dict[str, Price]]:
     """The shipped table: plugin name -> model id -> price."""
+    # (Read when a price is first asked for: not on the way to the app's first frame.)
+    import tomllib
+    from importlib import resources
+
     text = resources.files("tuichat").joinpath("data/prices.toml").read_text("utf-8")
     table: dict[str, dict[str, Price]] = {}
     for plugin, models in tomllib.loads(text).items():

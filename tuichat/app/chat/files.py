@@ -25,8 +25,6 @@ from tuichat.store import AttachmentInfo
 from tuichat.store import Message as StoredMessage
 
 from ..attach_paths import AtFragment, at_fragment, completions, pasted_paths, resolve
-from ..screens.file_picker import FilePickerScreen
-from ..screens.image_viewer import ImageViewerScreen
 from ..widgets.attachment_chips import AttachmentChips
 from ..widgets.attachment_lines import AttachmentLines
 from ..widgets.path_completer import PathCompleter
@@ -206,6 +204,8 @@ class Files:
             if path is not None:
                 await self.attach([self._as_typed(path)])
 
+        from ..screens.file_picker import FilePickerScreen  # (not before the first frame)
+
         self.screen.app.push_screen(FilePickerScreen(self.launch_dir), chosen)
 
     def _as_typed(self, path: Path) -> str:
@@ -232,6 +232,8 @@ class Files:
         if image is None:
             self.screen.tell("This message has no image; select a prompt that carries one.")
             return
+        from ..screens.image_viewer import ImageViewerScreen  # (not before the first frame)
+
         self.screen.app.push_screen(ImageViewerScreen(image))
 
     # -- @ paths and pasted paths -------------------------------------------------------------

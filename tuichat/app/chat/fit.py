@@ -19,11 +19,9 @@ from tuichat.sanitize import one_line
 from tuichat.store import Conversation
 from tuichat.store import Message as StoredMessage
 
-from ..screens.context_full import ContextFullScreen, FullChoice
-from ..screens.edit_summary import EditSummaryScreen
-
 if TYPE_CHECKING:
     from ..screens.chat import ChatScreen
+    from ..screens.context_full import FullChoice
 
 
 class Fit:
@@ -83,6 +81,8 @@ class Fit:
 
     def offer_when_full(self) -> None:
         """Ask, one key each, how to send a prompt that would not fit."""
+        from ..screens.context_full import ContextFullScreen  # (not before the first frame)
+
         self.screen.app.push_screen(
             ContextFullScreen(self.screen.model, self.screen.meter.shown_text),
             self._when_full_chosen,
@@ -193,6 +193,8 @@ class Fit:
 
     def edit_summary(self, summary: StoredMessage) -> None:
         """Open ``summary``'s text for editing; the text saved is what later requests send."""
+        from ..screens.edit_summary import EditSummaryScreen  # (not before the first frame)
+
         covers = summary.meta.get("covers")
 
         async def saved(text: str | None) -> None:

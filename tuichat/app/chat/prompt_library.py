@@ -21,12 +21,10 @@ from tuichat.prompts.library import presets_of
 from tuichat.prompts.template import INPUT
 
 from ..screens.options import ConversationOptions
-from ..screens.prompt_form import VariableFormScreen
-from ..screens.prompt_picker import Picked, PromptPickerScreen
-from ..screens.recall_search import RecallSearchScreen
 
 if TYPE_CHECKING:
     from ..screens.chat import ChatScreen
+    from ..screens.prompt_picker import Picked
 
 #: Most prompts Ctrl+R searches, newest first: a shell keeps about as many (bash's
 #: HISTSIZE is 500 by default), and matching them all takes ~40 ms a key press at most.
@@ -89,6 +87,8 @@ class PromptLibraryPart:
             self.screen.tell(library.problems[0] + also, severity="warning")
         if not len(library):
             return  # nothing to pick: the / is just a character
+        from ..screens.prompt_picker import PromptPickerScreen  # (not before the first frame)
+
         self.screen.app.push_screen(PromptPickerScreen(library, query=typed[1:]), self._picked)
 
     def _picked(self, picked: Picked | None) -> None:
@@ -109,6 +109,8 @@ class PromptLibraryPart:
                 prompt.set_text("/" + picked.typed)
             else:
                 self._fill(template, values)
+
+        from ..screens.prompt_form import VariableFormScreen  # (not before the first frame)
 
         form = VariableFormScreen(template.name, asked, template.defaults)
         self.screen.app.push_screen(form, filled)
@@ -184,5 +186,7 @@ class PromptLibraryPart:
             screen.prompt.focus()
             if text is not None:
                 screen.prompt.set_text(text)
+
+        from ..screens.recall_search import RecallSearchScreen  # (not before the first frame)
 
         screen.app.push_screen(RecallSearchScreen(prompts, query=query), chosen)

@@ -15,8 +15,6 @@ from tuichat.sanitize import neutralize
 from tuichat.store import Message as StoredMessage
 from tuichat.tool_loop import Decision, Offered, ToolFinished, ToolStarted, ToolUse, rounds_of
 
-from ..screens.approve_tool import ApproveToolScreen
-from ..screens.pick_tools import PickToolsScreen, ServerChoice
 from ..widgets.chat_log import message_dom_id
 from ..widgets.history import pager_of
 from ..widgets.message import ReplyView
@@ -81,6 +79,11 @@ class Tools:
 
     def pick_tools(self) -> None:
         """Choose the tool servers this conversation offers."""
+        from ..screens.pick_tools import (  # (not before the first frame)
+            PickToolsScreen,
+            ServerChoice,
+        )
+
         host = self.tool_host
         settings = self.screen.runtime.settings
         choices = []
@@ -138,6 +141,8 @@ class Tools:
         shown = self._live_calls.get(call.id)
         if shown is not None:
             shown.update_state("waiting")
+        from ..screens.approve_tool import ApproveToolScreen  # (not before the first frame)
+
         decision: Decision = await self.screen.app.push_screen_wait(
             ApproveToolScreen(offered.tool, offered.server, call)
         )
