@@ -338,6 +338,8 @@ async def test_the_chips_are_kept_across_a_restart_until_sent(
         await until(pilot, lambda: screen.files.chips.count == 1, "the chips back")
         assert [a.name for a in screen.files.attachments] == ["shot.png"]
         assert screen.files.attachments[0].data == PNG_1X1
+        # (A toast is a message the app takes in on its next turn: waited for.)
+        await until(pilot, lambda: bool(toasts(pilot)), "the toast for the missing file")
         assert toasts(pilot)[-1].startswith("notes.md (attached before tuichat quit) is left out: ")
         assert toasts(pilot)[-1].endswith("notes.md does not exist; check the path.")
         screen.prompt.insert("Now")
