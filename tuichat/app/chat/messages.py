@@ -24,9 +24,7 @@ from tuichat.summaries import is_summary
 from ..screens.delete import DeleteScreen
 from ..screens.editor import edit_text
 from ..screens.pick import PickScreen
-from ..widgets.chat_log import message_dom_id
 from ..widgets.history import pager_of
-from ..widgets.message import ReplyView
 from ..widgets.reasoning import ReasoningView
 
 if TYPE_CHECKING:
@@ -251,15 +249,10 @@ class MessageActions:
             return
         log = self.screen.chat_log
         old = log.widget_for(target.id)
-        view = ReplyView(
-            turn.state.content,
-            streaming=True,
-            status="streaming",
-            fps=self.screen.runtime.ui.fps,
-            hold=self.screen.input_pending,
-            typing=self.screen.typing,
+        view = self.screen.transcript.live_reply_view(
+            turn,
             meta=f"{turn.provider.instance_name} · {turn.request.model} · continuing…",
-            id=message_dom_id(target.id),
+            message_id=target.id,
         )
         # The live reply takes the old one's place (and DOM id).
         children = list(log.children)

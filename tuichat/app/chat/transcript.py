@@ -155,7 +155,11 @@ class Transcript:
             classes="branch-note",
         )
 
-    def live_reply_view(self, turn: Turn) -> ReplyView:
+    def live_reply_view(
+        self, turn: Turn, *, meta: str | None = None, message_id: int | None = None
+    ) -> ReplyView:
+        """The view ``turn``'s reply streams into (``meta``: instead of the usual line;
+        ``message_id``: the message it stands for, if not the turn's own)."""
         return ReplyView(
             turn.state.content,
             streaming=True,
@@ -163,8 +167,8 @@ class Transcript:
             fps=self.screen.runtime.ui.fps,
             hold=self.screen.input_pending,
             typing=self.screen.typing,
-            meta=self.live_meta(turn),
-            id=message_dom_id(turn.message_id),
+            meta=self.live_meta(turn) if meta is None else meta,
+            id=message_dom_id(turn.message_id if message_id is None else message_id),
         )
 
     # -- one turn ------------------------------------------------------------------------------
