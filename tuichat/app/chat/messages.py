@@ -10,6 +10,7 @@ the prompt, then Up/Down), else the last reply: so the command palette and the g
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tuichat import clipboard
@@ -214,15 +215,10 @@ class MessageActions:
             or not await self.screen.replies.provider_ready()
         ):
             return
-        try:
-            turn = self.screen.session.regenerate(target, self.screen.provider, self.screen.model)
-        except TurnRefused as exc:
-            self.screen.tell(str(exc), severity="warning")
-            return
-        except TuichatError as exc:
-            self.screen.report(exc)
-            return
-        await self._stream_rebuilt(turn, None)
+        screen = self.screen
+        turn = self._turn(lambda: screen.session.regenerate(target, screen.provider, screen.model))
+        if turn is not None:
+            await self._stream_rebuilt(turn, None)
 
     async def regenerate_last(self) -> None:
         """Regenerate the last reply."""
@@ -237,15 +233,12 @@ class MessageActions:
             or not await self.screen.replies.provider_ready()
         ):
             return
-        try:
-            turn = self.screen.session.continue_reply(
-                self.fresh(target), self.screen.provider, self.screen.model
-            )
-        except TurnRefused as exc:
-            self.screen.tell(str(exc), severity="warning")
-            return
-        except TuichatError as exc:
-            self.screen.report(exc)
+        screen = self.screen
+        fresh = self.fresh(target)
+        turn = self._turn(
+            lambda: screen.session.continue_reply(fresh, screen.provider, screen.model)
+        )
+        if turn is None:
             return
         log = self.screen.chat_log
         old = log.widget_for(target.id)
@@ -314,17 +307,24 @@ class MessageActions:
         target = self.editing
         if target is None:
             return False
-        try:
-            turn = self.screen.session.edit(target, text, self.screen.provider, self.screen.model)
-        except TurnRefused as exc:
-            self.screen.tell(str(exc), severity="warning")
-            return False
-        except TuichatError as exc:
-            self.screen.report(exc)
+        screen = self.screen
+        turn = self._turn(lambda: screen.session.edit(target, text, screen.provider, screen.model))
+        if turn is None:
             return False
         self.cancel_edit()
         await self._stream_rebuilt(turn, text)
         return True
+
+    def _turn(self, start: Callable[[], Turn]) -> Turn | None:
+        """The turn ``start`` sets up, or None once the person is told why it cannot
+        (a refusal as a warning, the store's trouble as an error)."""
+        try:
+            return start()
+        except TurnRefused as exc:
+            self.screen.tell(str(exc), severity="warning")
+        except TuichatError as exc:
+            self.screen.report(exc)
+        return None
 
     async def _stream_rebuilt(self, turn: Turn, prompt: str | None) -> None:
         """Draw the new branch with ``turn``'s reply live, and stream it."""
